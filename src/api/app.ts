@@ -1,0 +1,133 @@
+// The Fastify app factory. It builds the whole HTTP surface from its dependencies and never
+// listens: the CLI calls listen(), tests call inject().
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Config } from '../config/index.js';
+import type { Database } from '../db/index.js';
+import { CadreError } from '../errors/index.js';
+import type { Logger, Metrics } from '../observability/index.js';
+import { installAuth } from './auth-hook.js';
+import { handleError, handleNotFound } from './errors.js';
+import { authRoutes } from './routes/auth.js';
+import { healthRoutes } from './routes/health.js';
+import { projectRoutes } from './routes/projects.js';
+import { taskRoutes } from './routes/tasks.js';
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  logger: Logger;
+  metrics: Metrics;
+  version: string;
+  /** The built web app; without it only the API is served. */
+  webRoot?: string;
+}
+
+const requestIdPattern = /^[\w.-]{1,64}$/;
+
+/** Builds the API with every route registered; call `ready()` or `inject()` next. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.config.server.bodyLimit,
+    // One line per request, written by the onResponse hook below.
+    logController: new LogController({
+      disableRequestLogging: true,
+      requestIdLogLabel: 'requestId',
+    }),
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+    },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(handleError);
+  installAuth(app, deps.database.db);
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    deps.metrics.httpDuration.observe(
+      { method: request.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    request.log.info(
+      {
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+  });
+
+  if (deps.config.server.rateLimitPerMinute > 0) {
+    await app.register(fastifyRateLimit, {
+      hook: 'preHandler',
+      max: deps.config.server.rateLimitPerMinute,
+      timeWindow: 60_000,
+      allowList: (request) => !request.url.startsWith('/api/'),
+      keyGenerator: (request) => request.principal?.credentialId ?? request.ip,
+      errorResponseBuilder: (_request, context) =>
+        new CadreError(
+          'RATE_LIMITED',
+          `Rate limit of ${context.max} requests a minute reached; retry in ${Math.ceil(context.ttl / 1000)} s.`,
+          {
+            details: { limit: context.max, retryAfterSeconds: Math.ceil(context.ttl / 1000) },
+          },
+        ),
+    });
+  }
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Cadre API', version: deps.version },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  await app.register(healthRoutes, deps);
+  await app.register(authRoutes, deps);
+  await app.register(projectRoutes, deps);
+  await app.register(taskRoutes, deps);
+
+  if (deps.webRoot && existsSync(join(deps.webRoot, 'index.html'))) {
+    await registerWebApp(app, deps.webRoot);
+  } else {
+    app.setNotFoundHandler(handleNotFound);
+  }
+  return app;
+}
+
+/** Serves the built web app, and its index.html for the app's own client-side routes. */
+async function registerWebApp(app: FastifyInstance, webRoot: string) {
+  await app.register(fastifyStatic, { root: webRoot, wildcard: false, index: 'index.html' });
+  app.setNotFoundHandler((request, reply) => {
+    const isPage =
+      request.method === 'GET' &&
+      !request.url.startsWith('/api/') &&
+      !/\.\w+$/.test(request.url.split('?')[0]!);
+    return isPage ? reply.sendFile('index.html') : handleNotFound(request, reply);
+  });
+}

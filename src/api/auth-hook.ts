@@ -1,0 +1,59 @@
+// Authentication and permission checks for every route, in one place. Routes under /api/
+// need credentials unless they say `permission: 'public'`; a route may name the permission
+// it needs, which the caller's role must grant.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { authenticate, isAllowed, type Permission, type Principal } from '../auth/index.js';
+import type { Db } from '../db/index.js';
+import { CadreError } from '../errors/index.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    /** What the caller must be allowed; 'public' needs no credentials at all. */
+    permission?: Permission | 'public';
+  }
+}
+
+/** Installs the check as the first hook of every request. */
+export function installAuth(app: FastifyInstance, db: Db) {
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request) => {
+    const permission = request.routeOptions.config?.permission;
+    if (permission === 'public' || !request.url.startsWith('/api/')) return;
+    const token = bearerToken(request);
+    request.principal = token ? await authenticate(db, token) : null;
+    if (!request.principal) {
+      throw new CadreError(
+        'UNAUTHENTICATED',
+        token
+          ? 'The API key or session is not valid (unknown, revoked or expired).'
+          : 'Send an API key or session token as "Authorization: Bearer <token>".',
+      );
+    }
+    if (permission && !isAllowed(request.principal.role, permission)) {
+      throw new CadreError(
+        'FORBIDDEN',
+        `Your role (${request.principal.role}) does not allow ${permission}.`,
+        {
+          details: { permission, role: request.principal.role },
+        },
+      );
+    }
+  });
+}
+
+function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match ? match[1]! : null;
+}
+
+/** The authenticated caller of a route that requires one. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal)
+    throw new CadreError('UNAUTHENTICATED', 'This route requires credentials.');
+  return request.principal;
+}

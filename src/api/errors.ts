@@ -1,0 +1,72 @@
+// The one error handler: every failure leaves the API as { error: { code, message, details } }.
+// Unknown errors become INTERNAL with the request id, and are logged once, here.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { CadreError, errorCodes, type ErrorCode } from '../errors/index.js';
+import type { ErrorBody } from './schemas.js';
+
+const codeByStatus: Record<number, ErrorCode> = {
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+};
+
+/** Fastify's error handler for the whole app. */
+export function handleError(
+  error: FastifyError | Error,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
+  const failure = toCadreError(error);
+  if (failure.status >= 500) {
+    request.log.error({ err: error }, 'request failed');
+  }
+  const body: ErrorBody = { error: { code: failure.code, message: failure.message } };
+  if (failure.details !== undefined) body.error.details = failure.details;
+  if (failure.status >= 500) body.error.requestId = request.id;
+  return reply.status(failure.status).send(body);
+}
+
+/** Answers for a route that does not exist. */
+export function handleNotFound(request: FastifyRequest, reply: FastifyReply) {
+  const body: ErrorBody = {
+    error: {
+      code: 'ROUTE_NOT_FOUND',
+      message: `No route ${request.method} ${request.url.split('?')[0]}.`,
+    },
+  };
+  return reply.status(404).send(body);
+}
+
+function toCadreError(error: FastifyError | Error): CadreError {
+  if (error instanceof CadreError) return error;
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const details = error.validation.map((issue) => ({
+      field: [error.validationContext, ...issue.instancePath.split('/').filter(Boolean)].join('.'),
+      message: issue.message,
+    }));
+    const message = details.map((item) => `${item.field}: ${item.message}`).join('; ');
+    return new CadreError('VALIDATION_FAILED', message, { details });
+  }
+  const status = (error as FastifyError).statusCode;
+  if (status && status < 500) {
+    const code = codeByStatus[status] ?? 'VALIDATION_FAILED';
+    return new CadreError(code, error.message || errorCodes[code].summary, {
+      status,
+      cause: error,
+    });
+  }
+  return new CadreError(
+    'INTERNAL',
+    'Something went wrong on our side; the request id finds it in the server log.',
+    {
+      cause: error,
+    },
+  );
+}

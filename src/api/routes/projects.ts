@@ -1,0 +1,109 @@
+// /api/projects: create, list, get, update and delete the organization's projects.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { recordAudit } from '../../auth/index.js';
+import {
+  createProject,
+  deleteProject,
+  getProject,
+  listProjects,
+  updateProject,
+  type ProjectRow,
+} from '../../orchestrator/index.js';
+import type { AppDeps } from '../app.js';
+import { principalOf } from '../auth-hook.js';
+import { IdParams, Project, ProjectCreate, ProjectUpdate } from '../schemas.js';
+
+/** The API's view of a project row. */
+export function toProject(row: ProjectRow): Project {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    isConfidential: row.isConfidential,
+    hasNetwork: row.hasNetwork,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database: { db } }) => {
+  const tags = ['projects'];
+
+  app.post(
+    '/api/projects',
+    {
+      config: { permission: 'projects:write' },
+      schema: { tags, body: ProjectCreate, response: { 201: Project } },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const row = await createProject(db, principal.orgId, request.body);
+      await recordAudit(db, principal, {
+        action: 'project-created',
+        targetType: 'project',
+        targetId: row.id,
+        requestId: request.id,
+      });
+      return reply.status(201).send(toProject(row));
+    },
+  );
+
+  app.get(
+    '/api/projects',
+    {
+      config: { permission: 'projects:read' },
+      schema: { tags, response: { 200: z.object({ items: z.array(Project) }) } },
+    },
+    async (request) => {
+      const rows = await listProjects(db, principalOf(request).orgId);
+      return { items: rows.map(toProject) };
+    },
+  );
+
+  app.get(
+    '/api/projects/:id',
+    {
+      config: { permission: 'projects:read' },
+      schema: { tags, params: IdParams, response: { 200: Project } },
+    },
+    async (request) =>
+      toProject(await getProject(db, principalOf(request).orgId, request.params.id)),
+  );
+
+  app.patch(
+    '/api/projects/:id',
+    {
+      config: { permission: 'projects:write' },
+      schema: { tags, params: IdParams, body: ProjectUpdate, response: { 200: Project } },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const row = await updateProject(db, principal.orgId, request.params.id, request.body);
+      await recordAudit(db, principal, {
+        action: 'project-updated',
+        targetType: 'project',
+        targetId: row.id,
+        data: { fields: Object.keys(request.body) },
+        requestId: request.id,
+      });
+      return toProject(row);
+    },
+  );
+
+  app.delete(
+    '/api/projects/:id',
+    { config: { permission: 'projects:write' }, schema: { tags, params: IdParams } },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      await deleteProject(db, principal.orgId, request.params.id);
+      await recordAudit(db, principal, {
+        action: 'project-deleted',
+        targetType: 'project',
+        targetId: request.params.id,
+        requestId: request.id,
+      });
+      return reply.status(204).send();
+    },
+  );
+};

@@ -1,0 +1,113 @@
+// /api/tasks: create, list (filters, cursor pages), get and cancel the organization's tasks.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { recordAudit } from '../../auth/index.js';
+import { validationError } from '../../errors/index.js';
+import {
+  cancelTask,
+  createTask,
+  getTask,
+  listTasks,
+  type TaskRow,
+} from '../../orchestrator/index.js';
+import type { AppDeps } from '../app.js';
+import { principalOf } from '../auth-hook.js';
+import { IdParams, Task, TaskCreate, TaskListQuery, TaskPage, TaskStatus } from '../schemas.js';
+
+/** The API's view of a task row. */
+export function toTask(row: TaskRow): Task {
+  return {
+    id: row.id,
+    projectId: row.projectId,
+    title: row.title,
+    description: row.description,
+    status: TaskStatus.parse(row.status),
+    priority: row.priority,
+    budgetUsd: row.budgetUsd === null ? null : Number(row.budgetUsd),
+    error: row.error,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    startedAt: row.startedAt?.toISOString() ?? null,
+    finishedAt: row.finishedAt?.toISOString() ?? null,
+  };
+}
+
+const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
+
+function decodeCursor(cursor: string): string {
+  const id = Buffer.from(cursor, 'base64url').toString();
+  if (!/^[0-9a-f-]{36}$/i.test(id))
+    throw validationError('querystring.cursor', 'is not a cursor from a previous page');
+  return id;
+}
+
+export const taskRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database: { db } }) => {
+  const tags = ['tasks'];
+
+  app.post(
+    '/api/tasks',
+    {
+      config: { permission: 'tasks:write' },
+      schema: { tags, body: TaskCreate, response: { 201: Task } },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const row = await createTask(db, principal.orgId, principal.userId, request.body);
+      await recordAudit(db, principal, {
+        action: 'task-created',
+        targetType: 'task',
+        targetId: row.id,
+        requestId: request.id,
+      });
+      return reply.status(201).send(toTask(row));
+    },
+  );
+
+  app.get(
+    '/api/tasks',
+    {
+      config: { permission: 'tasks:read' },
+      schema: { tags, querystring: TaskListQuery, response: { 200: TaskPage } },
+    },
+    async (request) => {
+      const { projectId, status, limit, cursor } = request.query;
+      const page = await listTasks(db, principalOf(request).orgId, {
+        projectId,
+        statuses: status,
+        limit,
+        after: cursor ? decodeCursor(cursor) : undefined,
+      });
+      return {
+        items: page.items.map(toTask),
+        nextCursor: page.nextAfter ? encodeCursor(page.nextAfter) : null,
+      };
+    },
+  );
+
+  app.get(
+    '/api/tasks/:id',
+    {
+      config: { permission: 'tasks:read' },
+      schema: { tags, params: IdParams, response: { 200: Task } },
+    },
+    async (request) => toTask(await getTask(db, principalOf(request).orgId, request.params.id)),
+  );
+
+  app.post(
+    '/api/tasks/:id/cancel',
+    {
+      config: { permission: 'tasks:write' },
+      schema: { tags, params: IdParams, response: { 200: Task } },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const row = await cancelTask(db, principal.orgId, request.params.id);
+      await recordAudit(db, principal, {
+        action: 'task-cancelled',
+        targetType: 'task',
+        targetId: row.id,
+        requestId: request.id,
+      });
+      return toTask(row);
+    },
+  );
+};

@@ -1,0 +1,142 @@
+// The HTTP contract: one zod schema per concept, shared by the routes (validation and the
+// OpenAPI document), the CLI and the web app.
+import { z } from 'zod';
+
+export const Id = z.uuid({ error: 'expected a UUID' });
+export const Timestamp = z.iso.datetime({ offset: true });
+
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.unknown().optional(),
+    requestId: z.string().optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+export const Health = z.object({ status: z.literal('ok'), version: z.string() });
+export type Health = z.infer<typeof Health>;
+
+export const Project = z.object({
+  id: Id,
+  name: z.string(),
+  description: z.string(),
+  isConfidential: z.boolean(),
+  hasNetwork: z.boolean(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type Project = z.infer<typeof Project>;
+
+const ProjectName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters');
+
+export const ProjectCreate = z.strictObject({
+  name: ProjectName,
+  description: z.string().max(10_000).optional(),
+  isConfidential: z.boolean().optional(),
+  hasNetwork: z.boolean().optional(),
+});
+export type ProjectCreate = z.infer<typeof ProjectCreate>;
+
+export const ProjectUpdate = ProjectCreate.partial().refine(
+  (value) => Object.keys(value).length > 0,
+  {
+    message: 'give at least one field to change',
+  },
+);
+export type ProjectUpdate = z.infer<typeof ProjectUpdate>;
+
+export const TaskStatus = z.enum([
+  'queued',
+  'planning',
+  'running',
+  'waiting',
+  'done',
+  'failed',
+  'cancelled',
+]);
+export type TaskStatus = z.infer<typeof TaskStatus>;
+
+export const Task = z.object({
+  id: Id,
+  projectId: Id,
+  title: z.string(),
+  description: z.string(),
+  status: TaskStatus,
+  priority: z.number().int(),
+  budgetUsd: z.number().nullable(),
+  error: z.string().nullable(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  startedAt: Timestamp.nullable(),
+  finishedAt: Timestamp.nullable(),
+});
+export type Task = z.infer<typeof Task>;
+
+export const TaskCreate = z.strictObject({
+  projectId: Id,
+  description: z.string().trim().min(1, 'must not be empty').max(20_000),
+  title: z.string().trim().min(1).max(200).optional(),
+  priority: z.number().int().min(-100).max(100).optional(),
+  budgetUsd: z.number().positive().max(1_000_000).optional(),
+});
+export type TaskCreate = z.infer<typeof TaskCreate>;
+
+export const TaskListQuery = z.strictObject({
+  projectId: Id.optional(),
+  /** One status or several, comma-separated. */
+  status: z
+    .string()
+    .transform((value) => value.split(',').map((part) => part.trim()))
+    .pipe(z.array(TaskStatus))
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+
+export const TaskPage = z.object({ items: z.array(Task), nextCursor: z.string().nullable() });
+export type TaskPage = z.infer<typeof TaskPage>;
+
+export const IdParams = z.strictObject({ id: Id });
+
+export const Role = z.enum(['owner', 'admin', 'member', 'viewer']);
+
+export const SignInRequest = z.strictObject({
+  email: z.string().trim().min(1).max(320),
+  password: z.string().min(1).max(1000),
+});
+export const SignInResponse = z.object({ token: z.string(), expiresAt: Timestamp });
+
+export const PasswordChange = z.strictObject({
+  password: z.string().min(12, 'must be at least 12 characters').max(1000),
+});
+
+export const Me = z.object({
+  orgId: Id,
+  role: Role,
+  credential: z.enum(['api-key', 'session']),
+  user: z
+    .object({ id: Id, email: z.string(), name: z.string(), hasPassword: z.boolean() })
+    .nullable(),
+});
+
+export const ApiKey = z.object({
+  id: Id,
+  name: z.string(),
+  prefix: z.string(),
+  role: Role,
+  createdAt: Timestamp,
+  lastUsedAt: Timestamp.nullable(),
+  expiresAt: Timestamp.nullable(),
+});
+export const ApiKeyCreate = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  role: Role.default('member'),
+  expiresAt: Timestamp.optional(),
+});
+export const ApiKeyCreated = ApiKey.extend({ key: z.string() });

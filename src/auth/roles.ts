@@ -1,0 +1,37 @@
+// Roles and what they allow. This is the one place where a permission is granted.
+import { z } from 'zod';
+
+export const Role = z.enum(['owner', 'admin', 'member', 'viewer']);
+export type Role = z.infer<typeof Role>;
+
+export const permissions = [
+  'projects:read',
+  'projects:write',
+  'tasks:read',
+  'tasks:write',
+  'keys:manage',
+  'audit:read',
+] as const;
+export type Permission = (typeof permissions)[number];
+
+const grants: Record<Role, readonly Permission[]> = {
+  owner: permissions,
+  admin: permissions,
+  member: ['projects:read', 'projects:write', 'tasks:read', 'tasks:write'],
+  viewer: ['projects:read', 'tasks:read'],
+};
+
+/** Whether `role` may do what `permission` names. */
+export function isAllowed(role: Role, permission: Permission): boolean {
+  return grants[role].includes(permission);
+}
+
+/** The principal a request acts as, after authentication. */
+export interface Principal {
+  orgId: string;
+  role: Role;
+  userId: string | null;
+  /** The key or session that authenticated the request, for audit and rate limits. */
+  credentialId: string;
+  kind: 'api-key' | 'session';
+}

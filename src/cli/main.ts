@@ -1,0 +1,133 @@
+// The `cadre` command line. Each command loads the configuration first, so that an invalid
+// setting stops every command with the same message and exit code 2.
+import { Command, CommanderError, Option } from 'commander';
+import { loadConfig, redactSecrets, type Config } from '../config/index.js';
+import { CadreError } from '../errors/index.js';
+import { createLogger } from '../observability/index.js';
+import { createApiClient, type ClientOptions } from './api-client.js';
+import {
+  projectCreate,
+  projectList,
+  taskCreate,
+  taskList,
+  taskShow,
+} from './commands/resources.js';
+import { up } from './commands/up.js';
+import { CliError, exitCodes } from './exit-codes.js';
+import { version } from './paths.js';
+import { openDatabase } from './runtime.js';
+
+function config(): Config {
+  return loadConfig().config;
+}
+
+function client(command: Command) {
+  return createApiClient(config(), command.optsWithGlobals<ClientOptions>());
+}
+
+const program = new Command('cadre')
+  .description('Cadre: a team of AI agents that plans, writes, tests, reviews and merges code.')
+  .version(version)
+  .addOption(new Option('--url <url>', 'the Cadre server for resource commands').env('CADRE_URL'))
+  .addOption(new Option('--key <key>', 'the API key for resource commands').env('CADRE_API_KEY'))
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command('up')
+  .description('start the database, the API and the web app, and print where to open them')
+  .action(async () => {
+    const settings = config();
+    await up(settings, createLogger({ level: settings.log.level }));
+  });
+
+program
+  .command('migrate')
+  .description('apply the database migrations and exit')
+  .action(async () => {
+    const settings = config();
+    const handle = await openDatabase(settings, createLogger({ level: 'warn' }));
+    await handle.stop();
+    process.stdout.write('The database schema is up to date.\n');
+  });
+
+program
+  .command('config')
+  .description('print the effective configuration, secrets redacted')
+  .action(() => {
+    const { config: settings, file } = loadConfig();
+    process.stdout.write(`# from ${file ?? 'defaults and environment variables'}\n`);
+    process.stdout.write(JSON.stringify(redactSecrets(settings), null, 2) + '\n');
+  });
+
+const project = program.command('project').description('create and list projects');
+project
+  .command('create <name>')
+  .description('create a project')
+  .option('--description <text>', 'what the project is')
+  .option('--confidential', 'never send anything of this project to a cloud model')
+  .option('--json', 'print JSON')
+  .action((name: string, options, command: Command) =>
+    projectCreate(client(command), name, options),
+  );
+project
+  .command('list')
+  .description('list the projects')
+  .option('--json', 'print JSON')
+  .action((options, command: Command) => projectList(client(command), options));
+
+const task = program.command('task').description('create, list and show tasks');
+task
+  .command('create <description>')
+  .description('create a task from a description in plain language')
+  .requiredOption('--project <name-or-id>', 'the project the task belongs to')
+  .option('--title <title>', 'a short title (default: the first line of the description)')
+  .option('--priority <n>', 'from -100 to 100; higher runs first')
+  .option('--budget <usd>', 'the most the task may spend on models, in USD')
+  .option('--json', 'print JSON')
+  .action((description: string, options, command: Command) =>
+    taskCreate(client(command), description, options),
+  );
+task
+  .command('list')
+  .description('list tasks, newest first')
+  .option('--project <name-or-id>', 'only this project')
+  .option('--status <list>', 'only these statuses, comma-separated')
+  .option('--limit <n>', 'at most this many (1-200)')
+  .option('--cursor <cursor>', 'the page after a previous list')
+  .option('--json', 'print JSON')
+  .action((options, command: Command) => taskList(client(command), options));
+task
+  .command('show <id>')
+  .description('show one task')
+  .option('--json', 'print JSON')
+  .action((id: string, options, command: Command) => taskShow(client(command), id, options));
+
+program.commands.forEach(function exitOverrideAll(command: Command) {
+  command.exitOverride();
+  command.commands.forEach(exitOverrideAll);
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = report(error);
+}
+
+function report(error: unknown): number {
+  if (error instanceof CommanderError) {
+    return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
+  }
+  if (error instanceof CliError) {
+    process.stderr.write(`cadre: ${error.message}\n`);
+    return error.exitCode;
+  }
+  if (error instanceof CadreError) {
+    process.stderr.write(`cadre: ${error.message}\n`);
+    return error.code.startsWith('CONFIG_') ? exitCodes.usage : exitCodes.failed;
+  }
+  process.stderr.write(
+    `cadre: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  return exitCodes.failed;
+}

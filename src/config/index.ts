@@ -1,0 +1,7 @@
+export { Config, ServerConfig, envBindings } from './schema.js';
+export { loadConfig } from './load.js';
+export type { LoadConfigOptions } from './load.js';
+export { redactSecrets } from './redact.js';
+export { SandboxConfig } from './sandbox.js';
+export { ProvidersConfig } from './llm.js';
+export type { EnvBinding } from './env.js';

@@ -1,0 +1,18 @@
+// Hides secrets before a configuration is shown: keys, passwords and credentials in URLs.
+
+const secretKey = /(apikey|password|secret|token)$/i;
+
+/** A deep copy of `value` with every secret replaced by "[redacted]". */
+export function redactSecrets(value: unknown, key = ''): unknown {
+  if (typeof value === 'string') {
+    if (secretKey.test(key)) return '[redacted]';
+    return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1[redacted]@');
+  }
+  if (Array.isArray(value)) return value.map((item) => redactSecrets(item));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([name, item]) => [name, redactSecrets(item, name)]),
+    );
+  }
+  return value;
+}

@@ -1,0 +1,76 @@
+// The one schema for every Cadre setting. Environment variables and the optional
+// configuration file both land here; nothing else in Cadre reads process.env for settings.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { parseEnvInteger, Port, type EnvBinding } from './env.js';
+import { ProvidersConfig, providersEnv } from './llm.js';
+import { SandboxConfig, sandboxEnv } from './sandbox.js';
+
+const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+const PostgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL');
+
+export const ServerConfig = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: Port.default(4100),
+  /** The largest request body accepted, in bytes. */
+  bodyLimit: z.number().int().min(1024).default(1_048_576),
+  /** Requests per minute for one API key or session (0 turns the limit off). */
+  rateLimitPerMinute: z.number().int().min(0).default(1200),
+});
+
+export const Config = z.strictObject({
+  /** Where Cadre keeps its embedded database, keys and workspaces. */
+  dataDir: z.string().min(1).default(join(homedir(), '.cadre')),
+  server: ServerConfig.default(ServerConfig.parse({})),
+  database: z
+    .strictObject({
+      /** An external Postgres; without it Cadre starts its own embedded server. */
+      url: PostgresUrl.optional(),
+      poolSize: z.number().int().min(1).max(200).default(10),
+    })
+    .default({ poolSize: 10 }),
+  log: z.strictObject({ level: LogLevel.default('info') }).default({ level: 'info' }),
+  redis: z
+    .strictObject({
+      url: z
+        .string()
+        .regex(/^rediss?:\/\//)
+        .optional(),
+    })
+    .default({}),
+  rabbitmq: z
+    .strictObject({
+      url: z
+        .string()
+        .regex(/^amqps?:\/\//)
+        .optional(),
+    })
+    .default({}),
+  providers: ProvidersConfig.default(ProvidersConfig.parse({})),
+  sandbox: SandboxConfig.default(SandboxConfig.parse({})),
+});
+export type Config = z.infer<typeof Config>;
+
+/** Every environment variable Cadre reads, with the key it sets. */
+export const envBindings: readonly EnvBinding[] = [
+  { env: 'CADRE_DATA_DIR', path: ['dataDir'] },
+  { env: 'CADRE_HOST', path: ['server', 'host'] },
+  { env: 'CADRE_PORT', path: ['server', 'port'], parse: parseEnvInteger },
+  { env: 'CADRE_BODY_LIMIT', path: ['server', 'bodyLimit'], parse: parseEnvInteger },
+  {
+    env: 'CADRE_RATE_LIMIT_PER_MINUTE',
+    path: ['server', 'rateLimitPerMinute'],
+    parse: parseEnvInteger,
+  },
+  { env: 'DATABASE_URL', path: ['database', 'url'] },
+  { env: 'CADRE_DATABASE_POOL_SIZE', path: ['database', 'poolSize'], parse: parseEnvInteger },
+  { env: 'CADRE_LOG_LEVEL', path: ['log', 'level'] },
+  { env: 'CADRE_REDIS_URL', path: ['redis', 'url'] },
+  { env: 'CADRE_RABBITMQ_URL', path: ['rabbitmq', 'url'] },
+  ...providersEnv,
+  ...sandboxEnv,
+];

@@ -1,0 +1,203 @@
+// The core tables. The SQL that creates them is in ../migrations; a test checks that the two
+// agree. Every tenant-owned table carries org_id.
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const id = () => uuid('id').primaryKey().defaultRandom();
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+const orgId = () =>
+  uuid('org_id')
+    .notNull()
+    .references(() => organizations.id, { onDelete: 'cascade' });
+
+export const organizations = pgTable('organizations', {
+  id: id(),
+  name: text('name').notNull(),
+  slug: text('slug').notNull().unique(),
+  createdAt: createdAt(),
+});
+
+export const users = pgTable('users', {
+  id: id(),
+  email: text('email').notNull().unique(),
+  name: text('name').notNull(),
+  passwordHash: text('password_hash'),
+  createdAt: createdAt(),
+});
+
+export const memberships = pgTable(
+  'memberships',
+  {
+    orgId: orgId(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role').notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [primaryKey({ columns: [table.orgId, table.userId] })],
+);
+
+export const apiKeys = pgTable('api_keys', {
+  id: id(),
+  orgId: orgId(),
+  userId: uuid('user_id').references(() => users.id, { onDelete: 'set null' }),
+  name: text('name').notNull(),
+  prefix: text('prefix').notNull(),
+  keyHash: text('key_hash').notNull().unique(),
+  role: text('role').notNull(),
+  createdAt: createdAt(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  expiresAt: timestamp('expires_at', { withTimezone: true }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+});
+
+export const sessions = pgTable('sessions', {
+  id: id(),
+  orgId: orgId(),
+  userId: uuid('user_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  tokenHash: text('token_hash').notNull().unique(),
+  createdAt: createdAt(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+});
+
+export const projects = pgTable('projects', {
+  id: id(),
+  orgId: orgId(),
+  name: text('name').notNull(),
+  description: text('description').notNull().default(''),
+  /** A confidential project never sends anything to a cloud model. */
+  isConfidential: boolean('is_confidential').notNull().default(false),
+  hasNetwork: boolean('has_network').notNull().default(false),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const tasks = pgTable('tasks', {
+  id: id(),
+  orgId: orgId(),
+  projectId: uuid('project_id')
+    .notNull()
+    .references(() => projects.id, { onDelete: 'cascade' }),
+  title: text('title').notNull(),
+  description: text('description').notNull(),
+  status: text('status').notNull().default('queued'),
+  priority: integer('priority').notNull().default(0),
+  budgetUsd: numeric('budget_usd', { precision: 12, scale: 4 }),
+  error: text('error'),
+  /** The last event sequence number handed out for this task. */
+  eventSeq: integer('event_seq').notNull().default(0),
+  createdBy: uuid('created_by'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+  startedAt: timestamp('started_at', { withTimezone: true }),
+  finishedAt: timestamp('finished_at', { withTimezone: true }),
+});
+
+export const steps = pgTable('steps', {
+  id: id(),
+  orgId: orgId(),
+  taskId: uuid('task_id')
+    .notNull()
+    .references(() => tasks.id, { onDelete: 'cascade' }),
+  key: text('key').notNull(),
+  role: text('role').notNull(),
+  goal: text('goal').notNull(),
+  acceptance: jsonb('acceptance')
+    .notNull()
+    .default(sql`'[]'::jsonb`),
+  dependsOn: text('depends_on')
+    .array()
+    .notNull()
+    .default(sql`'{}'::text[]`),
+  status: text('status').notNull().default('pending'),
+  attempts: integer('attempts').notNull().default(0),
+  maxAttempts: integer('max_attempts').notNull().default(3),
+  leaseToken: bigint('lease_token', { mode: 'number' }).notNull().default(0),
+  leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
+  workerId: text('worker_id'),
+  runAfter: timestamp('run_after', { withTimezone: true }).notNull().defaultNow(),
+  result: jsonb('result'),
+  error: text('error'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const agents = pgTable('agents', {
+  id: id(),
+  orgId: orgId(),
+  role: text('role').notNull(),
+  name: text('name').notNull(),
+  status: text('status').notNull().default('idle'),
+  currentStepId: uuid('current_step_id'),
+  heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }),
+  createdAt: createdAt(),
+});
+
+export const events = pgTable(
+  'events',
+  {
+    orgId: orgId(),
+    taskId: uuid('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    type: text('type').notNull(),
+    data: jsonb('data')
+      .notNull()
+      .default(sql`'{}'::jsonb`),
+    createdAt: createdAt(),
+  },
+  (table) => [primaryKey({ columns: [table.taskId, table.seq] })],
+);
+
+export const llmCalls = pgTable('llm_calls', {
+  id: id(),
+  orgId: orgId(),
+  projectId: uuid('project_id'),
+  taskId: uuid('task_id'),
+  stepId: uuid('step_id'),
+  agentId: uuid('agent_id'),
+  provider: text('provider').notNull(),
+  model: text('model').notNull(),
+  inputTokens: integer('input_tokens').notNull().default(0),
+  outputTokens: integer('output_tokens').notNull().default(0),
+  cachedTokens: integer('cached_tokens').notNull().default(0),
+  costUsd: numeric('cost_usd', { precision: 14, scale: 8 }).notNull().default('0'),
+  latencyMs: integer('latency_ms').notNull().default(0),
+  status: text('status').notNull(),
+  errorCode: text('error_code'),
+  routeReason: text('route_reason'),
+  isCacheHit: boolean('is_cache_hit').notNull().default(false),
+  createdAt: createdAt(),
+});
+
+export const auditLog = pgTable('audit_log', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  orgId: orgId(),
+  actorType: text('actor_type').notNull(),
+  actorId: text('actor_id'),
+  action: text('action').notNull(),
+  targetType: text('target_type'),
+  targetId: text('target_id'),
+  data: jsonb('data')
+    .notNull()
+    .default(sql`'{}'::jsonb`),
+  requestId: text('request_id'),
+  createdAt: createdAt(),
+});

@@ -1,0 +1,14 @@
+export {
+  organizations,
+  users,
+  memberships,
+  apiKeys,
+  sessions,
+  projects,
+  tasks,
+  steps,
+  agents,
+  events,
+  llmCalls,
+  auditLog,
+} from './core.js';

@@ -1,0 +1,30 @@
+// Appends to a task's event log. Sequence numbers come from the task row, taken under its
+// row lock, so that each task's events are numbered 1, 2, 3… with no gap and no repeat.
+import { eq, sql } from 'drizzle-orm';
+import type { Db } from '../db/index.js';
+import { tables } from '../db/index.js';
+
+export interface NewEvent {
+  orgId: string;
+  taskId: string;
+  type: string;
+  data?: Record<string, unknown>;
+}
+
+/** Appends an event inside the caller's transaction; returns its sequence number. */
+export async function appendEvent(tx: Db, event: NewEvent): Promise<number> {
+  const [task] = await tx
+    .update(tables.tasks)
+    .set({ eventSeq: sql`${tables.tasks.eventSeq} + 1` })
+    .where(eq(tables.tasks.id, event.taskId))
+    .returning({ seq: tables.tasks.eventSeq });
+  if (!task) throw new Error(`appendEvent: task ${event.taskId} does not exist`);
+  await tx.insert(tables.events).values({
+    orgId: event.orgId,
+    taskId: event.taskId,
+    seq: task.seq,
+    type: event.type,
+    data: event.data ?? {},
+  });
+  return task.seq;
+}

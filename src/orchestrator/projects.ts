@@ -1,0 +1,91 @@
+// Projects: the containers of tasks (and, with the workspace module, of a git repository).
+// Every query is scoped to one organization.
+import { and, asc, eq } from 'drizzle-orm';
+import { CadreError, notFound } from '../errors/index.js';
+import type { Db } from '../db/index.js';
+import { tables } from '../db/index.js';
+
+const { projects } = tables;
+export type ProjectRow = typeof projects.$inferSelect;
+
+export interface ProjectInput {
+  name: string;
+  description?: string;
+  isConfidential?: boolean;
+  hasNetwork?: boolean;
+}
+
+/** Creates a project; a name already used in the organization is a CONFLICT. */
+export async function createProject(
+  db: Db,
+  orgId: string,
+  input: ProjectInput,
+): Promise<ProjectRow> {
+  const [row] = await db
+    .insert(projects)
+    .values({ orgId, ...input })
+    .onConflictDoNothing({ target: [projects.orgId, projects.name] })
+    .returning();
+  if (!row) throw nameTaken(input.name);
+  return row;
+}
+
+/** The organization's projects, by name. */
+export function listProjects(db: Db, orgId: string): Promise<ProjectRow[]> {
+  return db.select().from(projects).where(eq(projects.orgId, orgId)).orderBy(asc(projects.name));
+}
+
+/** One project of the organization, or NOT_FOUND. */
+export async function getProject(db: Db, orgId: string, id: string): Promise<ProjectRow> {
+  const [row] = await db
+    .select()
+    .from(projects)
+    .where(and(eq(projects.id, id), eq(projects.orgId, orgId)));
+  if (!row) throw notFound('project', id);
+  return row;
+}
+
+/** Changes the given fields of a project. */
+export async function updateProject(
+  db: Db,
+  orgId: string,
+  id: string,
+  changes: Partial<ProjectInput>,
+): Promise<ProjectRow> {
+  try {
+    const [row] = await db
+      .update(projects)
+      .set({ ...changes, updatedAt: new Date() })
+      .where(and(eq(projects.id, id), eq(projects.orgId, orgId)))
+      .returning();
+    if (!row) throw notFound('project', id);
+    return row;
+  } catch (error) {
+    if (isUniqueViolation(error) && changes.name) throw nameTaken(changes.name);
+    throw error;
+  }
+}
+
+/** Deletes a project with its tasks. */
+export async function deleteProject(db: Db, orgId: string, id: string): Promise<void> {
+  const deleted = await db
+    .delete(projects)
+    .where(and(eq(projects.id, id), eq(projects.orgId, orgId)))
+    .returning({ id: projects.id });
+  if (deleted.length === 0) throw notFound('project', id);
+}
+
+function nameTaken(name: string) {
+  return new CadreError(
+    'CONFLICT',
+    `A project named "${name}" already exists; choose another name.`,
+    {
+      details: [{ field: 'name', message: 'already used in this organization' }],
+    },
+  );
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: string } }).cause ?? error;
+  return (cause as { code?: string }).code === '23505';
+}

@@ -1,0 +1,57 @@
+// The web app's view of the HTTP API: the same schemas as the server's contract.
+import { z } from 'zod';
+import { ErrorBody, Health, Project } from '../../src/api/schemas';
+
+export { type Health, type Project };
+
+const tokenKey = 'cadre.token';
+
+export const session = {
+  get: () => localStorage.getItem(tokenKey),
+  set: (token: string) => localStorage.setItem(tokenKey, token),
+  clear: () => localStorage.removeItem(tokenKey),
+};
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function request<T extends z.ZodType>(
+  schema: T,
+  path: string,
+  init: RequestInit = {},
+): Promise<z.infer<T>> {
+  const token = session.get();
+  const headers = new Headers(init.headers);
+  if (token) headers.set('authorization', `Bearer ${token}`);
+  if (init.body) headers.set('content-type', 'application/json');
+  const response = await fetch(path, { ...init, headers });
+  const payload: unknown = response.status === 204 ? undefined : await response.json();
+  if (!response.ok) {
+    const parsed = ErrorBody.safeParse(payload);
+    const error = parsed.success
+      ? parsed.data.error
+      : { code: 'HTTP_' + response.status, message: response.statusText };
+    throw new ApiError(response.status, error.code, error.message);
+  }
+  return schema.parse(payload);
+}
+
+export const api = {
+  health: () => request(Health, '/healthz'),
+  projects: () =>
+    request(z.object({ items: z.array(Project) }), '/api/projects').then((page) => page.items),
+  createProject: (name: string) =>
+    request(Project, '/api/projects', { method: 'POST', body: JSON.stringify({ name }) }),
+  signIn: (email: string, password: string) =>
+    request(z.object({ token: z.string() }), '/api/auth/sign-in', {
+      method: 'POST',
+      body: JSON.stringify({ email, password }),
+    }),
+};
