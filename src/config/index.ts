@@ -3,5 +3,14 @@ export { loadConfig } from './load.js';
 export type { LoadConfigOptions } from './load.js';
 export { redactSecrets } from './redact.js';
 export { SandboxConfig } from './sandbox.js';
-export { ProvidersConfig } from './llm.js';
+export {
+  ProvidersConfig,
+  ModelsConfig,
+  EndpointConfig,
+  ModelEntryConfig,
+  DeploymentConfig,
+  PrivacyClass,
+  ModelTier,
+  EndpointKind,
+} from './llm.js';
 export type { EnvBinding } from './env.js';

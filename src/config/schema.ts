@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseEnvInteger, Port, type EnvBinding } from './env.js';
-import { ProvidersConfig, providersEnv } from './llm.js';
+import { ModelsConfig, ProvidersConfig, providersEnv } from './llm.js';
 import { SandboxConfig, sandboxEnv } from './sandbox.js';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -51,6 +51,7 @@ export const Config = z.strictObject({
     })
     .default({}),
   providers: ProvidersConfig.default(ProvidersConfig.parse({})),
+  models: ModelsConfig.default(ModelsConfig.parse({})),
   sandbox: SandboxConfig.default(SandboxConfig.parse({})),
 });
 export type Config = z.infer<typeof Config>;

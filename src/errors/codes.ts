@@ -21,6 +21,33 @@ export const errorCodes = {
   DATABASE_UNAVAILABLE: { status: 503, summary: 'The database cannot be reached.' },
   EMBEDDED_POSTGRES_FAILED: { status: 500, summary: 'The embedded Postgres server failed.' },
 
+  // Models and the gateway.
+  LLM_NOT_CONFIGURED: { status: 503, summary: 'No model is configured; see docs/models.md.' },
+  LLM_UNKNOWN_MODEL: { status: 400, summary: 'The named model is not in the model registry.' },
+  LLM_NO_ELIGIBLE_MODEL: { status: 422, summary: 'No configured model satisfies the policy.' },
+  LLM_PRIVACY_VIOLATION: {
+    status: 403,
+    summary: 'A confidential project may not use a cloud model.',
+  },
+  LLM_BUDGET_EXCEEDED: { status: 402, summary: 'The call would exceed a spending budget.' },
+  LLM_PROVIDER_FAILED: { status: 502, summary: 'Every eligible model failed to answer.' },
+  LLM_PROVIDER_UNAVAILABLE: {
+    status: 503,
+    summary: "The providers' circuit breakers are open; retry later.",
+  },
+  LLM_TIMEOUT: { status: 504, summary: 'The model did not answer within the time limit.' },
+  LLM_STREAM_STALLED: { status: 504, summary: 'The model stopped sending in mid-stream.' },
+  LLM_CANCELLED: { status: 499, summary: 'The caller cancelled the model call.' },
+  LLM_QUORUM_NOT_REACHED: { status: 502, summary: 'Too few experts answered.' },
+  LLM_DEPENDENCY_MISSING: {
+    status: 500,
+    summary: 'An optional package needed by the configuration is not installed.',
+  },
+  LLM_SCRIPT_EXHAUSTED: { status: 500, summary: 'A scripted test model ran out of responses.' },
+
+  // Orchestration.
+  LEASE_LOST: { status: 409, summary: 'The worker no longer holds the step it tried to commit.' },
+
   // Ours.
   INTERNAL: { status: 500, summary: 'An unexpected error; the request id finds it in the log.' },
 } as const satisfies Record<string, { status: number; summary: string }>;

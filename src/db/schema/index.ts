@@ -12,3 +12,4 @@ export {
   llmCalls,
   auditLog,
 } from './core.js';
+export { llmBudgets, llmCache } from './llm.js';
