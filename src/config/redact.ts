@@ -6,7 +6,8 @@ const secretKey = /(apikey|password|secret|token)$/i;
 export function redactSecrets(value: unknown, key = ''): unknown {
   if (typeof value === 'string') {
     if (secretKey.test(key)) return '[redacted]';
-    return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1[redacted]@');
+    // Up to the last "@": a password may itself hold "@" or "/"; hiding too much beats a leak.
+    return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:).*@/i, '$1[redacted]@');
   }
   if (Array.isArray(value)) return value.map((item) => redactSecrets(item));
   if (value && typeof value === 'object') {

@@ -1,0 +1,54 @@
+// Runs the real, built `cadre` command in a child process, with an environment of our own
+// choosing: nothing of the caller's CADRE_* or DATABASE_URL leaks in.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const cadreBin = fileURLToPath(new URL('../../bin/cadre.js', import.meta.url));
+const builtCli = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+
+/** Fails with a clear message when the CLI has not been built. */
+export function assertBuilt(): void {
+  if (!existsSync(builtCli)) {
+    throw new Error(`The CLI is not built (${builtCli} is missing): run \`npm run build\` first.`);
+  }
+}
+
+/** A minimal environment: PATH, HOME and the given variables. */
+export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...extra };
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunCliOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** A command (and its arguments) to run node through, e.g. setpriv as another user. */
+  wrapper?: string[];
+}
+
+/** Runs `cadre <args>` to its end. */
+export function runCli(args: string[], options: RunCliOptions = {}): Promise<CliResult> {
+  const child = spawnCli(args, options);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Starts `cadre <args>` and returns the child; the caller stops it. */
+export function spawnCli(args: string[], options: RunCliOptions = {}): ChildProcess {
+  const { env = cliEnv(), cwd = repositoryRoot, wrapper = [] } = options;
+  const [file, ...rest] = [...wrapper, process.execPath, cadreBin, ...args];
+  return spawn(file!, rest, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+}
