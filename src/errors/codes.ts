@@ -48,6 +48,24 @@ export const errorCodes = {
   // Orchestration.
   LEASE_LOST: { status: 409, summary: 'The worker no longer holds the step it tried to commit.' },
 
+  // Sandbox and workspaces.
+  PATH_OUTSIDE_WORKSPACE: {
+    status: 400,
+    summary: 'A path leaves the workspace (.., an absolute path or a symlink out of it).',
+  },
+  WORKSPACE_NOT_FOUND: { status: 404, summary: 'The project or task has no workspace yet.' },
+  WORKSPACE_EXISTS: { status: 409, summary: 'The project or task already has a workspace.' },
+  WORKSPACE_IMPORT_FAILED: { status: 422, summary: 'The repository to import cannot be cloned.' },
+  MERGE_CONFLICT: { status: 409, summary: 'The merge conflicts; the base branch is unchanged.' },
+  FILE_TOO_LARGE: { status: 413, summary: 'The file is larger than the API reads or writes.' },
+  GIT_FAILED: { status: 500, summary: 'A git command failed unexpectedly.' },
+  SANDBOX_UNAVAILABLE: { status: 503, summary: 'The configured sandbox executor cannot run.' },
+  SANDBOX_HOST_EXEC_REFUSED: {
+    status: 503,
+    summary: 'Running on the host without isolation needs --unsafe-host-exec.',
+  },
+  SANDBOX_FAILED: { status: 500, summary: 'The sandbox could not start the command.' },
+
   // Ours.
   INTERNAL: { status: 500, summary: 'An unexpected error; the request id finds it in the log.' },
 } as const satisfies Record<string, { status: number; summary: string }>;

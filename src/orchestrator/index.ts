@@ -17,3 +17,16 @@ export {
   finishedStatuses,
 } from './tasks.js';
 export type { TaskInput, TaskRow, TaskStatus, TaskFilter } from './tasks.js';
+export {
+  enqueueSteps,
+  claimSteps,
+  renewLease,
+  completeStep,
+  failStep,
+  sweepExpiredLeases,
+  defaultBackoffMs,
+  workChannel,
+} from './work-queue.js';
+export type { Lease, ClaimedStep, ClaimOptions, FailOptions } from './work-queue.js';
+export { createWorker } from './worker.js';
+export type { Worker, WorkerOptions, StepHandler, StepOutcome } from './worker.js';

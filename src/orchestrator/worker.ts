@@ -1,0 +1,169 @@
+// A worker: claims ready steps up to its concurrency, runs each through the handler under a
+// heartbeat-renewed lease, and commits with the fencing token. It sleeps on LISTEN/NOTIFY
+// when there is nothing to do, and never holds a database connection while a step runs.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type pg from 'pg';
+import type { Database, Db } from '../db/index.js';
+import type { Logger } from '../observability/index.js';
+import {
+  claimSteps,
+  completeStep,
+  defaultBackoffMs,
+  failStep,
+  renewLease,
+  sweepExpiredLeases,
+  workChannel,
+  type ClaimedStep,
+} from './work-queue.js';
+
+export interface StepOutcome {
+  result: unknown;
+  /** The orchestrator's transition, run in the transaction that commits the step. */
+  transition?: (tx: Db) => Promise<void>;
+}
+
+/** Runs one claimed step; `signal` aborts when the lease is lost or the worker stops. */
+export type StepHandler = (step: ClaimedStep, signal: AbortSignal) => Promise<StepOutcome>;
+
+export interface WorkerOptions {
+  database: Database;
+  handler: StepHandler;
+  logger: Logger;
+  workerId?: string;
+  concurrency?: number;
+  leaseMs?: number;
+  heartbeatMs?: number;
+  /** How often an idle worker looks anyway, in case a notification was missed. */
+  pollMs?: number;
+  /** How often this worker sweeps expired leases back into the queue. */
+  sweepMs?: number;
+  /** A permanent failure: the handler's error is not worth retrying. */
+  isRetryable?: (error: unknown) => boolean;
+  /** The delay before a failed step's next attempt. */
+  backoffMs?: (attempt: number) => number;
+}
+
+export interface Worker {
+  id: string;
+  start(): Promise<void>;
+  /** Stops claiming, aborts running steps and waits for them to end. */
+  stop(): Promise<void>;
+}
+
+/** A worker over the shared Postgres queue; start as many as wanted, in as many processes. */
+export function createWorker(options: WorkerOptions): Worker {
+  const {
+    database,
+    handler,
+    logger,
+    workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    concurrency = 4,
+    leaseMs = 10_000,
+    heartbeatMs = 3_000,
+    pollMs = 1_000,
+    sweepMs = 2_000,
+    isRetryable = () => true,
+    backoffMs = defaultBackoffMs,
+  } = options;
+  const { db } = database;
+  const running = new Map<string, Promise<void>>();
+  const stopping = new AbortController();
+  let listener: pg.PoolClient | null = null;
+  let wake: (() => void) | null = null;
+  let loop: Promise<void> = Promise.resolve();
+  let sweeper: NodeJS.Timeout | undefined;
+
+  const nudge = () => wake?.();
+
+  async function run(step: ClaimedStep) {
+    const lost = new AbortController();
+    const signal = AbortSignal.any([lost.signal, stopping.signal]);
+    const heartbeat = setInterval(() => {
+      renewLease(db, step, leaseMs).then(
+        (isHeld) => isHeld || lost.abort(new Error('lease lost')),
+        (error: unknown) => logger.warn({ err: error, stepId: step.stepId }, 'heartbeat failed'),
+      );
+    }, heartbeatMs);
+    try {
+      const outcome = await handler(step, signal);
+      clearInterval(heartbeat);
+      await completeStep(db, step, outcome.result, outcome.transition);
+    } catch (error) {
+      clearInterval(heartbeat);
+      if (stopping.signal.aborted) return; // the lease expires and another worker resumes it
+      const message = error instanceof Error ? error.message : String(error);
+      await failStep(db, step, {
+        error: message,
+        isRetryable: isRetryable(error),
+        backoffMs,
+      }).catch((failure: unknown) =>
+        logger.warn({ err: failure, stepId: step.stepId }, 'could not record the failure'),
+      );
+    }
+  }
+
+  async function claimLoop() {
+    while (!stopping.signal.aborted) {
+      const free = concurrency - running.size;
+      const steps =
+        free > 0
+          ? await claimSteps(db, { workerId, limit: free, leaseMs }).catch(logClaimError)
+          : [];
+      for (const step of steps) {
+        const task = run(step).finally(() => {
+          running.delete(step.stepId);
+          nudge();
+        });
+        running.set(step.stepId, task);
+      }
+      if (steps.length === 0 || running.size >= concurrency) await idle();
+    }
+  }
+
+  function logClaimError(error: unknown): ClaimedStep[] {
+    logger.warn({ err: error }, 'claim failed');
+    return [];
+  }
+
+  function idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, pollMs);
+      function done() {
+        clearTimeout(timer);
+        wake = null;
+        resolve();
+      }
+      wake = done;
+    });
+  }
+
+  return {
+    id: workerId,
+    async start() {
+      listener = await database.pool.connect();
+      listener.on('notification', nudge);
+      await listener.query(`LISTEN ${workChannel}`);
+      sweeper = setInterval(() => {
+        sweepExpiredLeases(db).catch((error: unknown) =>
+          logger.warn({ err: error }, 'sweep failed'),
+        );
+      }, sweepMs);
+      loop = claimLoop();
+      logger.info({ workerId, concurrency }, 'worker started');
+    },
+    async stop() {
+      stopping.abort(new Error('worker stopping'));
+      clearInterval(sweeper);
+      nudge();
+      await loop;
+      await Promise.allSettled(running.values());
+      if (listener) {
+        listener.removeListener('notification', nudge);
+        await listener.query(`UNLISTEN ${workChannel}`).catch(() => undefined);
+        listener.release();
+        listener = null;
+      }
+    },
+  };
+}
