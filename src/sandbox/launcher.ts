@@ -1,0 +1,58 @@
+// The small shell that starts every sandboxed command: it joins the run's cgroups first, so
+// that nothing the command starts can escape them, then runs prlimit and the executor. Its
+// script is a constant: values travel only as arguments, never inside the script text.
+import { prlimitArgs } from './limits.js';
+import type { SandboxLimits } from './types.js';
+
+// $1: 1 to report the children's CPU time on fd 3 (the `times` builtin), 0 to exec.
+// $2: how many cgroup.procs files follow; then the files; then the command.
+const script = [
+  't=$1; n=$2; shift 2',
+  'while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done',
+  'if [ "$t" = 0 ]; then exec "$@"; fi',
+  '"$@" 3>&-; s=$?; times >&3; exit $s',
+].join('\n');
+
+/** The environment of the launcher itself: nothing from the host. */
+export const launcherEnv = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
+
+export interface LauncherOptions {
+  procsFiles: readonly string[];
+  limits: SandboxLimits;
+  hasCgroupMemory: boolean;
+  hasCgroupPids: boolean;
+  isReportingTimes: boolean;
+  /** The absolute path of prlimit. */
+  prlimit: string;
+  /** The executor and its arguments (e.g. bwrap … -- argv). */
+  command: readonly string[];
+}
+
+/** The file and arguments that start a command under the launcher. */
+export function launcherCommand(options: LauncherOptions): { file: string; args: string[] } {
+  const limitArgs = prlimitArgs(options.limits, options);
+  return {
+    file: '/bin/sh',
+    args: [
+      '-c',
+      script,
+      'cadre-launcher',
+      options.isReportingTimes ? '1' : '0',
+      String(options.procsFiles.length),
+      ...options.procsFiles,
+      options.prlimit,
+      ...limitArgs,
+      '--',
+      ...options.command,
+    ],
+  };
+}
+
+/** The children's user+system CPU time from the `times` output, in milliseconds. */
+export function parseTimes(text: string): number | null {
+  const line = text.trim().split('\n')[1];
+  const match = line ? /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/.exec(line.trim()) : null;
+  if (!match) return null;
+  const [, userMin, userSec, sysMin, sysSec] = match.map(Number) as number[];
+  return Math.round((userMin! * 60 + userSec! + sysMin! * 60 + sysSec!) * 1000);
+}
