@@ -1,0 +1,251 @@
+// The real `cadre` command end to end: `cadre up` on a fresh data directory with the
+// embedded Postgres, the resource commands against it, stop on SIGTERM, and restart.
+import type { ChildProcess } from 'node:child_process';
+import { chown, mkdtemp, readFile, readdir, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, cliEnv, repositoryRoot, runCli, spawnCli } from './cli-process.js';
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+const children = new Set<ChildProcess>();
+
+/** Runs `cadre up` and resolves once it prints where it runs. */
+function startCadre(env: NodeJS.ProcessEnv, wrapper: string[] = []): Promise<Started> {
+  const child = spawnCli(['up'], { env, wrapper });
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  void exited.then(() => children.delete(child));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`cadre up printed no URL within 60 s:\n${stdout}\n${stderr}`));
+    }, 60_000);
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /is running at (http:\/\/\S+)/.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1]!, output: () => stdout, exited });
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`cadre up exited with ${code} before it was ready:\n${stdout}\n${stderr}`));
+    });
+  });
+}
+
+/** Sends SIGTERM and resolves with the exit code. */
+async function stopCadre(started: Started): Promise<number | null> {
+  started.child.kill('SIGTERM');
+  return started.exited;
+}
+
+/** The pids of Postgres processes whose command line mentions `dataDir`. */
+async function postgresProcessesOf(dataDir: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const commandLine = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (commandLine.includes('postgres') && commandLine.includes(dataDir))
+      found.push(Number(entry));
+  }
+  return found;
+}
+
+/** Polls `condition` until it holds or the deadline passes. */
+async function eventually(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return condition();
+}
+
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 1));
+    });
+  });
+}
+
+beforeAll(() => assertBuilt());
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+describe('cadre up', () => {
+  let dataDir: string;
+  let server: Started;
+  let adminKey: string;
+  const env = () => cliEnv({ CADRE_DATA_DIR: dataDir, CADRE_PORT: '0' });
+  const clientEnv = (extra: Record<string, string> = {}) =>
+    cliEnv({ CADRE_URL: server.url, CADRE_DATA_DIR: dataDir, ...extra });
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'cadre-e2e-'));
+    server = await startCadre(env());
+  });
+
+  it('is what `npm start` runs', async () => {
+    const pkg = JSON.parse(await readFile(join(repositoryRoot, 'package.json'), 'utf8'));
+    expect(pkg.scripts.start).toBe('node bin/cadre.js up');
+  });
+
+  it('serves /healthz on the port it printed, with port 0 meaning a free port', async () => {
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(server.url).not.toMatch(/:0$/);
+    const response = await fetch(`${server.url}/healthz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'ok' });
+    const page = await fetch(`${server.url}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root"');
+  });
+
+  it('prints the admin key once and writes it to a file only its owner can read', async () => {
+    const keyFile = join(dataDir, 'admin-api-key');
+    adminKey = (await readFile(keyFile, 'utf8')).trim();
+    expect(adminKey).toMatch(/^cadre_[0-9A-Za-z]{40}$/);
+    expect(((await stat(keyFile)).mode & 0o777).toString(8)).toBe('600');
+    expect(server.output().split(adminKey)).toHaveLength(2);
+    expect(server.output()).toContain(keyFile);
+  });
+
+  it('creates and lists projects and tasks through the CLI', async () => {
+    // The key comes from the data directory's key file.
+    const created = await runCli(['project', 'create', 'shop', '--description', 'A web shop'], {
+      env: clientEnv(),
+    });
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/^Created project shop \([0-9a-f-]{36}\)/);
+
+    const withKey = clientEnv({ CADRE_API_KEY: adminKey });
+    const list = await runCli(['project', 'list'], { env: withKey });
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^ID\s+NAME\s+CONFIDENTIAL\s+CREATED\n.*\bshop\b/);
+
+    const task = await runCli(
+      ['task', 'create', 'Add a cart\nwith totals', '--project', 'shop', '--json'],
+      { env: withKey },
+    );
+    expect(task.code).toBe(0);
+    const createdTask = JSON.parse(task.stdout) as { id: string; title: string; status: string };
+    expect(createdTask).toMatchObject({ title: 'Add a cart', status: 'queued' });
+
+    const tasks = await runCli(['task', 'list', '--project', 'shop'], { env: withKey });
+    expect(tasks.code).toBe(0);
+    expect(tasks.stdout).toContain(createdTask.id);
+    expect(tasks.stdout).toContain('Add a cart');
+
+    const shown = await runCli(['task', 'show', createdTask.id], { env: withKey });
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`id        ${createdTask.id}`);
+    expect(shown.stdout).toContain('status    queued');
+    expect(shown.stdout).toContain('with totals');
+
+    const missing = await runCli(['task', 'create', 'x', '--project', 'nope'], { env: withKey });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('No project named "nope"');
+  });
+
+  it('exits 4 with a clear message for a wrong key', async () => {
+    const result = await runCli(['project', 'list'], {
+      env: clientEnv({ CADRE_API_KEY: 'cadre_wrongwrongwrongwrongwrongwrongwrongwron' }),
+    });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain('The API key or session is not valid');
+    expect(result.stderr).toContain('CADRE_API_KEY');
+    expect(result.stdout).toBe('');
+  });
+
+  it('exits 3 with a clear message when the server cannot be reached', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const result = await runCli(['project', 'list'], {
+      env: cliEnv({ CADRE_URL: url, CADRE_API_KEY: adminKey }),
+    });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(`Cannot reach Cadre at ${url}`);
+    expect(result.stderr).toContain('ECONNREFUSED');
+  });
+
+  it('answers --help for every command', async () => {
+    for (const args of [['--help'], ['up', '--help'], ['task', 'create', '--help']]) {
+      const result = await runCli(args, { env: cliEnv() });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^Usage: cadre/);
+    }
+  });
+
+  it('stops on SIGTERM with exit code 0, taking its Postgres with it', async () => {
+    expect(await postgresProcessesOf(dataDir)).not.toEqual([]);
+    expect(await stopCadre(server)).toBe(0);
+    expect(await eventually(async () => (await postgresProcessesOf(dataDir)).length === 0)).toBe(
+      true,
+    );
+  });
+
+  it('keeps its data across a restart and prints no new key', async () => {
+    const again = await startCadre(env());
+    try {
+      expect(again.output()).not.toMatch(/cadre_[0-9A-Za-z]{40}/);
+      expect(again.output()).toContain(`Admin key in ${join(dataDir, 'admin-api-key')}`);
+      expect((await readFile(join(dataDir, 'admin-api-key'), 'utf8')).trim()).toBe(adminKey);
+      const response = await fetch(`${again.url}/api/projects`, {
+        headers: { authorization: `Bearer ${adminKey}` },
+      });
+      expect(response.status).toBe(200);
+      const { items } = (await response.json()) as { items: { name: string }[] };
+      expect(items.map((project) => project.name)).toEqual(['shop']);
+    } finally {
+      expect(await stopCadre(again)).toBe(0);
+    }
+  });
+});
+
+describe('cadre up as an ordinary user', () => {
+  // As root, run it as nobody; otherwise the tests already run as an ordinary user.
+  const isRoot = process.getuid?.() === 0;
+  const uid = process.getuid?.() ?? 0;
+
+  it('starts, serves /healthz and stops', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'cadre-e2e-user-'));
+    if (isRoot) await chown(dataDir, 65534, 65534);
+    const wrapper = isRoot
+      ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups']
+      : [];
+    const readable = await runCli(['--version'], { env: cliEnv({ HOME: dataDir }), wrapper });
+    expect(readable.stderr, 'the repository must be readable by nobody').toBe('');
+
+    const started = await startCadre(
+      cliEnv({ HOME: dataDir, CADRE_DATA_DIR: dataDir, CADRE_PORT: '0' }),
+      wrapper,
+    );
+    try {
+      expect((await fetch(`${started.url}/healthz`)).status).toBe(200);
+      const keyFile = await stat(join(dataDir, 'admin-api-key'));
+      expect(keyFile.uid).toBe(isRoot ? 65534 : uid);
+      expect((keyFile.mode & 0o777).toString(8)).toBe('600');
+    } finally {
+      expect(await stopCadre(started)).toBe(0);
+    }
+    expect(await eventually(async () => (await postgresProcessesOf(dataDir)).length === 0)).toBe(
+      true,
+    );
+  });
+});
