@@ -45,6 +45,12 @@ export const errorCodes = {
   },
   LLM_SCRIPT_EXHAUSTED: { status: 500, summary: 'A scripted test model ran out of responses.' },
 
+  // The message bus.
+  BUS_TIMEOUT: { status: 504, summary: 'No answer to a bus request within its timeout.' },
+  BUS_NO_RESPONDER: { status: 503, summary: 'Nothing answers requests on that bus topic.' },
+  BUS_REQUEST_FAILED: { status: 502, summary: 'The responder to a bus request failed.' },
+  BUS_UNAVAILABLE: { status: 503, summary: 'The message broker cannot be reached.' },
+
   // Orchestration.
   LEASE_LOST: { status: 409, summary: 'The worker no longer holds the step it tried to commit.' },
 
