@@ -1,0 +1,192 @@
+// One attempt: a single request to a single deployment through the AI SDK, with the per-call
+// timeout and stalled-stream watchdog. It never retries; the gateway's loop decides that.
+import { generateText, jsonSchema, streamText, type ToolSet } from 'ai';
+import { CadreError } from '../errors/index.js';
+import type { Deployment } from './registry.js';
+import type {
+  FinishReason,
+  GatewayStreamEvent,
+  GenerateRequest,
+  TokenUsage,
+  ToolCall,
+} from './types.js';
+
+export interface AttemptOutput {
+  text: string;
+  reasoning: string;
+  toolCalls: ToolCall[];
+  finishReason: FinishReason;
+  usage: TokenUsage;
+}
+
+export interface AttemptOptions {
+  deployment: Deployment;
+  request: GenerateRequest;
+  /** Aborts when the caller cancels. */
+  signal: AbortSignal;
+  timeoutMs: number;
+  stallTimeoutMs: number;
+  /** Given for streaming calls: receives every event but `finish`. */
+  emit?: ((event: GatewayStreamEvent) => void) | undefined;
+}
+
+/** Makes one request; throws the provider's error, LLM_TIMEOUT or LLM_STREAM_STALLED. */
+export async function runAttempt(options: AttemptOptions): Promise<AttemptOutput> {
+  const controller = new AbortController();
+  const abort = (reason: unknown) => controller.abort(reason);
+  const onCallerAbort = () => abort(options.signal.reason);
+  if (options.signal.aborted) onCallerAbort();
+  options.signal.addEventListener('abort', onCallerAbort, { once: true });
+  const { deployment, timeoutMs } = options;
+  const timer = setTimeout(
+    () =>
+      abort(
+        new CadreError(
+          'LLM_TIMEOUT',
+          `${deployment.id} did not answer within ${timeoutMs} ms (models.timeoutMs).`,
+        ),
+      ),
+    timeoutMs,
+  );
+  try {
+    return options.emit
+      ? await streamOnce(options, controller, options.emit)
+      : await generateOnce(options, controller.signal);
+  } catch (error) {
+    // Our own abort reasons (timeout, stall) say more than the SDK's AbortError.
+    if (controller.signal.aborted && controller.signal.reason instanceof CadreError) {
+      throw controller.signal.reason;
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    options.signal.removeEventListener('abort', onCallerAbort);
+  }
+}
+
+function settingsOf(request: GenerateRequest, deployment: Deployment) {
+  return {
+    model: deployment.endpoint.languageModel(deployment.providerModelId),
+    messages: request.messages,
+    system: request.system,
+    tools: toToolSet(request),
+    toolChoice:
+      typeof request.toolChoice === 'object'
+        ? { type: 'tool' as const, toolName: request.toolChoice.toolName }
+        : request.toolChoice,
+    temperature: request.temperature,
+    maxOutputTokens: request.maxOutputTokens,
+    stopSequences: request.stopSequences,
+    seed: request.seed,
+    // The gateway's retries are the only ones.
+    maxRetries: 0,
+  };
+}
+
+function toToolSet(request: GenerateRequest): ToolSet | undefined {
+  if (!request.tools) return undefined;
+  const set: ToolSet = {};
+  for (const [name, definition] of Object.entries(request.tools)) {
+    set[name] = {
+      description: definition.description,
+      inputSchema: jsonSchema(definition.inputSchema),
+    };
+  }
+  return set;
+}
+
+interface SdkUsage {
+  inputTokens: number | undefined;
+  outputTokens: number | undefined;
+  inputTokenDetails?: { cacheReadTokens: number | undefined };
+}
+
+function usageOf(usage: SdkUsage | undefined): TokenUsage {
+  return {
+    inputTokens: usage?.inputTokens ?? 0,
+    outputTokens: usage?.outputTokens ?? 0,
+    cachedTokens: usage?.inputTokenDetails?.cacheReadTokens ?? 0,
+  };
+}
+
+async function generateOnce(options: AttemptOptions, signal: AbortSignal): Promise<AttemptOutput> {
+  const result = await generateText({
+    ...settingsOf(options.request, options.deployment),
+    abortSignal: signal,
+  });
+  return {
+    text: result.text,
+    reasoning: result.reasoningText ?? '',
+    toolCalls: result.toolCalls.map((call) => ({
+      toolCallId: call.toolCallId,
+      toolName: call.toolName,
+      input: call.input,
+    })),
+    finishReason: result.finishReason as FinishReason,
+    usage: usageOf(result.usage),
+  };
+}
+
+async function streamOnce(
+  options: AttemptOptions,
+  controller: AbortController,
+  emit: (event: GatewayStreamEvent) => void,
+): Promise<AttemptOutput> {
+  const output: AttemptOutput = {
+    text: '',
+    reasoning: '',
+    toolCalls: [],
+    finishReason: 'other',
+    usage: usageOf(undefined),
+  };
+  const { deployment, stallTimeoutMs } = options;
+  let stallTimer: NodeJS.Timeout | undefined;
+  const watch = () => {
+    clearTimeout(stallTimer);
+    stallTimer = setTimeout(() => {
+      controller.abort(
+        new CadreError(
+          'LLM_STREAM_STALLED',
+          `${deployment.id} sent nothing for ${stallTimeoutMs} ms in mid-stream (models.stallTimeoutMs).`,
+        ),
+      );
+    }, stallTimeoutMs);
+  };
+  watch();
+  try {
+    const result = streamText({
+      ...settingsOf(options.request, deployment),
+      abortSignal: controller.signal,
+      onError: () => undefined,
+    });
+    for await (const part of result.fullStream) {
+      watch();
+      if (part.type === 'text-delta') {
+        output.text += part.text;
+        emit({ type: 'text-delta', text: part.text });
+      } else if (part.type === 'reasoning-delta') {
+        output.reasoning += part.text;
+        emit({ type: 'reasoning-delta', text: part.text });
+      } else if (part.type === 'tool-call') {
+        const toolCall = {
+          toolCallId: part.toolCallId,
+          toolName: part.toolName,
+          input: part.input,
+        };
+        output.toolCalls.push(toolCall);
+        emit({ type: 'tool-call', toolCall });
+      } else if (part.type === 'finish') {
+        output.finishReason = part.finishReason as FinishReason;
+        output.usage = usageOf(part.totalUsage);
+      } else if (part.type === 'error') {
+        throw part.error;
+      } else if (part.type === 'abort') {
+        throw controller.signal.reason ?? new Error('aborted');
+      }
+    }
+    if (controller.signal.aborted) throw controller.signal.reason;
+    return output;
+  } finally {
+    clearTimeout(stallTimer);
+  }
+}

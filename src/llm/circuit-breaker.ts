@@ -1,0 +1,65 @@
+// One circuit breaker per provider endpoint: after enough consecutive failures it opens and
+// refuses calls for a cool-down, then lets one trial call through. It never sleeps.
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export interface CircuitBreaker {
+  state(): BreakerState;
+  /** Whether a call may go now; in half-open state only one trial at a time. */
+  tryAcquire(): boolean;
+  onSuccess(): void;
+  onFailure(): void;
+}
+
+export interface CircuitBreakerOptions {
+  failureThreshold: number;
+  cooldownMs: number;
+  now: () => number;
+  onChange?: (state: BreakerState) => void;
+}
+
+/** A breaker in the closed state. */
+export function createCircuitBreaker({
+  failureThreshold,
+  cooldownMs,
+  now,
+  onChange,
+}: CircuitBreakerOptions): CircuitBreaker {
+  let current: BreakerState = 'closed';
+  let failures = 0;
+  let openedAt = 0;
+  let isTrialRunning = false;
+  const set = (next: BreakerState) => {
+    if (next === current) return;
+    current = next;
+    onChange?.(next);
+  };
+  const state = (): BreakerState => {
+    if (current === 'open' && now() - openedAt >= cooldownMs) set('half-open');
+    return current;
+  };
+  return {
+    state,
+    tryAcquire: () => {
+      const seen = state();
+      if (seen === 'closed') return true;
+      if (seen === 'open' || isTrialRunning) return false;
+      isTrialRunning = true;
+      return true;
+    },
+    onSuccess: () => {
+      failures = 0;
+      isTrialRunning = false;
+      set('closed');
+    },
+    onFailure: () => {
+      failures += 1;
+      const wasTrial = isTrialRunning;
+      isTrialRunning = false;
+      if (wasTrial || failures >= failureThreshold) {
+        openedAt = now();
+        set('open');
+      }
+    },
+  };
+}

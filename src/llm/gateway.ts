@@ -1,0 +1,163 @@
+// The LLM gateway: the one door through which Cadre reaches any model. It wires providers,
+// registry, router, ledger, budgets, cache and metrics; it never imports the orchestrator.
+import type { Registry } from 'prom-client';
+import type { Config } from '../config/index.js';
+import type { Db } from '../db/index.js';
+import type { Logger } from '../observability/index.js';
+import { loadCallScope, type Budget, type BudgetInput } from './budgets.js';
+import { deleteBudget, listBudgets, setBudget } from './budget-store.js';
+import { runCall } from './call.js';
+import type { BreakerState } from './circuit-breaker.js';
+import { createEventQueue } from './event-queue.js';
+import { askExperts, type ExpertsRequest, type ExpertsResult } from './experts.js';
+import { createHealthTracker } from './health.js';
+import { createLedger } from './ledger.js';
+import { createLlmMetrics } from './metrics.js';
+import { createEndpoints, type ProviderPlugin } from './providers.js';
+import { createModelRegistry, type ListedModel } from './registry.js';
+import { sleepWithSignal } from './retry.js';
+import { route } from './router.js';
+import { createBreakers, type GatewayRuntime } from './runtime.js';
+import { modelSetupGuidance } from './setup-guidance.js';
+import { querySpend, type SpendQuery, type SpendRow } from './spend.js';
+import type {
+  CallContext,
+  GatewayStreamEvent,
+  GenerateRequest,
+  GenerateResult,
+  RoutingPolicy,
+} from './types.js';
+
+export interface Gateway {
+  /** One model call; resolves with the whole answer. */
+  generate(request: GenerateRequest): Promise<GenerateResult>;
+  /** One model call as events; the last is `finish`. Failures are thrown by the iterator. */
+  stream(request: GenerateRequest): AsyncIterable<GatewayStreamEvent>;
+  /** Asks several models the same question and aggregates their answers. */
+  askExperts(request: ExpertsRequest): Promise<ExpertsResult>;
+  /** Every known model, with whether it is available here. */
+  listModels(): ListedModel[];
+  /** The model ids the router would consider for this context and policy, best first. */
+  eligibleModels(context: CallContext, policy?: RoutingPolicy): Promise<string[]>;
+  isConfigured(): boolean;
+  /** How to add a model, or null when one is configured. */
+  setupGuidance(): string | null;
+  breakerStates(): Record<string, BreakerState>;
+  listBudgets(orgId: string): Promise<Budget[]>;
+  setBudget(orgId: string, input: BudgetInput): Promise<Budget>;
+  deleteBudget(orgId: string, id: string): Promise<void>;
+  spend(query: SpendQuery): Promise<SpendRow[]>;
+  /** Waits until every ledger row and cache write is in the database. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface CreateGatewayOptions {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  /** The app's Prometheus registry. */
+  registry: Registry;
+  /** Providers given in code, such as the scripted model from cadre/testing. */
+  providers?: readonly ProviderPlugin[];
+  now?: () => number;
+  random?: () => number;
+  sleep?: (milliseconds: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** Builds a gateway; nothing is sent until the first call. */
+export function createGateway({
+  config,
+  db,
+  logger,
+  registry,
+  providers = [],
+  now = Date.now,
+  random = Math.random,
+  sleep = sleepWithSignal,
+}: CreateGatewayOptions): Gateway {
+  const endpoints = createEndpoints(config, providers);
+  const models = createModelRegistry(
+    config,
+    endpoints,
+    providers.flatMap((p) => p.models ?? []),
+  );
+  const metrics = createLlmMetrics(registry);
+  const runtime: GatewayRuntime = {
+    settings: config.models,
+    db,
+    logger: logger.child({ component: 'llm' }),
+    registry: models,
+    ledger: createLedger({ db, logger }),
+    health: createHealthTracker(),
+    metrics,
+    reservations: new Set(),
+    background: new Set(),
+    breaker: createBreakers(config.models, metrics, now),
+    now,
+    random,
+    sleep,
+  };
+  const flush = async () => {
+    await Promise.all([...runtime.background]);
+    await runtime.ledger.flush();
+  };
+  const gateway: Gateway = {
+    generate: (request) => runCall(runtime, request),
+    stream: (request) => streamCall(runtime, request),
+    askExperts: (request) => askExperts(gateway, request),
+    listModels: () => models.list(),
+    eligibleModels: async (context, policy) => {
+      const scope = await loadCallScope(db, context);
+      const chosen = route({
+        deployments: models.deployments(),
+        request: { messages: [], context, policy },
+        inputTokens: 0,
+        isConfidential: scope.isConfidential,
+        breakerState: (endpoint) => runtime.breaker(endpoint).state(),
+        health: (id) => runtime.health.get(id),
+        random,
+        knownModel: (id) => models.get(id),
+      });
+      return [...new Set(chosen.candidates.map((deployment) => deployment.model.id))];
+    },
+    isConfigured: () => models.deployments().length > 0,
+    setupGuidance: () => (models.deployments().length > 0 ? null : modelSetupGuidance()),
+    breakerStates: () =>
+      Object.fromEntries(
+        [...endpoints.keys()].map((name) => [name, runtime.breaker(name).state()]),
+      ),
+    listBudgets: (orgId) => listBudgets(db, orgId),
+    setBudget: (orgId, input) => setBudget(db, orgId, input),
+    deleteBudget: (orgId, id) => deleteBudget(db, orgId, id),
+    spend: async (query) => {
+      await flush();
+      return querySpend(db, query);
+    },
+    flush,
+    close: flush,
+  };
+  return gateway;
+}
+
+function streamCall(
+  runtime: GatewayRuntime,
+  request: GenerateRequest,
+): AsyncIterable<GatewayStreamEvent> {
+  return {
+    [Symbol.asyncIterator]: () => {
+      // Stopping the iteration early cancels the call.
+      const controller = new AbortController();
+      const signals = request.signal ? [request.signal, controller.signal] : [controller.signal];
+      const queue = createEventQueue<GatewayStreamEvent>(() => controller.abort());
+      runCall(runtime, { ...request, signal: AbortSignal.any(signals) }, queue.push).then(
+        (result) => {
+          queue.push({ type: 'finish', result });
+          queue.end();
+        },
+        (error: unknown) => queue.fail(error),
+      );
+      return queue[Symbol.asyncIterator]();
+    },
+  };
+}

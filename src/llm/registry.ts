@@ -1,0 +1,124 @@
+// The model registry: the built-in table, models added by plugins, and the configuration's
+// overrides, with the deployments that serve each model. It never contacts a provider.
+import type { Config, ModelEntryConfig } from '../config/index.js';
+import { CadreError } from '../errors/index.js';
+import { defaultModels } from './default-models.js';
+import type { Endpoint } from './providers.js';
+import type { ModelInfo } from './types.js';
+
+/** One place a model is served: the unit the router balances and the breaker guards. */
+export interface Deployment {
+  /** `<model id>@<endpoint>`, unique. */
+  id: string;
+  model: ModelInfo;
+  endpoint: Endpoint;
+  providerModelId: string;
+  weight: number;
+}
+
+/** A registry entry with whether any configured endpoint serves it. */
+export interface ListedModel extends ModelInfo {
+  isAvailable: boolean;
+}
+
+export interface ModelRegistry {
+  /** Every known model, available or not. */
+  list(): ListedModel[];
+  get(id: string): ModelInfo | undefined;
+  /** The deployments of available models. */
+  deployments(): readonly Deployment[];
+}
+
+/** Builds the registry from defaults, plugin models and the configuration. */
+export function createModelRegistry(
+  config: Config,
+  endpoints: ReadonlyMap<string, Endpoint>,
+  pluginModels: readonly ModelInfo[] = [],
+): ModelRegistry {
+  const models = new Map<string, ModelInfo>();
+  for (const model of [...defaultModels, ...pluginModels]) models.set(model.id, model);
+  for (const entry of config.models.catalog) {
+    models.set(entry.id, mergeEntry(models.get(entry.id), entry));
+  }
+  const enabled = config.models.enabled ? new Set(config.models.enabled) : null;
+  const deployments: Deployment[] = [];
+  for (const model of models.values()) {
+    const endpoint = endpoints.get(model.endpoint);
+    if (!endpoint || (enabled && !enabled.has(model.id))) continue;
+    deployments.push(deploymentOf(model, endpoint, model.providerModelId, 1));
+  }
+  for (const extra of config.models.deployments) {
+    const model = models.get(extra.model);
+    const endpoint = endpoints.get(extra.endpoint);
+    if (!model) throw unknownModel(extra.model, 'models.deployments');
+    if (!endpoint) {
+      throw new CadreError(
+        'CONFIG_INVALID',
+        `models.deployments: endpoint "${extra.endpoint}" of model ${extra.model} is not configured; add it under models.endpoints.`,
+      );
+    }
+    const providerModelId = extra.providerModelId ?? model.providerModelId;
+    deployments.push(deploymentOf(model, endpoint, providerModelId, extra.weight));
+  }
+  const available = new Set(deployments.map((deployment) => deployment.model.id));
+  return {
+    list: () =>
+      [...models.values()].map((model) => ({ ...model, isAvailable: available.has(model.id) })),
+    get: (id) => models.get(id),
+    deployments: () => deployments,
+  };
+}
+
+function deploymentOf(
+  model: ModelInfo,
+  endpoint: Endpoint,
+  providerModelId: string,
+  weight: number,
+): Deployment {
+  // Privacy is the stricter of the model's and the endpoint's: a local model behind a cloud
+  // endpoint sends data to the cloud.
+  const privacy = model.privacy === 'local' && endpoint.privacy === 'local' ? 'local' : 'cloud';
+  return {
+    id: `${model.id}@${endpoint.name}`,
+    model: { ...model, privacy },
+    endpoint,
+    providerModelId,
+    weight,
+  };
+}
+
+function mergeEntry(base: ModelInfo | undefined, entry: ModelEntryConfig): ModelInfo {
+  const endpoint = entry.endpoint ?? base?.endpoint ?? entry.id.split('/')[0]!;
+  return {
+    id: entry.id,
+    endpoint,
+    providerModelId:
+      entry.providerModelId ?? base?.providerModelId ?? entry.id.replace(/^[^/]+\//, ''),
+    tier: entry.tier ?? base?.tier ?? 'balanced',
+    contextWindow: entry.contextWindow ?? base?.contextWindow ?? 8_192,
+    maxOutputTokens: entry.maxOutputTokens ?? base?.maxOutputTokens ?? 4_096,
+    capabilities: {
+      tools: entry.capabilities?.tools ?? base?.capabilities.tools ?? true,
+      vision: entry.capabilities?.vision ?? base?.capabilities.vision ?? false,
+      structuredOutput:
+        entry.capabilities?.structuredOutput ?? base?.capabilities.structuredOutput ?? false,
+      embeddings: entry.capabilities?.embeddings ?? base?.capabilities.embeddings ?? false,
+    },
+    prices: {
+      input: entry.prices?.input ?? base?.prices.input ?? 0,
+      output: entry.prices?.output ?? base?.prices.output ?? 0,
+      cachedInput:
+        entry.prices?.cachedInput ?? base?.prices.cachedInput ?? entry.prices?.input ?? 0,
+    },
+    privacy: entry.privacy ?? base?.privacy ?? 'cloud',
+  };
+}
+
+/** The error for a model id the registry does not know. */
+export function unknownModel(id: string, where = 'policy.model'): CadreError {
+  return new CadreError(
+    'LLM_UNKNOWN_MODEL',
+    `${where}: no model "${id}" in the registry; GET /api/models lists them, and models.catalog adds one.`,
+    { details: { model: id } },
+  );
+}

@@ -1,0 +1,107 @@
+// The state a gateway shares between calls: settings, stores, health, breakers, metrics, and
+// the injected clock, randomness and sleep. Plain data and small helpers; no call logic.
+import type { ModelsConfig } from '../config/index.js';
+import type { Db } from '../db/index.js';
+import type { Logger } from '../observability/index.js';
+import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.js';
+import type { HealthTracker } from './health.js';
+import type { Ledger, LedgerEntry } from './ledger.js';
+import { breakerGaugeValue, type LlmMetrics } from './metrics.js';
+import type { Deployment, ModelRegistry } from './registry.js';
+import type { CallContext, GenerateResult } from './types.js';
+
+/** Spend held for a call in flight, so that parallel calls cannot overrun a budget together. */
+export type Reservation = Pick<
+  LedgerEntry,
+  'orgId' | 'projectId' | 'taskId' | 'createdAt' | 'costUsd' | 'inputTokens' | 'outputTokens'
+>;
+
+export interface GatewayRuntime {
+  settings: ModelsConfig;
+  db: Db;
+  logger: Logger;
+  registry: ModelRegistry;
+  ledger: Ledger;
+  health: HealthTracker;
+  metrics: LlmMetrics;
+  reservations: Set<Reservation>;
+  /** Writes that must finish before close() (cache stores). */
+  background: Set<Promise<unknown>>;
+  breaker(endpoint: string): CircuitBreaker;
+  now(): number;
+  random(): number;
+  sleep(milliseconds: number, signal?: AbortSignal): Promise<void>;
+}
+
+export interface RuntimeClock {
+  now: () => number;
+  random: () => number;
+  sleep: (milliseconds: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** A lazily filled map of breakers, one per endpoint, reporting to the breaker gauge. */
+export function createBreakers(
+  settings: ModelsConfig,
+  metrics: LlmMetrics,
+  now: () => number,
+): (endpoint: string) => CircuitBreaker {
+  const breakers = new Map<string, CircuitBreaker>();
+  return (endpoint) => {
+    let breaker = breakers.get(endpoint);
+    if (!breaker) {
+      breaker = createCircuitBreaker({
+        ...settings.breaker,
+        now,
+        onChange: (state) => metrics.breaker.set({ endpoint }, breakerGaugeValue(state)),
+      });
+      metrics.breaker.set({ endpoint }, 0);
+      breakers.set(endpoint, breaker);
+    }
+    return breaker;
+  };
+}
+
+/** The ledger row for one attempt, refusal or cache hit. */
+export function ledgerEntry(
+  context: CallContext,
+  deployment: Pick<Deployment, 'endpoint' | 'model'>,
+  fields: Partial<LedgerEntry> & Pick<LedgerEntry, 'status' | 'createdAt'>,
+): LedgerEntry {
+  return {
+    orgId: context.orgId,
+    projectId: context.projectId ?? null,
+    taskId: context.taskId ?? null,
+    stepId: context.stepId ?? null,
+    agentId: context.agentId ?? null,
+    provider: deployment.endpoint.name,
+    model: deployment.model.id,
+    inputTokens: 0,
+    outputTokens: 0,
+    cachedTokens: 0,
+    costUsd: 0,
+    latencyMs: 0,
+    errorCode: null,
+    routeReason: null,
+    isCacheHit: false,
+    ...fields,
+  };
+}
+
+/** Counts a finished attempt in the Prometheus metrics. */
+export function observeCall(
+  metrics: LlmMetrics,
+  deployment: Deployment,
+  outcome: { status: string; latencyMs: number; result?: GenerateResult; errorCode?: string },
+) {
+  const labels = { provider: deployment.endpoint.name, model: deployment.model.id };
+  metrics.calls.inc({ ...labels, status: outcome.status });
+  metrics.latency.observe({ ...labels, status: outcome.status }, outcome.latencyMs / 1000);
+  if (outcome.errorCode) metrics.errors.inc({ ...labels, code: outcome.errorCode });
+  const usage = outcome.result?.usage;
+  if (usage) {
+    metrics.tokens.inc({ ...labels, kind: 'input' }, usage.inputTokens);
+    metrics.tokens.inc({ ...labels, kind: 'output' }, usage.outputTokens);
+    metrics.tokens.inc({ ...labels, kind: 'cached' }, usage.cachedTokens);
+    metrics.cost.inc(labels, outcome.result!.costUsd);
+  }
+}
