@@ -1,6 +1,6 @@
 // Turns a bearer token into a Principal. Unknown, revoked and expired tokens all answer null:
 // the caller learns nothing about which.
-import { and, eq, gt, isNull, lt, or } from 'drizzle-orm';
+import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { tables } from '../db/index.js';
 import { Role, type Principal } from './roles.js';
@@ -20,30 +20,46 @@ export async function authenticate(
     : authenticateApiKey(db, hash, now);
 }
 
-async function authenticateApiKey(db: Db, hash: string, now: Date): Promise<Principal | null> {
-  const [key] = await db
+// The lookup runs on every API request: prepared once per database, it is planned once per
+// connection and skips building the query each time.
+const apiKeyLookups = new WeakMap<Db, ReturnType<typeof prepareApiKeyLookup>>();
+
+function prepareApiKeyLookup(db: Db) {
+  return db
     .select({ id: apiKeys.id, orgId: apiKeys.orgId, userId: apiKeys.userId, role: apiKeys.role })
     .from(apiKeys)
     .where(
       and(
-        eq(apiKeys.keyHash, hash),
+        eq(apiKeys.keyHash, sql.placeholder('hash')),
         isNull(apiKeys.revokedAt),
-        or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now)),
-      ),
-    );
-  if (!key) return null;
-  // Last use is kept to the minute, so that a busy key does not write on every request.
-  const minuteAgo = new Date(now.getTime() - 60_000);
-  void db
-    .update(apiKeys)
-    .set({ lastUsedAt: now })
-    .where(
-      and(
-        eq(apiKeys.id, key.id),
-        or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, minuteAgo)),
+        or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, sql.placeholder('now'))),
       ),
     )
-    .catch(() => undefined);
+    .prepare('cadre_authenticate_api_key');
+}
+
+// Last use is kept to the minute, so that a busy key does not cost a write on every request:
+// the time of this process's last write for each key.
+const lastUseWrites = new Map<string, number>();
+const lastUseResolutionMs = 60_000;
+
+async function authenticateApiKey(db: Db, hash: string, now: Date): Promise<Principal | null> {
+  let lookup = apiKeyLookups.get(db);
+  if (!lookup) {
+    lookup = prepareApiKeyLookup(db);
+    apiKeyLookups.set(db, lookup);
+  }
+  const [key] = await lookup.execute({ hash, now });
+  if (!key) return null;
+  const lastWrite = lastUseWrites.get(key.id);
+  if (lastWrite === undefined || now.getTime() - lastWrite >= lastUseResolutionMs) {
+    lastUseWrites.set(key.id, now.getTime());
+    void db
+      .update(apiKeys)
+      .set({ lastUsedAt: now })
+      .where(eq(apiKeys.id, key.id))
+      .catch(() => undefined);
+  }
   return {
     orgId: key.orgId,
     userId: key.userId,
