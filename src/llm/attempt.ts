@@ -2,6 +2,7 @@
 // timeout and stalled-stream watchdog. It never retries; the gateway's loop decides that.
 import { generateText, jsonSchema, streamText, type ToolSet } from 'ai';
 import { CadreError } from '../errors/index.js';
+import { outputAllowance } from './cost.js';
 import type { Deployment } from './registry.js';
 import type {
   FinishReason,
@@ -75,7 +76,7 @@ function settingsOf(request: GenerateRequest, deployment: Deployment) {
         ? { type: 'tool' as const, toolName: request.toolChoice.toolName }
         : request.toolChoice,
     temperature: request.temperature,
-    maxOutputTokens: request.maxOutputTokens,
+    maxOutputTokens: outputAllowance(deployment.model, request),
     stopSequences: request.stopSequences,
     seed: request.seed,
     // The gateway's retries are the only ones.

@@ -12,8 +12,13 @@ export function costOf(model: ModelInfo, usage: TokenUsage): number {
   return cost / 1_000_000;
 }
 
-/** The output allowance assumed before sending when the caller sets none. */
-export const defaultOutputEstimate = 4_096;
+/** The output allowance sent (and budgeted) when the caller sets none. */
+export const defaultOutputAllowance = 16_384;
+
+/** The max output tokens a call on `model` is sent with, and budgeted for. */
+export function outputAllowance(model: ModelInfo, request: GenerateRequest): number {
+  return Math.min(model.maxOutputTokens, request.maxOutputTokens ?? defaultOutputAllowance);
+}
 
 /** Input tokens guessed from the request's size (about four characters a token). */
 export function estimateInputTokens(request: GenerateRequest): number {
@@ -32,10 +37,7 @@ export interface CallEstimate {
 
 /** The most a call may consume on `model`: its input and its whole output allowance. */
 export function estimateCall(model: ModelInfo, request: GenerateRequest, inputTokens: number) {
-  const outputTokens = Math.min(
-    model.maxOutputTokens,
-    request.maxOutputTokens ?? defaultOutputEstimate,
-  );
+  const outputTokens = outputAllowance(model, request);
   const costUsd = costOf(model, { inputTokens, outputTokens, cachedTokens: 0 });
   return { inputTokens, outputTokens, costUsd } satisfies CallEstimate;
 }

@@ -76,6 +76,13 @@ export function createGateway({
   random = Math.random,
   sleep = sleepWithSignal,
 }: CreateGatewayOptions): Gateway {
+  // The AI SDK's warnings go to our log, not to the console.
+  const sdkGlobals = globalThis as { AI_SDK_LOG_WARNINGS?: unknown };
+  sdkGlobals.AI_SDK_LOG_WARNINGS = (options: {
+    warnings: unknown[];
+    provider: string;
+    model: string;
+  }) => logger.debug({ component: 'llm', ...options }, 'model warnings');
   const endpoints = createEndpoints(config, providers);
   const models = createModelRegistry(
     config,

@@ -1,0 +1,137 @@
+// A local HTTP server speaking the OpenAI chat completions, OpenAI Responses and Anthropic
+// Messages protocols (JSON and SSE), replaying scripted behaviours and recording requests.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { anthropicReply, chatReply, responsesReply, type Protocol } from './model-protocols.js';
+
+export interface FakeReply {
+  /** The text; an array streams as those pieces. */
+  text?: string | string[];
+  toolCalls?: Array<{ id: string; name: string; arguments: string }>;
+  usage?: { input: number; output: number; cached?: number };
+}
+
+export type Behaviour =
+  | { kind: 'reply'; reply: FakeReply }
+  | { kind: 'status'; status: number; retryAfter?: string; body?: string }
+  | { kind: 'reset' }
+  /** Streams the first `afterPieces` text pieces, then goes silent with the socket open. */
+  | { kind: 'stall'; reply: FakeReply; afterPieces: number }
+  | { kind: 'malformed' };
+
+export interface RecordedRequest {
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: Record<string, unknown>;
+}
+
+export interface FakeModelServer {
+  url: string;
+  requests: RecordedRequest[];
+  /** Queues behaviours, used one per request in order. */
+  enqueue(...behaviours: Behaviour[]): void;
+  /** Behaviours not yet used. */
+  readonly remaining: number;
+  close(): Promise<void>;
+}
+
+const protocolOfPath: Record<string, Protocol> = {
+  '/v1/chat/completions': 'chat',
+  '/v1/responses': 'responses',
+  '/v1/messages': 'anthropic',
+};
+
+/** Starts a fake on 127.0.0.1 at a free port. */
+export async function createFakeModelServer(): Promise<FakeModelServer> {
+  const queue: Behaviour[] = [];
+  const requests: RecordedRequest[] = [];
+  const server = createServer((request, response) => {
+    let raw = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => (raw += chunk));
+    request.on('end', () => {
+      const body = JSON.parse(raw || '{}') as Record<string, unknown>;
+      requests.push({ path: request.url ?? '', headers: request.headers, body });
+      const protocol = protocolOfPath[request.url ?? ''];
+      const behaviour = queue.shift();
+      if (!protocol || !behaviour) {
+        response.writeHead(500, { 'content-type': 'application/json' });
+        response.end(
+          JSON.stringify({ error: { message: `fake: nothing scripted for ${request.url}` } }),
+        );
+        return;
+      }
+      serve(behaviour, protocol, body.stream === true, response);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    enqueue: (...behaviours) => void queue.push(...behaviours),
+    get remaining() {
+      return queue.length;
+    },
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function serve(
+  behaviour: Behaviour,
+  protocol: Protocol,
+  isStream: boolean,
+  response: ServerResponse,
+) {
+  switch (behaviour.kind) {
+    case 'status': {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (behaviour.retryAfter) headers['retry-after'] = behaviour.retryAfter;
+      response.writeHead(behaviour.status, headers);
+      response.end(
+        behaviour.body ??
+          JSON.stringify({ error: { message: `fake status ${behaviour.status}`, type: 'fake' } }),
+      );
+      return;
+    }
+    case 'reset':
+      response.socket?.destroy();
+      return;
+    case 'malformed':
+      response.writeHead(200, {
+        'content-type': isStream ? 'text/event-stream' : 'application/json',
+      });
+      response.end(
+        isStream ? 'data: {"choices": [ {"delta": \n\n' : '{"id": "broken", "choices": [',
+      );
+      return;
+    case 'reply':
+    case 'stall': {
+      const { json, events } = replyFor(protocol, behaviour.reply);
+      if (!isStream) {
+        if (behaviour.kind === 'stall') return; // never answers; the socket stays open
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(json));
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      const limit = behaviour.kind === 'stall' ? behaviour.afterPieces : Infinity;
+      let pieces = 0;
+      for (const event of events) {
+        if (event.isPiece && pieces >= limit) return; // stall: keep the socket open, send nothing
+        if (event.isPiece) pieces += 1;
+        response.write(event.frame);
+      }
+      response.end();
+    }
+  }
+}
+
+function replyFor(protocol: Protocol, reply: FakeReply) {
+  if (protocol === 'chat') return chatReply(reply);
+  if (protocol === 'responses') return responsesReply(reply);
+  return anthropicReply(reply);
+}
