@@ -107,14 +107,17 @@ describe('API keys', () => {
     });
     expect(works.statusCode).toBe(200);
 
-    const list = await t.app.inject({
-      method: 'GET',
-      url: '/api/keys',
-      headers: bearer(t.adminKey),
-    });
+    // The last use is recorded after the answer: poll the list until it shows.
+    const listKeys = () =>
+      t.app.inject({ method: 'GET', url: '/api/keys', headers: bearer(t.adminKey) });
+    let list = await listKeys();
+    const listed = () => list.json().items.find((item: { id: string }) => item.id === key.id);
+    for (const deadline = Date.now() + 5000; !listed().lastUsedAt && Date.now() < deadline;) {
+      list = await listKeys();
+    }
     expect(list.statusCode).toBe(200);
-    const listed = list.json().items.find((item: { id: string }) => item.id === key.id);
-    expect(listed).toMatchObject({ name: 'ci', prefix: key.prefix, role: 'member' });
+    expect(listed()).toMatchObject({ name: 'ci', prefix: key.prefix, role: 'member' });
+    expect(new Date(listed().lastUsedAt).getTime()).toBeGreaterThan(Date.now() - 60_000);
     expect(list.body).not.toContain(key.key);
     const [stored] = await t.database.db
       .select({ keyHash: tables.apiKeys.keyHash })
