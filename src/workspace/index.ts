@@ -1,0 +1,11 @@
+// The workspace module: project repositories, task worktrees, confined file access, diffs and merges.
+export { createWorkspaces } from './workspaces.js';
+export type { Workspaces, WorkspacesOptions, TaskRef, TaskRunOptions } from './workspaces.js';
+export type { RepositorySource, RepositoryInfo } from './repository.js';
+export type { TaskWorktree } from './worktrees.js';
+export type { TaskDiff, ChangedFile } from './changes.js';
+export type { MergeResult } from './merge.js';
+export type { FileEntry } from './files.js';
+export { maxFileBytes } from './files.js';
+export { confinePath, confinePathText } from './paths.js';
+export type { ConfinedPath } from './paths.js';

@@ -1,0 +1,109 @@
+// The workspace service: one object that the API and the agent runtime use for a project's
+// repository, its tasks' worktrees, their files, diffs and merges, and commands run in a
+// worktree through the sandbox. Git operations on one project run one at a time.
+import { CadreError } from '../errors/index.js';
+import type { RunHandle, RunOptions, Sandbox } from '../sandbox/index.js';
+import { commitTaskChanges, diffTask, type TaskDiff } from './changes.js';
+import { listFiles, readWorkspaceFile, writeWorkspaceFile, type FileEntry } from './files.js';
+import { projectLayout } from './layout.js';
+import { mergeTask, type MergeResult } from './merge.js';
+import {
+  createRepository,
+  getRepositoryInfo,
+  type RepositoryInfo,
+  type RepositorySource,
+} from './repository.js';
+import {
+  createTaskWorktree,
+  getTaskWorktree,
+  removeTaskWorktree,
+  type TaskWorktree,
+} from './worktrees.js';
+
+export interface WorkspacesOptions {
+  /** Cadre's data folder; workspaces live in <dataDir>/workspaces/<projectId>/. */
+  dataDir: string;
+  /** Needed only for runInTask. */
+  sandbox?: Sandbox;
+  now?: () => Date;
+}
+
+/** Names a task's worktree. */
+export interface TaskRef {
+  projectId: string;
+  taskId: string;
+}
+
+/** Options of a command run in a task's worktree. */
+export type TaskRunOptions = TaskRef & Omit<RunOptions, 'workspace'>;
+
+/** The workspace operations, bound to one data folder. */
+export interface Workspaces {
+  createRepository(
+    projectId: string,
+    source: RepositorySource,
+    baseBranch?: string,
+  ): Promise<RepositoryInfo>;
+  getRepository(projectId: string): Promise<RepositoryInfo>;
+  createTaskWorktree(task: TaskRef, baseBranch?: string): Promise<TaskWorktree>;
+  getTaskWorktree(task: TaskRef): Promise<TaskWorktree>;
+  removeTaskWorktree(task: TaskRef): Promise<void>;
+  listFiles(task: TaskRef, path?: string): Promise<FileEntry[]>;
+  readFile(task: TaskRef, path: string): Promise<string>;
+  writeFile(task: TaskRef, path: string, content: string): Promise<void>;
+  commit(task: TaskRef, message: string): Promise<string | null>;
+  diff(task: TaskRef): Promise<TaskDiff>;
+  merge(task: TaskRef, message?: string): Promise<MergeResult>;
+  /** Runs a command in the task's worktree, inside the sandbox. */
+  runInTask(options: TaskRunOptions): Promise<RunHandle>;
+}
+
+/** Creates the workspace service. */
+export function createWorkspaces(options: WorkspacesOptions): Workspaces {
+  const { dataDir, now = () => new Date() } = options;
+  const locks = new Map<string, Promise<unknown>>();
+  // Serializes git work on one project: git's own locks would fail a concurrent caller.
+  const serial = <T>(projectId: string, work: () => Promise<T>): Promise<T> => {
+    const previous = locks.get(projectId) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const settled = next.catch(() => undefined);
+    locks.set(projectId, settled);
+    void settled.then(() => {
+      if (locks.get(projectId) === settled) locks.delete(projectId);
+    });
+    return next;
+  };
+  const layout = (projectId: string) => projectLayout(dataDir, projectId);
+  const worktree = (task: TaskRef) => getTaskWorktree(layout(task.projectId), task.taskId);
+  return {
+    createRepository: (projectId, source, baseBranch) =>
+      serial(projectId, () => createRepository(layout(projectId), source, baseBranch)),
+    getRepository: (projectId) => getRepositoryInfo(layout(projectId)),
+    createTaskWorktree: (task, baseBranch) =>
+      serial(task.projectId, () =>
+        createTaskWorktree(layout(task.projectId), task.taskId, baseBranch),
+      ),
+    getTaskWorktree: worktree,
+    removeTaskWorktree: (task) =>
+      serial(task.projectId, () => removeTaskWorktree(layout(task.projectId), task.taskId)),
+    listFiles: async (task, path) => listFiles((await worktree(task)).path, path),
+    readFile: async (task, path) => readWorkspaceFile((await worktree(task)).path, path),
+    writeFile: async (task, path, content) =>
+      writeWorkspaceFile((await worktree(task)).path, path, content),
+    commit: (task, message) =>
+      serial(task.projectId, async () => commitTaskChanges(await worktree(task), message, now())),
+    diff: (task) => serial(task.projectId, async () => diffTask(await worktree(task))),
+    merge: (task, message) =>
+      serial(task.projectId, async () => mergeTask(await worktree(task), { message, date: now() })),
+    runInTask: async ({ projectId, taskId, ...run }) => {
+      if (!options.sandbox) {
+        throw new CadreError(
+          'SANDBOX_UNAVAILABLE',
+          'No sandbox was given to the workspaces; commands cannot run.',
+        );
+      }
+      const { path } = await worktree({ projectId, taskId });
+      return options.sandbox.run({ ...run, workspace: path });
+    },
+  };
+}
