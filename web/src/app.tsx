@@ -9,10 +9,11 @@ export function App() {
     api.health().then(setHealth, () => setHealth('down'));
   }, []);
 
-  const signOut = () => {
+  // Stable, so that the projects list does not load again on every render of the shell.
+  const signOut = useCallback(() => {
     session.clear();
     setToken(null);
-  };
+  }, []);
 
   return (
     <div className="shell">
@@ -111,6 +112,10 @@ function SignIn({ onSignedIn }: { onSignedIn: (token: string) => void }) {
         </label>
       ) : (
         <>
+          <small className="muted">
+            The first admin is <code>admin@localhost</code>. It has no password until one is set:
+            sign in with the admin key, then <code>PUT /api/auth/password</code>.
+          </small>
           <label>
             Email
             <input
@@ -148,6 +153,7 @@ function Projects({ onUnauthorized }: { onUnauthorized: () => void }) {
   const [projects, setProjects] = useState<Project[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [name, setName] = useState('');
+  const [isCreating, setCreating] = useState(false);
 
   const load = useCallback(() => {
     setError(null);
@@ -161,12 +167,17 @@ function Projects({ onUnauthorized }: { onUnauthorized: () => void }) {
 
   const create = async (event: FormEvent) => {
     event.preventDefault();
+    setError(null);
+    setCreating(true);
     try {
-      await api.createProject(name);
+      await api.createProject(name.trim());
       setName('');
       load();
     } catch (failure) {
-      setError(failure instanceof Error ? failure.message : String(failure));
+      if (failure instanceof ApiError && failure.status === 401) onUnauthorized();
+      else setError(failure instanceof Error ? failure.message : String(failure));
+    } finally {
+      setCreating(false);
     }
   };
 
@@ -180,8 +191,8 @@ function Projects({ onUnauthorized }: { onUnauthorized: () => void }) {
           onChange={(e) => setName(e.target.value)}
           placeholder="New project name"
         />
-        <button type="submit" className="primary" disabled={!name.trim()}>
-          Create project
+        <button type="submit" className="primary" disabled={!name.trim() || isCreating}>
+          {isCreating ? 'Creating…' : 'Create project'}
         </button>
       </form>
       {error && (
