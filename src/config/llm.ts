@@ -127,7 +127,11 @@ export const ModelsConfig = z.strictObject({
   cache: z
     .strictObject({
       enabled: z.boolean().default(true),
-      ttlSeconds: z.number().int().positive().default(7 * 24 * 3600),
+      ttlSeconds: z
+        .number()
+        .int()
+        .positive()
+        .default(7 * 24 * 3600),
     })
     .default({ enabled: true, ttlSeconds: 7 * 24 * 3600 }),
 });

@@ -1,6 +1,15 @@
 // The LLM gateway's tables: spending budgets and the response cache. The SQL that creates
 // them is migrations/0003_llm.sql; the ledger (llm_calls) lives in core.ts.
-import { bigint, jsonb, numeric, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  jsonb,
+  numeric,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { organizations } from './core.js';
 
 export const llmBudgets = pgTable(
