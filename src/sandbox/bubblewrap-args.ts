@@ -64,6 +64,8 @@ export function bubblewrapArgs(options: BubblewrapArgsOptions): string[] {
   args.push('--ro-bind', posix.join(options.accountsDir, 'group'), '/etc/group');
   args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--tmpfs', sandboxHome);
   args.push('--bind', options.workspace, sandboxWorkspace);
+  // The sandbox's own root (a tmpfs holding the mount points) is read-only too.
+  args.push('--remount-ro', '/');
   args.push('--chdir', posix.join(sandboxWorkspace, options.cwd));
   args.push('--clearenv');
   for (const [name, value] of Object.entries(options.env)) args.push('--setenv', name, value);
