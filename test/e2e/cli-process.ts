@@ -52,3 +52,52 @@ export function spawnCli(args: string[], options: RunCliOptions = {}): ChildProc
   const [file, ...rest] = [...wrapper, process.execPath, cadreBin, ...args];
   return spawn(file!, rest, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
 }
+
+export interface Started {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+const children = new Set<ChildProcess>();
+
+/** Kills whatever startCadre started and is still running; for afterAll. */
+export function killStarted(): void {
+  for (const child of children) child.kill('SIGKILL');
+}
+
+/** Runs `cadre up` and resolves once it prints where it runs. */
+export function startCadre(env: NodeJS.ProcessEnv, wrapper: string[] = []): Promise<Started> {
+  const child = spawnCli(['up'], { env, wrapper });
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  void exited.then(() => children.delete(child));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`cadre up printed no URL within 60 s:\n${stdout}\n${stderr}`));
+    }, 60_000);
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /is running at (http:\/\/\S+)/.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1]!, output: () => stdout, exited });
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`cadre up exited with ${code} before it was ready:\n${stdout}\n${stderr}`));
+    });
+  });
+}
+
+/** Sends SIGTERM and resolves with the exit code. */
+export async function stopCadre(started: Started): Promise<number | null> {
+  started.child.kill('SIGTERM');
+  return started.exited;
+}

@@ -1,56 +1,20 @@
 // The real `cadre` command end to end: `cadre up` on a fresh data directory with the
 // embedded Postgres, the resource commands against it, stop on SIGTERM, and restart.
-import type { ChildProcess } from 'node:child_process';
 import { chown, mkdtemp, readFile, readdir, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, cliEnv, repositoryRoot, runCli, spawnCli } from './cli-process.js';
-
-interface Started {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-const children = new Set<ChildProcess>();
-
-/** Runs `cadre up` and resolves once it prints where it runs. */
-function startCadre(env: NodeJS.ProcessEnv, wrapper: string[] = []): Promise<Started> {
-  const child = spawnCli(['up'], { env, wrapper });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  void exited.then(() => children.delete(child));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`cadre up printed no URL within 60 s:\n${stdout}\n${stderr}`));
-    }, 60_000);
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = /is running at (http:\/\/\S+)/.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1]!, output: () => stdout, exited });
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`cadre up exited with ${code} before it was ready:\n${stdout}\n${stderr}`));
-    });
-  });
-}
-
-/** Sends SIGTERM and resolves with the exit code. */
-async function stopCadre(started: Started): Promise<number | null> {
-  started.child.kill('SIGTERM');
-  return started.exited;
-}
+import {
+  assertBuilt,
+  cliEnv,
+  killStarted,
+  repositoryRoot,
+  runCli,
+  startCadre,
+  stopCadre,
+  type Started,
+} from './cli-process.js';
 
 /** The pids of Postgres processes whose command line mentions `dataDir`. */
 async function postgresProcessesOf(dataDir: string): Promise<number[]> {
@@ -84,9 +48,7 @@ function closedPort(): Promise<number> {
 }
 
 beforeAll(() => assertBuilt());
-afterAll(() => {
-  for (const child of children) child.kill('SIGKILL');
-});
+afterAll(() => killStarted());
 
 describe('cadre up', () => {
   let dataDir: string;

@@ -1,0 +1,88 @@
+// The first page in a real headless Chromium against `cadre up`: sign in with the admin key,
+// create a project, see it listed.
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  assertBuilt,
+  cliEnv,
+  killStarted,
+  repositoryRoot,
+  startCadre,
+  stopCadre,
+  type Started,
+} from './cli-process.js';
+
+const chromiumPath = '/usr/bin/chromium';
+
+let server: Started;
+let adminKey: string;
+let context: BrowserContext;
+let page: Page;
+
+beforeAll(async () => {
+  assertBuilt();
+  if (!existsSync(join(repositoryRoot, 'dist', 'web', 'index.html'))) {
+    throw new Error('The web app is not built: run `npm run build` first.');
+  }
+  if (!existsSync(chromiumPath)) throw new Error(`Chromium is missing at ${chromiumPath}.`);
+  const dataDir = await mkdtemp(join(tmpdir(), 'cadre-web-'));
+  server = await startCadre(cliEnv({ CADRE_DATA_DIR: dataDir, CADRE_PORT: '0' }));
+  adminKey = (await readFile(join(dataDir, 'admin-api-key'), 'utf8')).trim();
+  context = await chromium.launchPersistentContext(
+    await mkdtemp(join(tmpdir(), 'cadre-chromium-')),
+    {
+      executablePath: chromiumPath,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  );
+  page = context.pages()[0] ?? (await context.newPage());
+}, 90_000);
+
+afterAll(async () => {
+  await context?.close();
+  if (server) await stopCadre(server);
+  killStarted();
+});
+
+describe('the web app', () => {
+  it('shows the health, refuses a wrong key and signs in with the admin key', async () => {
+    await page.goto(server.url);
+    await page.getByTestId('health').filter({ hasText: 'healthy' }).waitFor();
+    await page.locator('input[name=key]').fill('cadre_not_a_key');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('not valid');
+
+    await page.locator('input[name=key]').fill(adminKey);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    await page.getByText('No projects yet').waitFor();
+  });
+
+  it('creates a project, lists it, and keeps it after a reload', async () => {
+    await page.locator('input[name=project-name]').fill('web-shop');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.getByTestId('projects').getByText('web-shop').waitFor();
+
+    await page.locator('input[name=project-name]').fill('web-shop');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('already exists');
+
+    await page.reload();
+    await page.getByTestId('projects').getByText('web-shop').waitFor();
+    expect(await page.getByTestId('projects').locator('tbody tr').count()).toBe(1);
+  });
+});
