@@ -22,12 +22,17 @@ import {
 import type { Config } from '../config/index.js';
 import type { Database } from '../db/index.js';
 import { CadreError } from '../errors/index.js';
+import { createGateway, type Gateway } from '../llm/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import { installAuth } from './auth-hook.js';
 import { handleError, handleNotFound } from './errors.js';
 import { authRoutes } from './routes/auth.js';
+import { budgetRoutes } from './routes/budgets.js';
+import { expertRoutes } from './routes/experts.js';
 import { healthRoutes } from './routes/health.js';
+import { modelRoutes } from './routes/models.js';
 import { projectRoutes } from './routes/projects.js';
+import { spendRoutes } from './routes/spend.js';
 import { taskRoutes } from './routes/tasks.js';
 
 export interface AppDeps {
@@ -40,6 +45,8 @@ export interface AppDeps {
   webRoot?: string;
   /** Called for every route as it is registered (tests use it to list them all). */
   onRoute?: (route: RouteOptions) => void;
+  /** The LLM gateway; without it the app builds one (and closes it with the app). */
+  gateway?: Gateway;
 }
 
 const requestIdPattern = /^[\w.-]{1,64}$/;
@@ -119,6 +126,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(authRoutes, deps);
   await app.register(projectRoutes, deps);
   await app.register(taskRoutes, deps);
+  const gateway = deps.gateway ?? ownGateway(app, deps);
+  await app.register(modelRoutes, { gateway });
+  await app.register(spendRoutes, { gateway });
+  await app.register(budgetRoutes, { gateway, database: deps.database });
+  await app.register(expertRoutes, { gateway });
 
   if (deps.webRoot && existsSync(join(deps.webRoot, 'index.html'))) {
     await registerWebApp(app, deps.webRoot);
@@ -126,6 +138,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.setNotFoundHandler(handleNotFound);
   }
   return app;
+}
+
+/** A gateway built from the app's own dependencies, flushed when the app closes. */
+function ownGateway(app: FastifyInstance, deps: AppDeps): Gateway {
+  const gateway = createGateway({
+    config: deps.config,
+    db: deps.database.db,
+    logger: deps.logger,
+    registry: deps.metrics.registry,
+  });
+  app.addHook('onClose', () => gateway.close());
+  return gateway;
 }
 
 /** Serves the built web app, and its index.html for the app's own client-side routes. */

@@ -11,14 +11,26 @@ export const permissions = [
   'tasks:write',
   'keys:manage',
   'audit:read',
+  'models:read',
+  'spend:read',
+  'budgets:manage',
+  'experts:ask',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
 const grants: Record<Role, readonly Permission[]> = {
   owner: permissions,
   admin: permissions,
-  member: ['projects:read', 'projects:write', 'tasks:read', 'tasks:write'],
-  viewer: ['projects:read', 'tasks:read'],
+  member: [
+    'projects:read',
+    'projects:write',
+    'tasks:read',
+    'tasks:write',
+    'models:read',
+    'spend:read',
+    'experts:ask',
+  ],
+  viewer: ['projects:read', 'tasks:read', 'models:read', 'spend:read'],
 };
 
 /** Whether `role` may do what `permission` names. */

@@ -38,7 +38,14 @@ export function createModelRegistry(
   const models = new Map<string, ModelInfo>();
   for (const model of [...defaultModels, ...pluginModels]) models.set(model.id, model);
   for (const entry of config.models.catalog) {
-    models.set(entry.id, mergeEntry(models.get(entry.id), entry));
+    const merged = mergeEntry(models.get(entry.id), entry);
+    // A new model without a stated class takes its endpoint's (local for a loopback server).
+    const endpointPrivacy = endpoints.get(merged.endpoint)?.privacy ?? 'cloud';
+    const isNew = !models.has(entry.id);
+    models.set(
+      entry.id,
+      isNew && !entry.privacy ? { ...merged, privacy: endpointPrivacy } : merged,
+    );
   }
   const enabled = config.models.enabled ? new Set(config.models.enabled) : null;
   const deployments: Deployment[] = [];

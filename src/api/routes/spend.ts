@@ -1,0 +1,56 @@
+// GET /api/spend: the organization's model spend per day, model, project or task.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Gateway } from '../../llm/index.js';
+import { principalOf } from '../auth-hook.js';
+import { Id, Timestamp } from '../schemas.js';
+
+export const SpendQuery = z.strictObject({
+  groupBy: z.enum(['day', 'model', 'project', 'task']).default('day'),
+  from: Timestamp.optional(),
+  to: Timestamp.optional(),
+  projectId: Id.optional(),
+  taskId: Id.optional(),
+});
+
+export const SpendRow = z.object({
+  key: z.string().nullable(),
+  calls: z.number().int(),
+  cacheHits: z.number().int(),
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  cachedTokens: z.number().int(),
+  costUsd: z.number(),
+});
+
+export const SpendReport = z.object({
+  groupBy: z.enum(['day', 'model', 'project', 'task']),
+  items: z.array(SpendRow),
+  totalUsd: z.number(),
+});
+
+export const spendRoutes: FastifyPluginAsyncZod<{ gateway: Gateway }> = async (
+  app,
+  { gateway },
+) => {
+  app.get(
+    '/api/spend',
+    {
+      config: { permission: 'spend:read' },
+      schema: { tags: ['spend'], querystring: SpendQuery, response: { 200: SpendReport } },
+    },
+    async (request) => {
+      const { groupBy, from, to, projectId, taskId } = request.query;
+      const items = await gateway.spend({
+        orgId: principalOf(request).orgId,
+        groupBy,
+        from: from ? new Date(from) : undefined,
+        to: to ? new Date(to) : undefined,
+        projectId,
+        taskId,
+      });
+      const totalUsd = items.reduce((sum, item) => sum + item.costUsd, 0);
+      return { groupBy, items, totalUsd };
+    },
+  );
+};
