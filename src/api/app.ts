@@ -7,6 +7,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyWebsocket from '@fastify/websocket';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -34,6 +35,8 @@ import { modelRoutes } from './routes/models.js';
 import { projectRoutes } from './routes/projects.js';
 import { spendRoutes } from './routes/spend.js';
 import { taskRoutes } from './routes/tasks.js';
+import { selectWebSocketProtocol } from './routes/terminals.js';
+import { workspaceRoutes } from './routes/workspaces.js';
 
 export interface AppDeps {
   config: Config;
@@ -122,10 +125,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: 1_048_576, handleProtocols: selectWebSocketProtocol },
+  });
   await app.register(healthRoutes, deps);
   await app.register(authRoutes, deps);
   await app.register(projectRoutes, deps);
   await app.register(taskRoutes, deps);
+  await app.register(workspaceRoutes, deps);
   const gateway = deps.gateway ?? ownGateway(app, deps);
   await app.register(modelRoutes, { gateway });
   await app.register(spendRoutes, { gateway });

@@ -11,6 +11,11 @@ export const permissions = [
   'tasks:write',
   'keys:manage',
   'audit:read',
+  'workspace:read',
+  'workspace:write',
+  'workspace:exec',
+  'workspace:import-local',
+  'terminal:open',
   'models:read',
   'spend:read',
   'budgets:manage',
@@ -29,8 +34,12 @@ const grants: Record<Role, readonly Permission[]> = {
     'models:read',
     'spend:read',
     'experts:ask',
+    'workspace:read',
+    'workspace:write',
+    'workspace:exec',
+    'terminal:open',
   ],
-  viewer: ['projects:read', 'tasks:read', 'models:read', 'spend:read'],
+  viewer: ['projects:read', 'tasks:read', 'models:read', 'spend:read', 'workspace:read'],
 };
 
 /** Whether `role` may do what `permission` names. */

@@ -12,6 +12,14 @@ export type { CgroupManager, CgroupSupport } from './cgroups.js';
 export { defaultLimits, resolveLimits } from './limits.js';
 export { sandboxWorkspace, sandboxHome } from './bubblewrap-args.js';
 export { collectRun } from './collect.js';
+export { createTerminalManager } from './terminals.js';
+export type {
+  Terminal,
+  TerminalEvent,
+  TerminalInfo,
+  TerminalManager,
+  TerminalManagerOptions,
+} from './terminals.js';
 export type { CollectedRun } from './collect.js';
 export type {
   Sandbox,

@@ -1,6 +1,12 @@
 // The workspace module: project repositories, task worktrees, confined file access, diffs and merges.
 export { createWorkspaces } from './workspaces.js';
-export type { Workspaces, WorkspacesOptions, TaskRef, TaskRunOptions } from './workspaces.js';
+export type {
+  Workspaces,
+  WorkspacesOptions,
+  TaskRef,
+  TaskRunOptions,
+  RunRecord,
+} from './workspaces.js';
 export type { RepositorySource, RepositoryInfo } from './repository.js';
 export type { TaskWorktree } from './worktrees.js';
 export type { TaskDiff, ChangedFile } from './changes.js';

@@ -2,7 +2,7 @@
 // repository, its tasks' worktrees, their files, diffs and merges, and commands run in a
 // worktree through the sandbox. Git operations on one project run one at a time.
 import { CadreError } from '../errors/index.js';
-import type { RunHandle, RunOptions, Sandbox } from '../sandbox/index.js';
+import type { ExecutorName, RunHandle, RunOptions, RunResult, Sandbox } from '../sandbox/index.js';
 import { commitTaskChanges, diffTask, type TaskDiff } from './changes.js';
 import { listFiles, readWorkspaceFile, writeWorkspaceFile, type FileEntry } from './files.js';
 import { projectLayout } from './layout.js';
@@ -26,6 +26,20 @@ export interface WorkspacesOptions {
   /** Needed only for runInTask. */
   sandbox?: Sandbox;
   now?: () => Date;
+  /** Called with every finished run, to record its resource use (the recorder logs its own failures). */
+  recordRun?: (record: RunRecord) => Promise<void>;
+}
+
+/** A finished run, for accounting. */
+export interface RunRecord {
+  orgId?: string;
+  projectId: string;
+  taskId: string;
+  stepId?: string;
+  executor: ExecutorName;
+  argv: readonly string[];
+  startedAt: Date;
+  result: RunResult;
 }
 
 /** Names a task's worktree. */
@@ -35,7 +49,12 @@ export interface TaskRef {
 }
 
 /** Options of a command run in a task's worktree. */
-export type TaskRunOptions = TaskRef & Omit<RunOptions, 'workspace'>;
+export type TaskRunOptions = TaskRef &
+  Omit<RunOptions, 'workspace'> & {
+    /** The organization and step the run is accounted to. */
+    orgId?: string;
+    stepId?: string;
+  };
 
 /** The workspace operations, bound to one data folder. */
 export interface Workspaces {
@@ -95,15 +114,26 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
     diff: (task) => serial(task.projectId, async () => diffTask(await worktree(task))),
     merge: (task, message) =>
       serial(task.projectId, async () => mergeTask(await worktree(task), { message, date: now() })),
-    runInTask: async ({ projectId, taskId, ...run }) => {
-      if (!options.sandbox) {
+    runInTask: async ({ projectId, taskId, orgId, stepId, ...run }) => {
+      const { sandbox, recordRun } = options;
+      if (!sandbox) {
         throw new CadreError(
           'SANDBOX_UNAVAILABLE',
           'No sandbox was given to the workspaces; commands cannot run.',
         );
       }
       const { path } = await worktree({ projectId, taskId });
-      return options.sandbox.run({ ...run, workspace: path });
+      const startedAt = now();
+      const handle = sandbox.run({ ...run, workspace: path });
+      if (!recordRun) return handle;
+      const result = handle.result.then(async (finished) => {
+        const record = { orgId, projectId, taskId, stepId, startedAt, result: finished };
+        await recordRun({ ...record, executor: sandbox.executor, argv: run.argv }).catch(
+          () => undefined,
+        );
+        return finished;
+      });
+      return { ...handle, result };
     },
   };
 }

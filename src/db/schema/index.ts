@@ -13,3 +13,4 @@ export {
   auditLog,
 } from './core.js';
 export { llmBudgets, llmCache } from './llm.js';
+export { sandboxRuns } from './sandbox.js';

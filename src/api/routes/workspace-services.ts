@@ -1,0 +1,109 @@
+// What the workspace and terminal routes share: the workspace service, the sandbox (made on
+// first use, so that a missing bubblewrap fails only the routes that run commands), the
+// terminals, the run recorder and the ownership checks. Nothing here answers HTTP itself.
+import { and, desc, eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import type { Principal } from '../../auth/index.js';
+import type { Db } from '../../db/index.js';
+import { tables } from '../../db/index.js';
+import { CadreError } from '../../errors/index.js';
+import type { Logger } from '../../observability/index.js';
+import { getProject, getTask, type ProjectRow, type TaskRow } from '../../orchestrator/index.js';
+import {
+  createSandbox,
+  createTerminalManager,
+  type Sandbox,
+  type TerminalManager,
+} from '../../sandbox/index.js';
+import { createWorkspaces, type RunRecord, type Workspaces } from '../../workspace/index.js';
+import type { AppDeps } from '../app.js';
+
+/** The services behind the workspace and terminal routes. */
+export interface WorkspaceServices {
+  workspaces: Workspaces;
+  sandbox(): Sandbox;
+  terminals(): TerminalManager;
+  /** The project, or NOT_FOUND when it is not the caller's. */
+  project(principal: Principal, projectId: string): Promise<ProjectRow>;
+  /** The project and its task, or NOT_FOUND when either is not the caller's. */
+  task(
+    principal: Principal,
+    projectId: string,
+    taskId: string,
+  ): Promise<{ project: ProjectRow; task: TaskRow }>;
+}
+
+/** Builds the services once per app; terminals close with the app. */
+export function createWorkspaceServices(app: FastifyInstance, deps: AppDeps): WorkspaceServices {
+  const db = deps.database.db;
+  let sandbox: Sandbox | null = null;
+  let terminals: TerminalManager | null = null;
+  const getSandbox = () => (sandbox ??= createSandbox(deps.config.sandbox));
+  const recorder = createRunRecorder(db, deps.logger);
+  const workspaces = createWorkspaces({
+    dataDir: deps.config.dataDir,
+    get sandbox() {
+      return getSandbox();
+    },
+    recordRun: recorder,
+  });
+  app.addHook('onClose', async () => terminals?.closeAll());
+  return {
+    workspaces,
+    sandbox: getSandbox,
+    terminals: () => (terminals ??= createTerminalManager({ sandbox: getSandbox() })),
+    project: (principal, projectId) => getProject(db, principal.orgId, projectId),
+    task: async (principal, projectId, taskId) => {
+      const project = await getProject(db, principal.orgId, projectId);
+      const task = await getTask(db, principal.orgId, taskId);
+      if (task.projectId !== project.id) {
+        throw new CadreError('NOT_FOUND', `No task with id ${taskId} in project ${projectId}.`, {
+          details: { kind: 'task', id: taskId },
+        });
+      }
+      return { project, task };
+    },
+  };
+}
+
+/** Writes each finished run to sandbox_runs; a failure to write is logged, never thrown. */
+export function createRunRecorder(db: Db, logger: Logger) {
+  return async (record: RunRecord): Promise<void> => {
+    if (!record.orgId) return;
+    const { result } = record;
+    try {
+      await db.insert(tables.sandboxRuns).values({
+        orgId: record.orgId,
+        projectId: record.projectId,
+        taskId: record.taskId,
+        stepId: record.stepId ?? null,
+        executor: record.executor,
+        command: [...record.argv],
+        exitCode: result.exitCode,
+        signal: result.signal,
+        isTimedOut: result.isTimedOut,
+        isOutputTruncated: result.isOutputTruncated,
+        cpuMs: result.usage.cpuMs,
+        wallMs: result.usage.wallMs,
+        peakMemoryBytes: result.usage.peakMemoryBytes,
+        startedAt: record.startedAt,
+      });
+    } catch (error) {
+      logger.error(
+        { err: error, taskId: record.taskId, stepId: record.stepId },
+        'sandbox run not recorded',
+      );
+    }
+  };
+}
+
+/** The recorded runs of one task, newest first. */
+export function listTaskRuns(db: Db, orgId: string, taskId: string) {
+  const { sandboxRuns } = tables;
+  return db
+    .select()
+    .from(sandboxRuns)
+    .where(and(eq(sandboxRuns.orgId, orgId), eq(sandboxRuns.taskId, taskId)))
+    .orderBy(desc(sandboxRuns.startedAt))
+    .limit(200);
+}

@@ -1,0 +1,148 @@
+// /api/projects/:projectId/workspace and a task's worktree, diff and merge. Registers the
+// file, run and terminal routes beside it, over the same services.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { isAllowed, recordAudit } from '../../auth/index.js';
+import { CadreError } from '../../errors/index.js';
+import type { AppDeps } from '../app.js';
+import { principalOf } from '../auth-hook.js';
+import { terminalRoutes } from './terminals.js';
+import { workspaceFileRoutes } from './workspace-files.js';
+import { workspaceRunRoutes } from './workspace-runs.js';
+import {
+  Diff,
+  Merge,
+  MergeRequest,
+  ProjectParams,
+  Repository,
+  RepositoryCreate,
+  TaskParams,
+  Worktree,
+  WorktreeCreate,
+} from './workspace-schemas.js';
+import { createWorkspaceServices } from './workspace-services.js';
+
+export const workspaceRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  const services = createWorkspaceServices(app, deps);
+  const { workspaces } = services;
+  const { db } = deps.database;
+  const tags = ['workspaces'];
+
+  app.post(
+    '/api/projects/:projectId/workspace',
+    {
+      config: { permission: 'workspace:write' },
+      schema: {
+        tags,
+        params: ProjectParams,
+        body: RepositoryCreate,
+        response: { 201: Repository },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const project = await services.project(principal, request.params.projectId);
+      const { source, baseBranch } = request.body;
+      // Importing a folder of the server reads the server's disk: owners and admins only.
+      if (source.type === 'path' && !isAllowed(principal.role, 'workspace:import-local')) {
+        throw new CadreError(
+          'FORBIDDEN',
+          `Your role (${principal.role}) does not allow workspace:import-local.`,
+          {
+            details: { permission: 'workspace:import-local', role: principal.role },
+          },
+        );
+      }
+      const info = await workspaces.createRepository(project.id, source, baseBranch);
+      await recordAudit(db, principal, {
+        action: 'workspace-created',
+        targetType: 'project',
+        targetId: project.id,
+        data: { source: source.type },
+        requestId: request.id,
+      });
+      return reply.status(201).send(info);
+    },
+  );
+
+  app.get(
+    '/api/projects/:projectId/workspace',
+    {
+      config: { permission: 'workspace:read' },
+      schema: { tags, params: ProjectParams, response: { 200: Repository } },
+    },
+    async (request) => {
+      const project = await services.project(principalOf(request), request.params.projectId);
+      return workspaces.getRepository(project.id);
+    },
+  );
+
+  app.post(
+    '/api/projects/:projectId/tasks/:taskId/worktree',
+    {
+      config: { permission: 'workspace:write' },
+      schema: { tags, params: TaskParams, body: WorktreeCreate, response: { 201: Worktree } },
+    },
+    async (request, reply) => {
+      const { project, task } = await services.task(
+        principalOf(request),
+        request.params.projectId,
+        request.params.taskId,
+      );
+      const worktree = await workspaces.createTaskWorktree(
+        { projectId: project.id, taskId: task.id },
+        request.body.baseBranch,
+      );
+      return reply
+        .status(201)
+        .send({ taskId: task.id, branch: worktree.branch, baseBranch: worktree.baseBranch });
+    },
+  );
+
+  app.get(
+    '/api/projects/:projectId/tasks/:taskId/diff',
+    {
+      config: { permission: 'workspace:read' },
+      schema: { tags, params: TaskParams, response: { 200: Diff } },
+    },
+    async (request) => {
+      const { project, task } = await services.task(
+        principalOf(request),
+        request.params.projectId,
+        request.params.taskId,
+      );
+      return workspaces.diff({ projectId: project.id, taskId: task.id });
+    },
+  );
+
+  app.post(
+    '/api/projects/:projectId/tasks/:taskId/merge',
+    {
+      config: { permission: 'workspace:write' },
+      schema: { tags, params: TaskParams, body: MergeRequest, response: { 200: Merge } },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const { project, task } = await services.task(
+        principal,
+        request.params.projectId,
+        request.params.taskId,
+      );
+      const result = await workspaces.merge(
+        { projectId: project.id, taskId: task.id },
+        request.body.message,
+      );
+      await recordAudit(db, principal, {
+        action: 'task-merged',
+        targetType: 'task',
+        targetId: task.id,
+        data: { baseBranch: result.baseBranch, commit: result.commit },
+        requestId: request.id,
+      });
+      return result;
+    },
+  );
+
+  await app.register(workspaceFileRoutes, { services });
+  await app.register(workspaceRunRoutes, { services, db });
+  await app.register(terminalRoutes, { services, db });
+};
