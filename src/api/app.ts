@@ -34,6 +34,7 @@ import { healthRoutes } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
 import { projectRoutes } from './routes/projects.js';
 import { spendRoutes } from './routes/spend.js';
+import { roleRoutes } from './routes/roles.js';
 import { taskRoutes } from './routes/tasks.js';
 import { selectWebSocketProtocol } from './routes/terminals.js';
 import { workspaceRoutes } from './routes/workspaces.js';
@@ -132,6 +133,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(authRoutes, deps);
   await app.register(projectRoutes, deps);
   await app.register(taskRoutes, deps);
+  await app.register(roleRoutes, deps);
   await app.register(workspaceRoutes, deps);
   const gateway = deps.gateway ?? ownGateway(app, deps);
   await app.register(modelRoutes, { gateway });

@@ -20,6 +20,8 @@ export const permissions = [
   'spend:read',
   'budgets:manage',
   'experts:ask',
+  'roles:read',
+  'roles:manage',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -34,12 +36,20 @@ const grants: Record<Role, readonly Permission[]> = {
     'models:read',
     'spend:read',
     'experts:ask',
+    'roles:read',
     'workspace:read',
     'workspace:write',
     'workspace:exec',
     'terminal:open',
   ],
-  viewer: ['projects:read', 'tasks:read', 'models:read', 'spend:read', 'workspace:read'],
+  viewer: [
+    'projects:read',
+    'tasks:read',
+    'models:read',
+    'spend:read',
+    'roles:read',
+    'workspace:read',
+  ],
 };
 
 /** Whether `role` may do what `permission` names. */

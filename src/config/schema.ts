@@ -53,6 +53,8 @@ export const Config = z.strictObject({
   providers: ProvidersConfig.default(ProvidersConfig.parse({})),
   models: ModelsConfig.default(ModelsConfig.parse({})),
   sandbox: SandboxConfig.default(SandboxConfig.parse({})),
+  /** Roles added to or overriding the built-in team; checked against the role schema at start. */
+  roles: z.array(z.record(z.string(), z.unknown())).default([]),
 });
 export type Config = z.infer<typeof Config>;
 

@@ -30,3 +30,6 @@ export {
 export type { Lease, ClaimedStep, ClaimOptions, FailOptions } from './work-queue.js';
 export { createWorker } from './worker.js';
 export type { Worker, WorkerOptions, StepHandler, StepOutcome } from './worker.js';
+export { validatePlan, Plan, PlanStep } from './plan.js';
+export type { PlanValidation } from './plan.js';
+export { parseConfigRoles, listRoles, getRole, saveRole, deleteRole } from './roles.js';

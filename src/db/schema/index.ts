@@ -14,3 +14,4 @@ export {
 } from './core.js';
 export { llmBudgets, llmCache } from './llm.js';
 export { sandboxRuns } from './sandbox.js';
+export { roles } from './roles.js';

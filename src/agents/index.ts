@@ -1,0 +1,8 @@
+export {
+  builtInRoles,
+  mergeRoles,
+  RoleDefinition,
+  ModelPolicy,
+  ToolName,
+  toolNames,
+} from './roles.js';
