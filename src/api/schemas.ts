@@ -140,3 +140,18 @@ export const ApiKeyCreate = z.strictObject({
   expiresAt: Timestamp.optional(),
 });
 export const ApiKeyCreated = ApiKey.extend({ key: z.string() });
+
+export const TaskEvent = z.object({
+  taskId: Id,
+  seq: z.number().int(),
+  type: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  createdAt: Timestamp,
+});
+export type TaskEvent = z.infer<typeof TaskEvent>;
+
+export const EventsQuery = z.strictObject({
+  /** The last sequence number the caller has seen; 0 for all. */
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});

@@ -1,6 +1,6 @@
 // Appends to a task's event log. Sequence numbers come from the task row, taken under its
 // row lock, so that each task's events are numbered 1, 2, 3… with no gap and no repeat.
-import { eq, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { tables } from '../db/index.js';
 
@@ -27,4 +27,21 @@ export async function appendEvent(tx: Db, event: NewEvent): Promise<number> {
     data: event.data ?? {},
   });
   return task.seq;
+}
+
+export type EventRow = typeof tables.events.$inferSelect;
+
+/** A task's events after sequence number `after`, in order. */
+export function listEvents(
+  db: Db,
+  taskId: string,
+  after: number,
+  limit: number,
+): Promise<EventRow[]> {
+  return db
+    .select()
+    .from(tables.events)
+    .where(and(eq(tables.events.taskId, taskId), gt(tables.events.seq, after)))
+    .orderBy(asc(tables.events.seq))
+    .limit(limit);
 }

@@ -1,5 +1,5 @@
-export { appendEvent } from './events.js';
-export type { NewEvent } from './events.js';
+export { appendEvent, listEvents } from './events.js';
+export type { NewEvent, EventRow } from './events.js';
 export {
   createProject,
   listProjects,

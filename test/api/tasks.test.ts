@@ -183,3 +183,44 @@ describe('tasks', () => {
     expect(unchanged.json().status).toBe('queued');
   });
 });
+
+describe('task events', () => {
+  it("lists a task's events in order after a given sequence number", async () => {
+    const headers = bearer(t.adminKey);
+    const project = (
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/projects',
+        headers,
+        payload: { name: 'events-log' },
+      })
+    ).json();
+    const task = (
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/tasks',
+        headers,
+        payload: { projectId: project.id, description: 'log me' },
+      })
+    ).json();
+    await t.app.inject({ method: 'POST', url: `/api/tasks/${task.id}/cancel`, headers });
+
+    const all = (
+      await t.app.inject({ method: 'GET', url: `/api/tasks/${task.id}/events`, headers })
+    ).json().items;
+    expect(all.map((event: { seq: number; type: string }) => [event.seq, event.type])).toEqual([
+      [1, 'task-created'],
+      [2, 'task-cancelled'],
+    ]);
+    const after1 = (
+      await t.app.inject({ method: 'GET', url: `/api/tasks/${task.id}/events?after=1`, headers })
+    ).json().items;
+    expect(after1.map((event: { seq: number }) => event.seq)).toEqual([2]);
+    const bad = await t.app.inject({
+      method: 'GET',
+      url: `/api/tasks/${task.id}/events?after=-1`,
+      headers,
+    });
+    expect(bad.statusCode).toBe(400);
+  });
+});

@@ -6,12 +6,23 @@ import {
   cancelTask,
   createTask,
   getTask,
+  listEvents,
   listTasks,
   type TaskRow,
 } from '../../orchestrator/index.js';
 import type { AppDeps } from '../app.js';
 import { principalOf } from '../auth-hook.js';
-import { IdParams, Task, TaskCreate, TaskListQuery, TaskPage, TaskStatus } from '../schemas.js';
+import {
+  EventsQuery,
+  IdParams,
+  Task,
+  TaskCreate,
+  TaskEvent,
+  TaskListQuery,
+  TaskPage,
+  TaskStatus,
+} from '../schemas.js';
+import { z } from 'zod';
 
 /** The API's view of a task row. */
 export function toTask(row: TaskRow): Task {
@@ -108,6 +119,32 @@ export const taskRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database
         requestId: request.id,
       });
       return toTask(row);
+    },
+  );
+
+  app.get(
+    '/api/tasks/:id/events',
+    {
+      config: { permission: 'tasks:read' },
+      schema: {
+        tags,
+        params: IdParams,
+        querystring: EventsQuery,
+        response: { 200: z.object({ items: z.array(TaskEvent) }) },
+      },
+    },
+    async (request) => {
+      const task = await getTask(db, principalOf(request).orgId, request.params.id);
+      const rows = await listEvents(db, task.id, request.query.after, request.query.limit);
+      return {
+        items: rows.map((row) => ({
+          taskId: row.taskId,
+          seq: row.seq,
+          type: row.type,
+          data: row.data as Record<string, unknown>,
+          createdAt: row.createdAt.toISOString(),
+        })),
+      };
     },
   );
 };
