@@ -96,8 +96,11 @@ export function startCadre(env: NodeJS.ProcessEnv, wrapper: string[] = []): Prom
   });
 }
 
-/** Sends SIGTERM and resolves with the exit code. */
-export async function stopCadre(started: Started): Promise<number | null> {
-  started.child.kill('SIGTERM');
+/** Sends SIGTERM (or `signal`) and resolves with the exit code. */
+export async function stopCadre(
+  started: Started,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<number | null> {
+  started.child.kill(signal);
   return started.exited;
 }

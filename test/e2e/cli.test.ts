@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmptyDatabaseUrl } from '../helpers/database.js';
 import {
   assertBuilt,
   cliEnv,
@@ -175,7 +176,33 @@ describe('cadre up', () => {
       const { items } = (await response.json()) as { items: { name: string }[] };
       expect(items.map((project) => project.name)).toEqual(['shop']);
     } finally {
-      expect(await stopCadre(again)).toBe(0);
+      // Ctrl+C stops it as cleanly as SIGTERM.
+      expect(await stopCadre(again, 'SIGINT')).toBe(0);
+    }
+    expect(await eventually(async () => (await postgresProcessesOf(dataDir)).length === 0)).toBe(
+      true,
+    );
+  });
+});
+
+describe('cadre up and cadre migrate with DATABASE_URL', () => {
+  it('migrate prepares an empty external database, and up runs on it without embedded Postgres', async () => {
+    const url = await createEmptyDatabaseUrl();
+    const migrated = await runCli(['migrate'], { env: cliEnv({ DATABASE_URL: url }) });
+    expect(migrated.stderr).toBe('');
+    expect(migrated.code).toBe(0);
+    expect(migrated.stdout).toContain('The database schema is up to date.');
+
+    const dataDir = await mkdtemp(join(tmpdir(), 'cadre-e2e-external-'));
+    const started = await startCadre(
+      cliEnv({ DATABASE_URL: url, CADRE_DATA_DIR: dataDir, CADRE_PORT: '0' }),
+    );
+    try {
+      expect(started.output()).toContain('Database  external Postgres (DATABASE_URL)');
+      expect(await postgresProcessesOf(dataDir)).toEqual([]);
+      expect((await fetch(`${started.url}/readyz`)).status).toBe(200);
+    } finally {
+      expect(await stopCadre(started)).toBe(0);
     }
   });
 });
