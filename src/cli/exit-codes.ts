@@ -6,7 +6,7 @@ export const exitCodes = {
   failed: 1,
   /** Wrong usage, or invalid configuration. */
   usage: 2,
-  /** The server cannot be reached. */
+  /** The server cannot be reached, or `up`/`migrate` cannot connect to the database. */
   unreachable: 3,
   /** The API key is missing or wrong, or its role does not allow the action. */
   unauthorized: 4,

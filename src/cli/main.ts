@@ -124,6 +124,7 @@ function report(error: unknown): number {
   }
   if (error instanceof CadreError) {
     process.stderr.write(`cadre: ${error.message}\n`);
+    if (error.code === 'DATABASE_UNAVAILABLE') return exitCodes.unreachable;
     return error.code.startsWith('CONFIG_') ? exitCodes.usage : exitCodes.failed;
   }
   process.stderr.write(

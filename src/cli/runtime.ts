@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/index.js';
 import { bootstrapAdmin, type BootstrapResult } from '../auth/index.js';
-import type { Config } from '../config/index.js';
+import { redactSecrets, type Config } from '../config/index.js';
 import {
   connectDatabase,
   migrate,
@@ -11,6 +11,7 @@ import {
   type Database,
   type EmbeddedPostgres,
 } from '../db/index.js';
+import { CadreError } from '../errors/index.js';
 import { createMetrics, type Logger } from '../observability/index.js';
 import { version, webRoot } from './paths.js';
 
@@ -34,6 +35,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     poolSize: config.database.poolSize,
   });
   try {
+    await checkConnection(database, config.database.url);
     const result = await migrate(database.pool);
     if (result.applied.length > 0) logger.info({ applied: result.applied }, 'database migrated');
   } catch (error) {
@@ -49,6 +51,24 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
       await embedded?.stop();
     },
   };
+}
+
+/** Turns a first connection that fails into one clear message instead of a driver's stack. */
+async function checkConnection(database: Database, externalUrl: string | undefined) {
+  try {
+    await database.pool.query('SELECT 1');
+  } catch (error) {
+    const reason = (error as { code?: string }).code ?? (error as Error).message;
+    const where = externalUrl
+      ? `DATABASE_URL (${String(redactSecrets(externalUrl))})`
+      : 'the embedded Postgres';
+    const hint = externalUrl
+      ? 'Check that the server runs and the URL is right, or unset DATABASE_URL to use the embedded Postgres.'
+      : 'Run it with CADRE_LOG_LEVEL=debug to see the Postgres log.';
+    throw new CadreError('DATABASE_UNAVAILABLE', `Cannot connect to ${where}: ${reason}. ${hint}`, {
+      cause: error,
+    });
+  }
 }
 
 export interface Running {

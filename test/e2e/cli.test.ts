@@ -186,6 +186,24 @@ describe('cadre up', () => {
 });
 
 describe('cadre up and cadre migrate with DATABASE_URL', () => {
+  it.each([['migrate'], ['up']])(
+    '`cadre %s` exits 3 with one clear message when the database cannot be reached',
+    async (command) => {
+      const url = `postgres://cadre:hunter2@127.0.0.1:${await closedPort()}/cadre`;
+      const dataDir = await mkdtemp(join(tmpdir(), 'cadre-e2e-nodb-'));
+      const result = await runCli([command], {
+        env: cliEnv({ DATABASE_URL: url, CADRE_DATA_DIR: dataDir, CADRE_PORT: '0' }),
+      });
+      expect(result.code).toBe(3);
+      expect(result.stderr).toMatch(
+        /^cadre: Cannot connect to DATABASE_URL \(postgres:\/\/cadre:\[redacted\]@/,
+      );
+      expect(result.stderr).toContain('ECONNREFUSED');
+      expect(result.stderr).not.toContain('hunter2');
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    },
+  );
+
   it('migrate prepares an empty external database, and up runs on it without embedded Postgres', async () => {
     const url = await createEmptyDatabaseUrl();
     const migrated = await runCli(['migrate'], { env: cliEnv({ DATABASE_URL: url }) });
