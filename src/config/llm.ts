@@ -109,6 +109,11 @@ export const ModelsConfig = z.strictObject({
   /** When set, only these model ids are offered. */
   enabled: z.array(z.string().min(1)).optional(),
   timeoutMs: z.number().int().positive().default(120_000),
+  /**
+   * How long a call's scope (project confidentiality, budgets) may be served from memory. A
+   * change drops it at once through Postgres notifications; 0 reads the database every call.
+   */
+  scopeCacheTtlMs: z.number().int().min(0).default(60_000),
   /** A stream silent for this long is abandoned as stalled. */
   stallTimeoutMs: z.number().int().positive().default(30_000),
   retry: z

@@ -1,6 +1,7 @@
 // Spending budgets in USD and tokens per organization, project and task, and the check that
 // refuses a call BEFORE it is sent. It never lets a call through on a guess that it fits.
 import { and, eq, gte, sql, type SQL } from 'drizzle-orm';
+import type { Pool } from 'pg';
 import type { Db } from '../db/index.js';
 import { tables } from '../db/index.js';
 import { CadreError, notFound } from '../errors/index.js';
@@ -41,16 +42,24 @@ interface ScopeRow extends Record<string, unknown> {
   budgets: Array<Record<string, unknown>>;
 }
 
+const scopeQuery = `SELECT
+  (SELECT is_confidential FROM projects WHERE id = $2::uuid AND org_id = $1) AS is_confidential,
+  (SELECT budget_usd FROM tasks WHERE id = $3::uuid AND org_id = $1) AS task_budget_usd,
+  (SELECT coalesce(json_agg(b), '[]'::json) FROM llm_budgets b WHERE b.org_id = $1
+    AND (b.scope = 'organization' OR (b.scope = 'project' AND b.scope_id = $2::uuid)
+      OR (b.scope = 'task' AND b.scope_id = $3::uuid))) AS budgets`;
+
 /** Loads the project's confidentiality and every applicable budget in one query. */
 export async function loadCallScope(db: Db, context: CallContext): Promise<CallScope> {
   const projectId = context.projectId ?? null;
   const taskId = context.taskId ?? null;
-  const result = await db.execute<ScopeRow>(sql`SELECT
-    (SELECT is_confidential FROM projects WHERE id = ${projectId}::uuid AND org_id = ${context.orgId}) AS is_confidential,
-    (SELECT budget_usd FROM tasks WHERE id = ${taskId}::uuid AND org_id = ${context.orgId}) AS task_budget_usd,
-    (SELECT coalesce(json_agg(b), '[]'::json) FROM llm_budgets b WHERE b.org_id = ${context.orgId}
-      AND (b.scope = 'organization' OR (b.scope = 'project' AND b.scope_id = ${projectId}::uuid)
-        OR (b.scope = 'task' AND b.scope_id = ${taskId}::uuid))) AS budgets`);
+  // A named statement: parsed and planned once per connection, on the path of every call.
+  const pool = (db as Db & { $client: Pool }).$client;
+  const result = await pool.query<ScopeRow>({
+    name: 'cadre_llm_call_scope',
+    text: scopeQuery,
+    values: [context.orgId, projectId, taskId],
+  });
   const row = result.rows[0]!;
   // Fail closed: an unknown project could be confidential.
   if (projectId && row.is_confidential === null) throw notFound('project', projectId);

@@ -2,7 +2,7 @@
 // retries, breakers and fallback, each recorded in the ledger. Never sends a refused call.
 import { CadreError } from '../errors/index.js';
 import { runAttempt, type AttemptOutput } from './attempt.js';
-import { findBudgetViolation, loadCallScope, loadSpent, type Spent } from './budgets.js';
+import { findBudgetViolation, loadSpent, type Spent } from './budgets.js';
 import { cacheKey, isCacheable, readCache, writeCache, type CachedResponse } from './cache.js';
 import { costOf, estimateCall, estimateInputTokens } from './cost.js';
 import type { Deployment } from './registry.js';
@@ -37,7 +37,7 @@ export async function runCall(
   if (deployments.length === 0) throw notConfiguredError();
   const signal = request.signal ?? new AbortController().signal;
   if (signal.aborted) throw cancelled();
-  const scope = await loadCallScope(runtime.db, request.context);
+  const scope = await runtime.scopes.get(request.context);
   const inputTokens = estimateInputTokens(request);
   const chosen = route({
     deployments,

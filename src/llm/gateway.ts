@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import type { Logger } from '../observability/index.js';
-import { loadCallScope, type Budget, type BudgetInput } from './budgets.js';
+import type { Budget, BudgetInput } from './budgets.js';
 import { deleteBudget, listBudgets, setBudget } from './budget-store.js';
 import { runCall } from './call.js';
 import type { BreakerState } from './circuit-breaker.js';
@@ -15,6 +15,7 @@ import { createLedger } from './ledger.js';
 import { createLlmMetrics } from './metrics.js';
 import { createEndpoints, type ProviderPlugin } from './providers.js';
 import { createModelRegistry, type ListedModel } from './registry.js';
+import { createScopeCache } from './scope-cache.js';
 import { sleepWithSignal } from './retry.js';
 import { route } from './router.js';
 import { createBreakers, type GatewayRuntime } from './runtime.js';
@@ -96,6 +97,7 @@ export function createGateway({
     logger: logger.child({ component: 'llm' }),
     registry: models,
     ledger: createLedger({ db, logger }),
+    scopes: createScopeCache({ db, logger, now, ttlMs: config.models.scopeCacheTtlMs }),
     health: createHealthTracker(),
     metrics,
     reservations: new Set(),
@@ -115,7 +117,7 @@ export function createGateway({
     askExperts: (request) => askExperts(gateway, request),
     listModels: () => models.list(),
     eligibleModels: async (context, policy) => {
-      const scope = await loadCallScope(db, context);
+      const scope = await runtime.scopes.get(context);
       const chosen = route({
         deployments: models.deployments(),
         request: { messages: [], context, policy },
@@ -142,7 +144,10 @@ export function createGateway({
       return querySpend(db, query);
     },
     flush,
-    close: flush,
+    close: async () => {
+      await flush();
+      await runtime.scopes.close();
+    },
   };
   return gateway;
 }

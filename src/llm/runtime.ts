@@ -8,6 +8,7 @@ import type { HealthTracker } from './health.js';
 import type { Ledger, LedgerEntry } from './ledger.js';
 import { breakerGaugeValue, type LlmMetrics } from './metrics.js';
 import type { Deployment, ModelRegistry } from './registry.js';
+import type { ScopeCache } from './scope-cache.js';
 import type { CallContext, GenerateResult } from './types.js';
 
 /** Spend held for a call in flight, so that parallel calls cannot overrun a budget together. */
@@ -22,6 +23,7 @@ export interface GatewayRuntime {
   logger: Logger;
   registry: ModelRegistry;
   ledger: Ledger;
+  scopes: ScopeCache;
   health: HealthTracker;
   metrics: LlmMetrics;
   reservations: Set<Reservation>;

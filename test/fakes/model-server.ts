@@ -30,6 +30,8 @@ export interface FakeModelServer {
   requests: RecordedRequest[];
   /** Queues behaviours, used one per request in order. */
   enqueue(...behaviours: Behaviour[]): void;
+  /** The behaviour used when the queue is empty (benchmarks); without it the fake answers 500. */
+  setFallback(behaviour: Behaviour | null): void;
   /** Behaviours not yet used. */
   readonly remaining: number;
   close(): Promise<void>;
@@ -44,6 +46,7 @@ const protocolOfPath: Record<string, Protocol> = {
 /** Starts a fake on 127.0.0.1 at a free port. */
 export async function createFakeModelServer(): Promise<FakeModelServer> {
   const queue: Behaviour[] = [];
+  let fallback: Behaviour | null = null;
   const requests: RecordedRequest[] = [];
   const server = createServer((request, response) => {
     let raw = '';
@@ -53,7 +56,7 @@ export async function createFakeModelServer(): Promise<FakeModelServer> {
       const body = JSON.parse(raw || '{}') as Record<string, unknown>;
       requests.push({ path: request.url ?? '', headers: request.headers, body });
       const protocol = protocolOfPath[request.url ?? ''];
-      const behaviour = queue.shift();
+      const behaviour = queue.shift() ?? fallback;
       if (!protocol || !behaviour) {
         response.writeHead(500, { 'content-type': 'application/json' });
         response.end(
@@ -70,6 +73,7 @@ export async function createFakeModelServer(): Promise<FakeModelServer> {
     url: `http://127.0.0.1:${port}`,
     requests,
     enqueue: (...behaviours) => void queue.push(...behaviours),
+    setFallback: (behaviour) => void (fallback = behaviour),
     get remaining() {
       return queue.length;
     },

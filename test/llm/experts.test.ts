@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/index.js';
 import { createScriptedModel } from '../../src/testing/index.js';
 import { createFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
-import { createHarness, createLlmTestDatabase, fakeModel } from './helpers.js';
+import { closeHarnesses, createHarness, createLlmTestDatabase, fakeModel } from './helpers.js';
 
 let alpha: FakeModelServer;
 let beta: FakeModelServer;
@@ -18,8 +18,10 @@ beforeAll(async () => {
   ]);
   ({ database, orgId } = await createLlmTestDatabase());
 });
+afterEach(closeHarnesses);
 afterAll(async () => {
   await Promise.all([alpha.close(), beta.close(), gamma.close()]);
+  await closeHarnesses();
   await database.close();
 });
 

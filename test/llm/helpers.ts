@@ -23,6 +23,13 @@ export interface HarnessOptions {
   providers?: ProviderPlugin[];
 }
 
+const open: Gateway[] = [];
+
+/** Closes every gateway the helpers made (each holds a listening connection). */
+export async function closeHarnesses(): Promise<void> {
+  await Promise.all(open.splice(0).map((gateway) => gateway.close()));
+}
+
 /** A gateway whose sleep returns at once and whose clock moves only when told. */
 export function createHarness({
   database,
@@ -46,6 +53,7 @@ export function createHarness({
       if (signal?.aborted) throw signal.reason;
     },
   });
+  open.push(gateway);
   return { gateway, registry, sleeps, clock };
 }
 

@@ -1,13 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/index.js';
-import { createHarness, createLlmTestDatabase } from './helpers.js';
+import { closeHarnesses, createHarness, createLlmTestDatabase } from './helpers.js';
 
 let database: Database;
 let orgId: string;
 beforeAll(async () => {
   ({ database, orgId } = await createLlmTestDatabase());
 });
-afterAll(() => database.close());
+afterAll(async () => {
+  await closeHarnesses();
+  await database.close();
+});
 
 describe('the embedded GGUF model', () => {
   it('is offered when a path is set, and says how to install node-llama-cpp when it is missing', async () => {

@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { tables, type Database } from '../../src/db/index.js';
 import { createFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
-import { createHarness, createLlmTestDatabase, fakeModel, type GatewayHarness } from './helpers.js';
+import {
+  closeHarnesses,
+  createHarness,
+  createLlmTestDatabase,
+  fakeModel,
+  type GatewayHarness,
+} from './helpers.js';
 
 let cloud: FakeModelServer;
 let local: FakeModelServer;
@@ -49,6 +55,7 @@ afterAll(async () => {
   await harness.gateway.close();
   await cloud.close();
   await local.close();
+  await closeHarnesses();
   await database.close();
 });
 
@@ -97,6 +104,27 @@ describe('privacy', () => {
     await expect(
       harness.gateway.generate({ ...ask, context: { orgId, projectId: crypto.randomUUID() } }),
     ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('applies a project newly marked confidential to the next calls, through the scope cache', async () => {
+    const [project] = await database.db
+      .insert(tables.projects)
+      .values({ orgId, name: 'soon secret' })
+      .returning();
+    const context = { orgId, projectId: project!.id };
+    // The first call caches the project's scope as not confidential.
+    expect(await harness.gateway.eligibleModels(context, { tier: 'best' })).toContain('cloud/best');
+    await database.db
+      .update(tables.projects)
+      .set({ isConfidential: true })
+      .where(eq(tables.projects.id, project!.id));
+    // The notification arrives asynchronously: wait for it, with a deadline.
+    const deadline = Date.now() + 5_000;
+    while ((await harness.gateway.eligibleModels(context)).includes('cloud/best')) {
+      if (Date.now() > deadline) throw new Error('the scope cache was not invalidated');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(await harness.gateway.eligibleModels(context)).toEqual(['box/small']);
   });
 
   it('lets a project that is not confidential use the best cloud model', async () => {

@@ -3,7 +3,13 @@ import { eq } from 'drizzle-orm';
 import { tables, type Database } from '../../src/db/index.js';
 import type { GatewayStreamEvent } from '../../src/llm/index.js';
 import { createFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
-import { createHarness, createLlmTestDatabase, fakeModel, type GatewayHarness } from './helpers.js';
+import {
+  closeHarnesses,
+  createHarness,
+  createLlmTestDatabase,
+  fakeModel,
+  type GatewayHarness,
+} from './helpers.js';
 
 let server: FakeModelServer;
 let database: Database;
@@ -31,6 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await harness.gateway.close();
   await server.close();
+  await closeHarnesses();
   await database.close();
 });
 

@@ -3,7 +3,13 @@ import { and, eq } from 'drizzle-orm';
 import { tables, type Database } from '../../src/db/index.js';
 import type { GatewayStreamEvent } from '../../src/llm/index.js';
 import { createFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
-import { createHarness, createLlmTestDatabase, fakeModel, type GatewayHarness } from './helpers.js';
+import {
+  closeHarnesses,
+  createHarness,
+  createLlmTestDatabase,
+  fakeModel,
+  type GatewayHarness,
+} from './helpers.js';
 
 let primary: FakeModelServer;
 let secondary: FakeModelServer;
@@ -18,9 +24,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await primary.close();
   await secondary.close();
+  await closeHarnesses();
   await database.close();
 });
-afterEach(() => {
+afterEach(async () => {
+  await closeHarnesses();
   // Every scripted behaviour must have been used: a leftover means a test did not do what it says.
   expect(primary.remaining).toBe(0);
   expect(secondary.remaining).toBe(0);

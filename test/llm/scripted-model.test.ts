@@ -2,14 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/index.js';
 import type { GatewayStreamEvent } from '../../src/llm/index.js';
 import { createScriptedModel } from '../../src/testing/index.js';
-import { createHarness, createLlmTestDatabase } from './helpers.js';
+import { closeHarnesses, createHarness, createLlmTestDatabase } from './helpers.js';
 
 let database: Database;
 let orgId: string;
 beforeAll(async () => {
   ({ database, orgId } = await createLlmTestDatabase());
 });
-afterAll(() => database.close());
+afterAll(async () => {
+  await closeHarnesses();
+  await database.close();
+});
 
 describe('the scripted model through the gateway', () => {
   it('replays text, streams and tool calls, records every call, and fails loudly when its script runs out', async () => {

@@ -28,3 +28,19 @@ CREATE INDEX llm_cache_expires_idx ON llm_cache (expires_at);
 
 CREATE INDEX llm_calls_project_created_idx ON llm_calls (project_id, created_at);
 CREATE INDEX llm_calls_task_created_idx ON llm_calls (task_id, created_at);
+
+-- Gateways cache each call's scope (project confidentiality, budgets) in memory; these
+-- triggers tell every process, at commit, that an organization's scope changed.
+CREATE FUNCTION cadre_llm_scope_changed() RETURNS trigger AS $$
+BEGIN
+  PERFORM pg_notify('cadre_llm_scope', CASE WHEN TG_OP = 'DELETE' THEN OLD.org_id ELSE NEW.org_id END::text);
+  RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER projects_llm_scope AFTER UPDATE OF is_confidential OR DELETE ON projects
+  FOR EACH ROW EXECUTE FUNCTION cadre_llm_scope_changed();
+CREATE TRIGGER tasks_llm_scope AFTER UPDATE OF budget_usd OR DELETE ON tasks
+  FOR EACH ROW EXECUTE FUNCTION cadre_llm_scope_changed();
+CREATE TRIGGER llm_budgets_scope AFTER INSERT OR UPDATE OR DELETE ON llm_budgets
+  FOR EACH ROW EXECUTE FUNCTION cadre_llm_scope_changed();
