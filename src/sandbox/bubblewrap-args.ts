@@ -37,6 +37,11 @@ export interface BubblewrapArgsOptions {
   hasNetwork: boolean;
   /** A private folder holding the sandbox's passwd and group files (see writeAccountFiles). */
   accountsDir: string;
+  /**
+   * A terminal keeps its session so that the shell has job control; the PTY is private to
+   * the run, so it offers nothing to steal. Plain runs get a new session (no TIOCSTI).
+   */
+  isTerminal?: boolean;
 }
 
 /** The arguments after `bwrap`, ending with `--` (the command follows). */
@@ -51,10 +56,10 @@ export function bubblewrapArgs(options: BubblewrapArgsOptions): string[] {
     '--cap-drop',
     'ALL',
     '--die-with-parent',
-    '--new-session',
     '--hostname',
     'cadre-sandbox',
   ];
+  if (!options.isTerminal) args.push('--new-session');
   if (options.hasNetwork) args.push('--share-net');
   args.push(...systemMounts());
   for (const file of options.hasNetwork ? [...etcFiles, ...networkEtcFiles] : etcFiles) {

@@ -38,6 +38,7 @@ export function createBubblewrapSandbox(options: BubblewrapSandboxOptions): Sand
   const command = (
     request: Pick<RunOptions, 'workspace' | 'cwd' | 'env' | 'hasNetwork'>,
     argv: readonly string[],
+    isTerminal = false,
   ) => {
     checkArgv(argv);
     const args = bubblewrapArgs({
@@ -46,6 +47,7 @@ export function createBubblewrapSandbox(options: BubblewrapSandboxOptions): Sand
       env: checkEnv(request.env, { HOME: sandboxHome, USER: 'cadre' }),
       hasNetwork: request.hasNetwork ?? false,
       accountsDir,
+      isTerminal,
     });
     return [bwrap, ...args, ...argv];
   };
@@ -64,7 +66,7 @@ export function createBubblewrapSandbox(options: BubblewrapSandboxOptions): Sand
       }),
     openPty: (request: PtyOptions) =>
       openPtyProcess({
-        command: command(request, request.argv ?? ['/bin/bash', '-i']),
+        command: command(request, request.argv ?? ['/bin/bash', '-i'], true),
         prlimit,
         limits: limitsOf(request.limits),
         cgroups: options.cgroups,

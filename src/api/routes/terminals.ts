@@ -45,6 +45,7 @@ export const terminalRoutes: FastifyPluginAsyncZod<{
   db: Db;
 }> = async (app, { services, db }) => {
   const tags = ['terminals'];
+  const streamed = new WeakMap<FastifyRequest, Terminal>();
   const base = '/api/projects/:projectId/tasks/:taskId/terminals';
   const ownerOf = async (request: FastifyRequest, params: z.infer<typeof TaskParams>) => {
     const principal = principalOf(request);
@@ -154,12 +155,16 @@ export const terminalRoutes: FastifyPluginAsyncZod<{
         }
         request.principal = principal;
         // Ownership is checked before the upgrade, so that a stranger gets a plain 404.
-        await terminalOf(request, request.params as z.infer<typeof TerminalParams>);
+        const params = request.params as z.infer<typeof TerminalParams>;
+        streamed.set(request, await terminalOf(request, params));
       },
     },
-    async (socket, request) => {
-      const terminal = await terminalOf(request, request.params as z.infer<typeof TerminalParams>);
-      streamTerminal(socket, terminal);
+    // Synchronous on purpose: a message that arrives before the listeners exist is lost.
+    (socket, request) => {
+      const terminal = streamed.get(request);
+      streamed.delete(request);
+      if (terminal) streamTerminal(socket, terminal);
+      else socket.close(1011, 'terminal not resolved');
     },
   );
 };
