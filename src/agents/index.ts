@@ -6,3 +6,14 @@ export {
   ToolName,
   toolNames,
 } from './roles.js';
+export { runAgent } from './runtime.js';
+export type {
+  AgentEvent,
+  AgentOutcome,
+  Checkpoints,
+  RunAgentOptions,
+  TranscriptEntry,
+} from './runtime.js';
+export type { CommandOutput, MemoryItem, ToolHost } from './tool-host.js';
+export { tools, clip } from './tools.js';
+export type { ToolSpec } from './tools.js';

@@ -27,10 +27,10 @@ export type ToolName = z.infer<typeof ToolName>;
 export const ModelPolicy = z.strictObject({
   tier: z.enum(['fast', 'balanced', 'best']).default('balanced'),
   capabilities: z
-    .array(z.enum(['tools', 'vision', 'structured-output', 'embeddings']))
+    .array(z.enum(['tools', 'vision', 'structuredOutput', 'embeddings']))
     .default(['tools']),
   /** The most one model call of this role may cost, in USD. */
-  maxCostPerCallUsd: z.number().positive().optional(),
+  maxCostUsd: z.number().positive().optional(),
   /** Pin a model id instead of letting the router choose. */
   model: z.string().min(1).optional(),
 });
@@ -81,7 +81,7 @@ a concrete goal, acceptance criteria a reviewer can verify, and the keys of the 
 depends on. Independent steps must not depend on each other, so that they run in parallel.
 Finish with the plan as your result.\n\n${standards}`,
     tools: [...readTools, 'ask_human', 'finish'],
-    modelPolicy: { tier: 'best', capabilities: ['tools', 'structured-output'] },
+    modelPolicy: { tier: 'best', capabilities: ['tools', 'structuredOutput'] },
     maxTurns: 20,
     budgetShare: 0.1,
   },

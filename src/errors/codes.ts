@@ -51,6 +51,14 @@ export const errorCodes = {
   BUS_REQUEST_FAILED: { status: 502, summary: 'The responder to a bus request failed.' },
   BUS_UNAVAILABLE: { status: 503, summary: 'The message broker cannot be reached.' },
 
+  // Agents.
+  AGENT_TURN_LIMIT: { status: 422, summary: 'The agent used all its turns without finishing.' },
+  AGENT_LOOP_DETECTED: {
+    status: 422,
+    summary: 'The agent repeated the same action too many times.',
+  },
+  AGENT_TIME_LIMIT: { status: 422, summary: 'The agent ran past its wall-time limit.' },
+
   // Orchestration.
   LEASE_LOST: { status: 409, summary: 'The worker no longer holds the step it tried to commit.' },
 

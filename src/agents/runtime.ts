@@ -1,0 +1,332 @@
+// The agent loop: ask the model through the gateway, run the tools it calls, repeat until it
+// calls finish. Every model turn and every tool result is checkpointed before the next step
+// of the loop, so a resumed agent continues where it stopped and never repeats a side effect.
+import type { ModelMessage } from 'ai';
+import { z } from 'zod';
+import { CadreError } from '../errors/index.js';
+import type { CallContext, Gateway, ToolCall, ToolDefinition } from '../llm/index.js';
+import type { RoleDefinition } from './roles.js';
+import type { ToolHost } from './tool-host.js';
+import { tools } from './tools.js';
+
+export type TranscriptEntry =
+  | {
+      kind: 'model';
+      turn: number;
+      text: string;
+      toolCalls: ToolCall[];
+      model: string;
+      costUsd: number;
+    }
+  | { kind: 'tool-start'; toolCallId: string; toolName: string }
+  | {
+      kind: 'tool-result';
+      toolCallId: string;
+      toolName: string;
+      output: unknown;
+      isError: boolean;
+    };
+
+/** Where a step's transcript is kept; append must be durable before it resolves. */
+export interface Checkpoints {
+  load(): Promise<TranscriptEntry[]>;
+  append(entry: TranscriptEntry): Promise<void>;
+}
+
+export type AgentEvent =
+  | {
+      type: 'agent-turn';
+      turn: number;
+      model: string;
+      text: string;
+      toolCalls: string[];
+      costUsd: number;
+    }
+  | { type: 'tool-call-start'; toolCallId: string; toolName: string; input: unknown }
+  | {
+      type: 'tool-call-end';
+      toolCallId: string;
+      toolName: string;
+      isError: boolean;
+      output: unknown;
+    };
+
+export interface RunAgentOptions {
+  gateway: Pick<Gateway, 'generate'>;
+  role: RoleDefinition;
+  /** The task and the step's goal, in words for the model. */
+  prompt: string;
+  context: CallContext;
+  host: ToolHost;
+  checkpoints: Checkpoints;
+  signal?: AbortSignal;
+  onEvent?: (event: AgentEvent) => unknown;
+  wallTimeMs?: number;
+  now?: () => number;
+}
+
+export interface AgentOutcome {
+  summary: string;
+  result: unknown;
+  turns: number;
+}
+
+const repeatWarning = 3;
+const repeatLimit = 5;
+
+/** Runs (or resumes) one agent until it finishes; throws when a guard stops it. */
+export async function runAgent(options: RunAgentOptions): Promise<AgentOutcome> {
+  const {
+    gateway,
+    role,
+    prompt,
+    context,
+    checkpoints,
+    signal,
+    onEvent = () => undefined,
+  } = options;
+  const { wallTimeMs = 30 * 60_000, now = Date.now } = options;
+  const started = now();
+  const transcript = await checkpoints.load();
+  const definitions = toolDefinitions(role);
+  let turn = transcript.filter((entry) => entry.kind === 'model').length;
+
+  for (;;) {
+    const pending = unansweredCalls(transcript);
+    if (pending.length > 0) {
+      const finished = await runToolCalls(options, transcript, pending);
+      if (finished) return { ...finished, turns: turn };
+      continue;
+    }
+    if (turn >= role.maxTurns) {
+      throw new CadreError(
+        'AGENT_TURN_LIMIT',
+        `The ${role.name} used its ${role.maxTurns} turns without calling finish.`,
+        {
+          details: { role: role.name, maxTurns: role.maxTurns },
+        },
+      );
+    }
+    if (now() - started > wallTimeMs) {
+      throw new CadreError(
+        'AGENT_TIME_LIMIT',
+        `The ${role.name} ran past its ${Math.round(wallTimeMs / 1000)} s limit.`,
+      );
+    }
+    signal?.throwIfAborted();
+    const result = await gateway.generate({
+      system: role.systemPrompt,
+      messages: toMessages(prompt, transcript),
+      tools: definitions,
+      toolChoice: 'auto',
+      policy: role.modelPolicy,
+      context,
+      signal,
+    });
+    turn += 1;
+    const entry: TranscriptEntry = {
+      kind: 'model',
+      turn,
+      text: result.text,
+      toolCalls: result.toolCalls,
+      model: result.model,
+      costUsd: result.costUsd,
+    };
+    await checkpoints.append(entry);
+    transcript.push(entry);
+    await onEvent({
+      type: 'agent-turn',
+      turn,
+      model: result.model,
+      text: result.text,
+      toolCalls: result.toolCalls.map((call) => call.toolName),
+      costUsd: result.costUsd,
+    });
+    if (repeats(transcript) >= repeatLimit) {
+      throw new CadreError(
+        'AGENT_LOOP_DETECTED',
+        `The ${role.name} repeated the same action ${repeatLimit} times in a row.`,
+      );
+    }
+  }
+}
+
+/** Runs the calls of the last model turn that have no result yet; returns the finish, if any. */
+async function runToolCalls(
+  options: RunAgentOptions,
+  transcript: TranscriptEntry[],
+  calls: ToolCall[],
+) {
+  const { role, host, checkpoints, signal, onEvent = () => undefined } = options;
+  const started = new Set(
+    transcript.flatMap((entry) => (entry.kind === 'tool-start' ? [entry.toolCallId] : [])),
+  );
+  let finish: { summary: string; result: unknown } | null = null;
+  for (const call of calls) {
+    signal?.throwIfAborted();
+    const spec = role.tools.includes(call.toolName as never)
+      ? tools[call.toolName as keyof typeof tools]
+      : undefined;
+    let output: unknown;
+    let isError = false;
+    if (!spec) {
+      [output, isError] = [
+        `Unknown tool "${call.toolName}". You can use: ${role.tools.join(', ')}.`,
+        true,
+      ];
+    } else if (started.has(call.toolCallId) && spec.hasSideEffects) {
+      // It began before a crash and may have taken effect: never run it a second time.
+      [output, isError] = [
+        'This call was interrupted and may or may not have taken effect. Check the state before repeating it.',
+        true,
+      ];
+    } else {
+      const parsed = spec.input.safeParse(call.input);
+      if (!parsed.success) {
+        [output, isError] = [`Invalid input: ${z.prettifyError(parsed.error)}`, true];
+      } else {
+        if (spec.hasSideEffects)
+          await checkpoints.append({
+            kind: 'tool-start',
+            toolCallId: call.toolCallId,
+            toolName: call.toolName,
+          });
+        await onEvent({
+          type: 'tool-call-start',
+          toolCallId: call.toolCallId,
+          toolName: call.toolName,
+          input: parsed.data,
+        });
+        try {
+          output = await spec.run(host, parsed.data);
+        } catch (error) {
+          // A cancelled step or a spent budget ends the agent; any other failure is the model's to handle.
+          if (
+            signal?.aborted ||
+            (error instanceof CadreError && error.code === 'LLM_BUDGET_EXCEEDED')
+          )
+            throw error;
+          [output, isError] = [error instanceof Error ? error.message : String(error), true];
+        }
+        if (call.toolName === 'finish' && !isError)
+          finish = output as { summary: string; result: unknown };
+      }
+    }
+    if (repeats(transcript) >= repeatWarning && !isError) {
+      output = {
+        output,
+        warning:
+          'You have repeated this exact action several times. Change your approach or finish.',
+      };
+    }
+    const result: TranscriptEntry = {
+      kind: 'tool-result',
+      toolCallId: call.toolCallId,
+      toolName: call.toolName,
+      output: output ?? null,
+      isError,
+    };
+    await checkpoints.append(result);
+    transcript.push(result);
+    await onEvent({
+      type: 'tool-call-end',
+      toolCallId: call.toolCallId,
+      toolName: call.toolName,
+      isError,
+      output,
+    });
+  }
+  return finish;
+}
+
+function toolDefinitions(role: RoleDefinition): Record<string, ToolDefinition> {
+  return Object.fromEntries(
+    role.tools.map((name) => [
+      name,
+      {
+        description: tools[name].description,
+        inputSchema: z.toJSONSchema(tools[name].input, {
+          io: 'input',
+        }) as ToolDefinition['inputSchema'],
+      },
+    ]),
+  );
+}
+
+/** The tool calls of the last model turn that have no recorded result. */
+function unansweredCalls(transcript: readonly TranscriptEntry[]): ToolCall[] {
+  const last = transcript.findLastIndex((entry) => entry.kind === 'model');
+  if (last < 0) return [];
+  const model = transcript[last] as Extract<TranscriptEntry, { kind: 'model' }>;
+  const answered = new Set(
+    transcript
+      .slice(last)
+      .flatMap((entry) => (entry.kind === 'tool-result' ? [entry.toolCallId] : [])),
+  );
+  return model.toolCalls.filter((call) => !answered.has(call.toolCallId));
+}
+
+/** How many model turns in a row, ending with the last, made exactly the same tool calls. */
+function repeats(transcript: readonly TranscriptEntry[]): number {
+  const signatures = transcript.flatMap((entry) =>
+    entry.kind === 'model'
+      ? [JSON.stringify(entry.toolCalls.map((call) => [call.toolName, call.input]))]
+      : [],
+  );
+  const last = signatures.at(-1);
+  if (!last || last === '[]') return 0;
+  let count = 0;
+  for (let index = signatures.length - 1; index >= 0 && signatures[index] === last; index--)
+    count++;
+  return count;
+}
+
+/** The conversation as the model sees it, rebuilt from the transcript. */
+function toMessages(prompt: string, transcript: readonly TranscriptEntry[]): ModelMessage[] {
+  const messages: ModelMessage[] = [{ role: 'user', content: prompt }];
+  for (const entry of transcript) {
+    if (entry.kind === 'model') {
+      messages.push({
+        role: 'assistant',
+        content: [
+          ...(entry.text ? [{ type: 'text' as const, text: entry.text }] : []),
+          ...entry.toolCalls.map((call) => ({
+            type: 'tool-call' as const,
+            toolCallId: call.toolCallId,
+            toolName: call.toolName,
+            input: call.input,
+          })),
+        ],
+      });
+      if (entry.toolCalls.length === 0)
+        messages.push({
+          role: 'user',
+          content: 'Use a tool to make progress, or call finish with your summary.',
+        });
+    } else if (entry.kind === 'tool-result') {
+      const output =
+        typeof entry.output === 'string'
+          ? { type: 'text' as const, value: entry.output }
+          : { type: 'json' as const, value: (entry.output ?? null) as never };
+      messages.push({
+        role: 'tool',
+        content: [
+          {
+            type: 'tool-result',
+            toolCallId: entry.toolCallId,
+            toolName: entry.toolName,
+            output: entry.isError
+              ? {
+                  type: 'error-text',
+                  value: String(
+                    typeof entry.output === 'string' ? entry.output : JSON.stringify(entry.output),
+                  ),
+                }
+              : output,
+          },
+        ],
+      });
+    }
+  }
+  return messages;
+}

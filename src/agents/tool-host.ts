@@ -1,0 +1,34 @@
+// What an agent's tools act on: the step's worktree, its sandbox, memory, the other roles and
+// the humans. The orchestrator implements it for each step; the agent runtime never reaches
+// past it.
+
+export interface CommandOutput {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  isTimedOut: boolean;
+}
+
+export interface MemoryItem {
+  text: string;
+  tags: string[];
+  createdAt: string;
+}
+
+export interface ToolHost {
+  listFiles(path: string): Promise<Array<{ path: string; type: string; size?: number }>>;
+  readFile(path: string): Promise<string>;
+  writeFile(path: string, content: string): Promise<void>;
+  /** Runs argv in the step's worktree, inside the sandbox. */
+  run(argv: string[], options: { timeoutMs: number }): Promise<CommandOutput>;
+  /** The project's test command, or null when none can be found. */
+  testCommand(): Promise<string[] | null>;
+  /** Commits everything in the worktree; null when there was nothing to commit. */
+  commit(message: string): Promise<string | null>;
+  remember(text: string, tags: string[]): Promise<void>;
+  recall(query: string, limit: number): Promise<MemoryItem[]>;
+  /** Asks another role a question and waits for its answer. */
+  askRole(role: string, question: string): Promise<string>;
+  /** Asks a human; the step waits (and may be resumed later) until one answers. */
+  askHuman(question: string): Promise<string>;
+}
