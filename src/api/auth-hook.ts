@@ -21,7 +21,9 @@ export function installAuth(app: FastifyInstance, db: Db) {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
     const permission = request.routeOptions.config?.permission;
-    if (permission === 'public' || !request.url.startsWith('/api/')) return;
+    // The route's own pattern, not the raw URL: the router decodes "/%61pi/…" to "/api/…".
+    const path = request.routeOptions.url ?? request.url;
+    if (permission === 'public' || !path.startsWith('/api/')) return;
     const token = bearerToken(request);
     request.principal = token ? await authenticate(db, token) : null;
     if (!request.principal) {
