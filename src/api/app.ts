@@ -103,7 +103,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       hook: 'preHandler',
       max: deps.config.server.rateLimitPerMinute,
       timeWindow: 60_000,
-      allowList: (request) => !request.url.startsWith('/api/'),
+      // By the matched route, as the auth hook does: "/%61pi/…" is an /api route too.
+      allowList: (request) => !(request.routeOptions.url ?? request.url).startsWith('/api/'),
       keyGenerator: (request) => request.principal?.credentialId ?? request.ip,
       errorResponseBuilder: (_request, context) =>
         new CadreError(

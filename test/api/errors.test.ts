@@ -81,6 +81,12 @@ describe('rate limits', () => {
     }
     const refused = await get(limited.adminKey);
     expect(refused.statusCode).toBe(429);
+    const encoded = await limited.app.inject({
+      method: 'GET',
+      url: '/%61pi/projects',
+      headers: bearer(limited.adminKey),
+    });
+    expect(encoded.statusCode).toBe(429);
     const { error } = refused.json();
     expect(error.code).toBe('RATE_LIMITED');
     expect(error.message).toContain('3 requests a minute');
