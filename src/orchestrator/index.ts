@@ -33,3 +33,4 @@ export type { Worker, WorkerOptions, StepHandler, StepOutcome } from './worker.j
 export { validatePlan, Plan, PlanStep } from './plan.js';
 export type { PlanValidation } from './plan.js';
 export { parseConfigRoles, listRoles, getRole, saveRole, deleteRole } from './roles.js';
+export { createCheckpoints } from './checkpoints.js';

@@ -15,3 +15,4 @@ export {
 export { llmBudgets, llmCache } from './llm.js';
 export { sandboxRuns } from './sandbox.js';
 export { roles } from './roles.js';
+export { agentTurns } from './agents.js';
