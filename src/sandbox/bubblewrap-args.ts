@@ -1,7 +1,16 @@
 // Builds bubblewrap's command line for one run: every namespace unshared, a read-only system,
 // the workspace read-write at /workspace, a private /tmp and home. It must never bind a host
 // folder that holds secrets (/etc wholesale, /root, /home, /run, /var).
-import { lstatSync, mkdtempSync, readlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { posix } from 'node:path';
 
@@ -10,24 +19,30 @@ export const sandboxHome = '/home/cadre';
 const sandboxUid = '1000';
 
 // System folders every command needs; each is bound read-only, or recreated as the symlink
-// it is on merged-/usr systems.
-const systemDirs = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/opt'];
-// The few files of /etc that programs need; never /etc/shadow, ssh keys or credentials.
-const etcFiles = [
-  '/etc/alternatives',
-  '/etc/ld.so.cache',
-  '/etc/ld.so.conf',
-  '/etc/ld.so.conf.d',
-  '/etc/localtime',
-  '/etc/nsswitch.conf',
-  '/etc/ssl',
-  '/etc/ca-certificates',
-  '/etc/ca-certificates.conf',
-  '/etc/mime.types',
-  '/etc/services',
-  '/etc/protocols',
+// it is on merged-/usr systems. Not /opt: it may hold anything.
+const systemDirs = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+// The few parts of /etc that programs need, copied once into the sandbox's own /etc (one
+// mount instead of many). Never /etc/shadow, /etc/ssl/private, ssh keys or credentials.
+const etcEntries = [
+  'alternatives',
+  'ld.so.cache',
+  'ld.so.conf',
+  'ld.so.conf.d',
+  'localtime',
+  'nsswitch.conf',
+  'ssl/certs',
+  'ssl/openssl.cnf',
+  'ca-certificates',
+  'ca-certificates.conf',
+  'mime.types',
+  'services',
+  'protocols',
+  'bash.bashrc',
+  'profile',
+  'inputrc',
 ];
-const networkEtcFiles = ['/etc/hosts', '/etc/resolv.conf', '/etc/host.conf', '/etc/gai.conf'];
+// Read at each run when the project has network: they change while Cadre runs.
+const networkEtcFiles = ['hosts', 'resolv.conf', 'host.conf', 'gai.conf'];
 
 export interface BubblewrapArgsOptions {
   workspace: string;
@@ -35,8 +50,8 @@ export interface BubblewrapArgsOptions {
   cwd: string;
   env: Readonly<Record<string, string>>;
   hasNetwork: boolean;
-  /** A private folder holding the sandbox's passwd and group files (see writeAccountFiles). */
-  accountsDir: string;
+  /** The sandbox's own /etc, made by prepareSandboxEtc. */
+  etcDir: string;
   /**
    * A terminal keeps its session so that the shell has job control; the PTY is private to
    * the run, so it offers nothing to steal. Plain runs get a new session (no TIOCSTI).
@@ -62,11 +77,10 @@ export function bubblewrapArgs(options: BubblewrapArgsOptions): string[] {
   if (!options.isTerminal) args.push('--new-session');
   if (options.hasNetwork) args.push('--share-net');
   args.push(...systemMounts());
-  for (const file of options.hasNetwork ? [...etcFiles, ...networkEtcFiles] : etcFiles) {
-    args.push('--ro-bind-try', file, file);
+  args.push('--ro-bind', options.etcDir, '/etc');
+  if (options.hasNetwork) {
+    for (const file of networkEtcFiles) args.push('--ro-bind-try', `/etc/${file}`, `/etc/${file}`);
   }
-  args.push('--ro-bind', posix.join(options.accountsDir, 'passwd'), '/etc/passwd');
-  args.push('--ro-bind', posix.join(options.accountsDir, 'group'), '/etc/group');
   args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--tmpfs', sandboxHome);
   args.push('--bind', options.workspace, sandboxWorkspace);
   // The sandbox's own root (a tmpfs holding the mount points) is read-only too.
@@ -78,11 +92,25 @@ export function bubblewrapArgs(options: BubblewrapArgsOptions): string[] {
   return args;
 }
 
-/** Writes the sandbox's /etc/passwd and /etc/group (one user, no host accounts) to a new private folder. */
-export function writeAccountFiles(): string {
-  const dir = mkdtempSync(posix.join(tmpdir(), 'cadre-sandbox-'));
+/** Makes the sandbox's /etc in a new private folder: one user, no host accounts or secrets. */
+export function prepareSandboxEtc(): string {
+  const dir = mkdtempSync(posix.join(tmpdir(), 'cadre-sandbox-etc-'));
+  for (const entry of etcEntries) {
+    const source = posix.join('/etc', entry);
+    if (!existsSync(source)) continue;
+    mkdirSync(posix.dirname(posix.join(dir, entry)), { recursive: true });
+    try {
+      cpSync(source, posix.join(dir, entry), { recursive: true, verbatimSymlinks: true });
+    } catch {
+      // Unreadable for Cadre's user: then the sandbox goes without it too.
+    }
+  }
   writeFileSync(posix.join(dir, 'passwd'), passwdFile, { mode: 0o444 });
   writeFileSync(posix.join(dir, 'group'), groupFile, { mode: 0o444 });
+  writeFileSync(posix.join(dir, 'hostname'), 'cadre-sandbox\n', { mode: 0o444 });
+  // Mount points for the network files, bound over them per run when allowed.
+  for (const file of networkEtcFiles) writeFileSync(posix.join(dir, file), '', { mode: 0o444 });
+  chmodSync(dir, 0o755);
   return dir;
 }
 

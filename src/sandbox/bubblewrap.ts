@@ -3,7 +3,7 @@
 // bind a host folder that bubblewrap-args.ts does not name.
 import { realpathSync } from 'node:fs';
 import { CadreError } from '../errors/index.js';
-import { bubblewrapArgs, sandboxHome, writeAccountFiles } from './bubblewrap-args.js';
+import { bubblewrapArgs, prepareSandboxEtc, sandboxHome } from './bubblewrap-args.js';
 import type { CgroupManager } from './cgroups.js';
 import { findExecutable } from './find-executable.js';
 import { resolveLimits } from './limits.js';
@@ -34,7 +34,7 @@ export function createBubblewrapSandbox(options: BubblewrapSandboxOptions): Sand
     );
   }
   const prlimit = requirePrlimit(options.prlimitPath);
-  const accountsDir = writeAccountFiles();
+  const etcDir = prepareSandboxEtc();
   const command = (
     request: Pick<RunOptions, 'workspace' | 'cwd' | 'env' | 'hasNetwork'>,
     argv: readonly string[],
@@ -46,7 +46,7 @@ export function createBubblewrapSandbox(options: BubblewrapSandboxOptions): Sand
       cwd: checkCwd(request.cwd),
       env: checkEnv(request.env, { HOME: sandboxHome, USER: 'cadre' }),
       hasNetwork: request.hasNetwork ?? false,
-      accountsDir,
+      etcDir,
       isTerminal,
     });
     return [bwrap, ...args, ...argv];

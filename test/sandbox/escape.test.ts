@@ -77,6 +77,14 @@ describe('escape probes: secrets of the host', () => {
     expect(run.stderr).toContain('No such file or directory');
   });
 
+  it("sees none of the host's private keys or account files in /etc", async () => {
+    const run = await fixture.sh('ls -a /etc /etc/ssl; ls /etc/ssl/private; cat /etc/passwd');
+    expect(run.stdout).not.toMatch(/^(shadow|gshadow|sudoers|ssh)$/m);
+    expect(run.stdout).not.toMatch(/^private$/m);
+    expect(run.stdout).toContain('cadre:x:1000:1000');
+    expect(run.stdout.split('\n').filter((line) => line.includes(':x:'))).toHaveLength(3);
+  });
+
   it('cannot read /etc/shadow', async () => {
     const run = await fixture.sh('cat /etc/shadow');
     expect(run.exitCode).not.toBe(0);
