@@ -5,7 +5,7 @@ import type { SandboxConfig } from '../config/index.js';
 import { CadreError } from '../errors/index.js';
 import { bubblewrapInstallHint, createBubblewrapSandbox } from './bubblewrap.js';
 import { createCgroupManager, type CgroupManager, type CgroupSupport } from './cgroups.js';
-import { findExecutable } from './find-executable.js';
+import { findExecutable, type SearchOptions } from './find-executable.js';
 import { createHostSandbox } from './host.js';
 import { createPodmanSandbox, podmanInstallHint } from './podman.js';
 import type { ExecutorName, Sandbox } from './types.js';
@@ -48,7 +48,10 @@ export function createSandbox(
 }
 
 /** Checks that the configured executor really runs here (bubblewrap: a trial run of `true`). */
-export async function checkSandbox(config: SandboxConfig): Promise<ExecutorReport> {
+export async function checkSandbox(
+  config: SandboxConfig,
+  search: SearchOptions = {},
+): Promise<ExecutorReport> {
   const cgroups = createCgroupManager({ isDisabled: !config.useCgroups }).support;
   const base = { executor: config.executor, cgroups };
   const limitsNote = cgroups.version
@@ -66,7 +69,7 @@ export async function checkSandbox(config: SandboxConfig): Promise<ExecutorRepor
         };
   }
   if (config.executor === 'podman') {
-    const podman = findExecutable('podman');
+    const podman = findExecutable('podman', search);
     return podman
       ? {
           ...base,
@@ -82,7 +85,7 @@ export async function checkSandbox(config: SandboxConfig): Promise<ExecutorRepor
           installHint: podmanInstallHint,
         };
   }
-  const bwrap = findExecutable('bwrap');
+  const bwrap = findExecutable('bwrap', search);
   if (!bwrap) {
     return {
       ...base,

@@ -3,10 +3,24 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
-const systemPath = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+const standardPath = [
+  '/usr/local/sbin',
+  '/usr/local/bin',
+  '/usr/sbin',
+  '/usr/bin',
+  '/sbin',
+  '/bin',
+];
+
+/** Where to look; tests narrow it to prove what happens when a program is missing. */
+export interface SearchOptions {
+  searchPath?: string;
+  systemPath?: readonly string[];
+}
 
 /** The absolute path of the executable `name`, or null when none is installed. */
-export function findExecutable(name: string, searchPath = process.env.PATH ?? ''): string | null {
+export function findExecutable(name: string, options: SearchOptions = {}): string | null {
+  const { searchPath = process.env.PATH ?? '', systemPath = standardPath } = options;
   const dirs = [...systemPath, ...searchPath.split(delimiter).filter(Boolean)];
   for (const dir of dirs) {
     const candidate = join(dir, name);
