@@ -84,6 +84,8 @@ export const projects = pgTable('projects', {
   /** A confidential project never sends anything to a cloud model. */
   isConfidential: boolean('is_confidential').notNull().default(false),
   hasNetwork: boolean('has_network').notNull().default(false),
+  approveBeforeMerge: boolean('approve_before_merge').notNull().default(false),
+  approveNetworkCommands: boolean('approve_network_commands').notNull().default(true),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -98,6 +100,7 @@ export const tasks = pgTable('tasks', {
   description: text('description').notNull(),
   status: text('status').notNull().default('queued'),
   priority: integer('priority').notNull().default(0),
+  plan: jsonb('plan'),
   budgetUsd: numeric('budget_usd', { precision: 12, scale: 4 }),
   error: text('error'),
   /** The last event sequence number handed out for this task. */
@@ -116,6 +119,8 @@ export const steps = pgTable('steps', {
     .notNull()
     .references(() => tasks.id, { onDelete: 'cascade' }),
   key: text('key').notNull(),
+  kind: text('kind').notNull().default('work'),
+  round: integer('round').notNull().default(0),
   role: text('role').notNull(),
   goal: text('goal').notNull(),
   acceptance: jsonb('acceptance')

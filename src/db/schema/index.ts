@@ -16,3 +16,4 @@ export { llmBudgets, llmCache } from './llm.js';
 export { sandboxRuns } from './sandbox.js';
 export { roles } from './roles.js';
 export { agentTurns } from './agents.js';
+export { approvals, memories } from './orchestration.js';

@@ -1,0 +1,2 @@
+export { remember, recall } from './long-term.js';
+export type { MemoryScope, RecalledMemory } from './long-term.js';
