@@ -17,7 +17,6 @@ export interface BubblewrapSandboxOptions {
   /** Limits applied when a run gives none. */
   defaultLimits?: Partial<SandboxLimits>;
   bwrapPath?: string;
-  prlimitPath?: string;
 }
 
 /** How to install bubblewrap, for messages and the start-up report. */
@@ -33,7 +32,6 @@ export function createBubblewrapSandbox(options: BubblewrapSandboxOptions): Sand
       `bubblewrap (bwrap) is not installed. ${bubblewrapInstallHint}`,
     );
   }
-  const prlimit = requirePrlimit(options.prlimitPath);
   const etcDir = prepareSandboxEtc();
   const command = (
     request: Pick<RunOptions, 'workspace' | 'cwd' | 'env' | 'hasNetwork'>,
@@ -58,7 +56,6 @@ export function createBubblewrapSandbox(options: BubblewrapSandboxOptions): Sand
     run: (request) =>
       runProcess({
         command: command(request, request.argv),
-        prlimit,
         limits: limitsOf(request.limits),
         cgroups: options.cgroups,
         stdin: request.stdin,
@@ -67,25 +64,12 @@ export function createBubblewrapSandbox(options: BubblewrapSandboxOptions): Sand
     openPty: (request: PtyOptions) =>
       openPtyProcess({
         command: command(request, request.argv ?? ['/bin/bash', '-i'], true),
-        prlimit,
         limits: limitsOf(request.limits),
         cgroups: options.cgroups,
         cols: request.cols ?? 80,
         rows: request.rows ?? 24,
       }),
   };
-}
-
-/** prlimit (util-linux), which every executor's launcher needs. */
-export function requirePrlimit(given?: string): string {
-  const prlimit = given ?? findExecutable('prlimit');
-  if (!prlimit) {
-    throw new CadreError(
-      'SANDBOX_UNAVAILABLE',
-      'prlimit is not installed; install util-linux (apt-get install util-linux).',
-    );
-  }
-  return prlimit;
 }
 
 function realWorkspace(workspace: string): string {

@@ -7,18 +7,15 @@ import { resolveLimits } from './limits.js';
 import { checkArgv, checkCwd, checkEnv } from './options.js';
 import { runProcess } from './process-run.js';
 import { openPtyProcess } from './pty.js';
-import { requirePrlimit } from './bubblewrap.js';
 import type { PtyOptions, RunOptions, Sandbox, SandboxLimits } from './types.js';
 
 export interface HostSandboxOptions {
   cgroups: CgroupManager;
   defaultLimits?: Partial<SandboxLimits>;
-  prlimitPath?: string;
 }
 
 /** A Sandbox that is no sandbox: for operators who isolate Cadre as a whole themselves. */
 export function createHostSandbox(options: HostSandboxOptions): Sandbox {
-  const prlimit = requirePrlimit(options.prlimitPath);
   const prepare = (
     request: Pick<RunOptions, 'workspace' | 'cwd' | 'env'>,
     argv: readonly string[],
@@ -37,7 +34,6 @@ export function createHostSandbox(options: HostSandboxOptions): Sandbox {
     run: (request) =>
       runProcess({
         ...prepare(request, request.argv),
-        prlimit,
         limits: limitsOf(request.limits),
         cgroups: options.cgroups,
         stdin: request.stdin,
@@ -46,7 +42,6 @@ export function createHostSandbox(options: HostSandboxOptions): Sandbox {
     openPty: (request: PtyOptions) =>
       openPtyProcess({
         ...prepare(request, request.argv ?? ['/bin/bash', '-i']),
-        prlimit,
         limits: limitsOf(request.limits),
         cgroups: options.cgroups,
         cols: request.cols ?? 80,

@@ -1,14 +1,21 @@
 // The small shell that starts every sandboxed command: it joins the run's cgroups first, so
-// that nothing the command starts can escape them, then runs prlimit and the executor. Its
-// script is a constant: values travel only as arguments, never inside the script text.
-import { prlimitArgs } from './limits.js';
+// that nothing the command starts can escape them, sets the rlimits (setrlimit through the
+// shell's ulimit, one exec fewer than prlimit(1)), then runs the executor. Its script is a
+// constant: values travel only as arguments, never inside the script text.
+import { rlimitValues } from './limits.js';
 import type { SandboxLimits } from './types.js';
 
 // $1: 1 to report the children's CPU time on fd 3 (the `times` builtin), 0 to exec.
-// $2: how many cgroup.procs files follow; then the files; then the command.
+// $2: how many cgroup.procs files follow; then the files; then five limits (CPU seconds,
+// file size in 512-byte blocks, open files, address space in KiB or -, processes or -);
+// then the command. Each ulimit sets the hard and the soft limit: the command cannot raise it.
 const script = [
   't=$1; n=$2; shift 2',
   'while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done',
+  'ulimit -c 0 && ulimit -t "$1" && ulimit -f "$2" && ulimit -n "$3" || exit 125',
+  'if [ "$4" != - ]; then ulimit -v "$4" || exit 125; fi',
+  'if [ "$5" != - ]; then ulimit -u "$5" || exit 125; fi',
+  'shift 5',
   'if [ "$t" = 0 ]; then exec "$@"; fi',
   '"$@" 3>&-; s=$?; times >&3; exit $s',
 ].join('\n');
@@ -22,15 +29,13 @@ export interface LauncherOptions {
   hasCgroupMemory: boolean;
   hasCgroupPids: boolean;
   isReportingTimes: boolean;
-  /** The absolute path of prlimit. */
-  prlimit: string;
   /** The executor and its arguments (e.g. bwrap … -- argv). */
   command: readonly string[];
 }
 
 /** The file and arguments that start a command under the launcher. */
 export function launcherCommand(options: LauncherOptions): { file: string; args: string[] } {
-  const limitArgs = prlimitArgs(options.limits, options);
+  const limitArgs = rlimitValues(options.limits, options);
   return {
     file: '/bin/sh',
     args: [
@@ -40,9 +45,7 @@ export function launcherCommand(options: LauncherOptions): { file: string; args:
       options.isReportingTimes ? '1' : '0',
       String(options.procsFiles.length),
       ...options.procsFiles,
-      options.prlimit,
       ...limitArgs,
-      '--',
       ...options.command,
     ],
   };

@@ -32,19 +32,17 @@ export function resolveLimits(given: Partial<SandboxLimits> = {}): SandboxLimits
   return limits;
 }
 
-/** prlimit's arguments for the limits it enforces per process. */
-export function prlimitArgs(
+/** The launcher's five rlimit values; memory and processes are '-' where a cgroup limits them. */
+export function rlimitValues(
   limits: SandboxLimits,
   options: { hasCgroupPids: boolean; hasCgroupMemory: boolean },
-) {
-  const args = [
-    `--cpu=${limits.cpuSeconds}`,
-    `--fsize=${limits.fileSizeBytes}`,
-    `--nofile=${limits.openFiles}`,
-    '--core=0',
+): string[] {
+  return [
+    String(limits.cpuSeconds),
+    String(Math.max(1, Math.floor(limits.fileSizeBytes / 512))),
+    String(limits.openFiles),
+    // Without a cgroup, per-process and per-user rlimits are the fallback.
+    options.hasCgroupMemory ? '-' : String(Math.max(1, Math.floor(limits.memoryBytes / 1024))),
+    options.hasCgroupPids ? '-' : String(limits.processes),
   ];
-  // Without a cgroup, per-process and per-user rlimits are the fallback.
-  if (!options.hasCgroupMemory) args.push(`--as=${limits.memoryBytes}`);
-  if (!options.hasCgroupPids) args.push(`--nproc=${limits.processes}`);
-  return args;
 }

@@ -5,7 +5,6 @@ import { randomUUID } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { posix } from 'node:path';
 import { CadreError } from '../errors/index.js';
-import { requirePrlimit } from './bubblewrap.js';
 import type { CgroupManager } from './cgroups.js';
 import { findExecutable } from './find-executable.js';
 import { resolveLimits } from './limits.js';
@@ -33,7 +32,6 @@ export function createPodmanSandbox(options: PodmanSandboxOptions): Sandbox {
       details: { executor: 'podman' },
     });
   }
-  const prlimit = requirePrlimit();
   const limitsOf = (given: Partial<SandboxLimits> | undefined) =>
     resolveLimits({ ...options.defaultLimits, ...given });
   const command = (
@@ -60,7 +58,6 @@ export function createPodmanSandbox(options: PodmanSandboxOptions): Sandbox {
       const limits = limitsOf(request.limits);
       return runProcess({
         command: command(request, request.argv, limits, false),
-        prlimit,
         limits,
         cgroups: options.cgroups,
         stdin: request.stdin,
@@ -71,7 +68,6 @@ export function createPodmanSandbox(options: PodmanSandboxOptions): Sandbox {
       const limits = limitsOf(request.limits);
       return openPtyProcess({
         command: command(request, request.argv ?? ['/bin/bash', '-i'], limits, true),
-        prlimit,
         limits,
         cgroups: options.cgroups,
         cols: request.cols ?? 80,

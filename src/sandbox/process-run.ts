@@ -12,7 +12,6 @@ import type { RunEvent, RunHandle, RunResult, SandboxLimits } from './types.js';
 export interface RunProcessOptions {
   /** The executor and its arguments, ending with the user's argv. */
   command: readonly string[];
-  prlimit: string;
   /** The launcher's own environment and folder; executors other than host keep the defaults. */
   env?: Record<string, string>;
   cwd?: string;
@@ -32,7 +31,6 @@ export function runProcess(options: RunProcessOptions): RunHandle {
     limits,
     hasCgroupMemory: cgroups.support.hasMemory && cgroup !== null,
     hasCgroupPids: cgroups.support.hasPids && cgroup !== null,
-    prlimit: options.prlimit,
     isReportingTimes: true,
     command: options.command,
   });

@@ -8,7 +8,6 @@ import type { PtyProcess, SandboxLimits } from './types.js';
 
 export interface OpenPtyProcessOptions {
   command: readonly string[];
-  prlimit: string;
   /** The launcher's own environment and folder; executors other than host keep the defaults. */
   env?: Record<string, string>;
   cwd?: string;
@@ -32,7 +31,6 @@ export function openPtyProcess(options: OpenPtyProcessOptions): PtyProcess {
     limits,
     hasCgroupMemory: cgroups.support.hasMemory && cgroup !== null,
     hasCgroupPids: cgroups.support.hasPids && cgroup !== null,
-    prlimit: options.prlimit,
     isReportingTimes: false,
     command: options.command,
   });

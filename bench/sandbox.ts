@@ -1,0 +1,117 @@
+// npm run bench:sandbox — the cost of starting a command in the sandbox: `true` through the
+// bubblewrap executor (namespaces, cgroups, prlimit, the launcher), one at a time and 8 at
+// once, beside the same `true` started by Node with no sandbox at all.
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Config } from '../src/config/index.js';
+import { checkSandbox, collectRun, createSandbox, type Sandbox } from '../src/sandbox/index.js';
+import { median, percentile, writeSection } from './support/report.js';
+
+const startsPerRound = 200;
+const rounds = 3;
+const parallelism = 8;
+const warmUp = 20;
+
+type Starter = () => Promise<void>;
+
+function bare(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('true', [], { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdout.resume();
+    child.stderr.resume();
+    child.stdin.end();
+    child.once('error', reject);
+    child.once('close', () => resolve());
+  });
+}
+
+function sandboxed(sandbox: Sandbox, workspace: string): Starter {
+  return async () => {
+    const run = await collectRun(sandbox.run({ argv: ['true'], workspace }));
+    if (run.exitCode !== 0) throw new Error(`true failed in the sandbox: ${run.stderr}`);
+  };
+}
+
+/** Latencies of `count` starts, `concurrency` at a time. */
+async function measure(start: Starter, count: number, concurrency: number): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let done = 0; done < count; done += concurrency) {
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, count - done) }, async () => {
+        const begin = performance.now();
+        await start();
+        latencies.push(performance.now() - begin);
+      }),
+    );
+  }
+  return latencies;
+}
+
+function machineLines(): string {
+  const cpuModel = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1];
+  const nproc = execFileSync('nproc').toString().trim();
+  const memory = execFileSync('free', ['-h']).toString().split('\n')[1]?.trim().split(/\s+/)[1];
+  return `\`nproc\` = ${nproc}, CPU ${cpuModel ?? 'unknown'}, \`free -h\` total ${memory}, Node ${process.version}.`;
+}
+
+async function main() {
+  const config = Config.parse({}).sandbox;
+  const report = await checkSandbox(config);
+  if (!report.isAvailable) throw new Error(`${report.message} ${report.installHint ?? ''}`);
+  const workspace = await mkdtemp(join(tmpdir(), 'cadre-bench-sandbox-'));
+  const sandbox = createSandbox(config);
+  const targets: [string, Starter][] = [
+    ['`true`, no sandbox (child_process.spawn)', bare],
+    ['`true` in the bubblewrap sandbox', sandboxed(sandbox, workspace)],
+  ];
+  const rows: string[][] = [];
+  let sandboxP50 = Number.NaN;
+  try {
+    for (const [name, start] of targets) {
+      await measure(start, warmUp, 1);
+      for (const concurrency of [1, parallelism]) {
+        const p50: number[] = [];
+        const p99: number[] = [];
+        for (let round = 0; round < rounds; round++) {
+          const latencies = await measure(start, startsPerRound, concurrency);
+          p50.push(percentile(latencies, 50));
+          p99.push(percentile(latencies, 99));
+        }
+        const row = [name, String(concurrency), median(p50).toFixed(1), median(p99).toFixed(1)];
+        if (start !== bare && concurrency === 1) sandboxP50 = median(p50);
+        rows.push(row);
+        console.log(row.join(' | '));
+      }
+    }
+  } finally {
+    await rm(workspace, { recursive: true, force: true });
+  }
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  const table = [
+    '| command | at once | p50 ms | p99 ms |',
+    '| --- | ---: | ---: | ---: |',
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n');
+  await writeSection(
+    'Sandbox (npm run bench:sandbox)',
+    `${machineLines()} Load average at the end: ${load}.
+
+Each start runs \`true\` to its exit and reads all its output: through the sandbox that is the
+launcher shell (joining the run's cgroups), prlimit, bubblewrap with every namespace unshared
+(network included), the sandbox's /etc, /proc, /dev, private /tmp and home, the workspace
+bound read-write, then \`true\`. ${startsPerRound} starts per round after ${warmUp} warm-up starts,
+${rounds} rounds; the table shows the median of the rounds' p50 and p99. "At once" is how many
+starts run concurrently (latency is per start). ${report.message}
+
+${table}
+
+| target | measured | result |
+| --- | --- | --- |
+| sandboxed start p50 ≤ 15 ms | ${sandboxP50.toFixed(1)} ms | ${sandboxP50 <= 15 ? 'met' : 'missed'} |`,
+  );
+}
+
+await main();
