@@ -162,32 +162,45 @@ async function streamOnce(
     });
     for await (const part of result.fullStream) {
       watch();
-      if (part.type === 'text-delta') {
-        output.text += part.text;
-        emit({ type: 'text-delta', text: part.text });
-      } else if (part.type === 'reasoning-delta') {
-        output.reasoning += part.text;
-        emit({ type: 'reasoning-delta', text: part.text });
-      } else if (part.type === 'tool-call') {
-        const toolCall = {
-          toolCallId: part.toolCallId,
-          toolName: part.toolName,
-          input: part.input,
-        };
-        output.toolCalls.push(toolCall);
-        emit({ type: 'tool-call', toolCall });
-      } else if (part.type === 'finish') {
-        output.finishReason = part.finishReason as FinishReason;
-        output.usage = usageOf(part.totalUsage);
-      } else if (part.type === 'error') {
-        throw part.error;
-      } else if (part.type === 'abort') {
-        throw controller.signal.reason ?? new Error('aborted');
-      }
+      applyPart(part, output, emit);
+      if (part.type === 'abort') throw controller.signal.reason ?? new Error('aborted');
     }
     if (controller.signal.aborted) throw controller.signal.reason;
     return output;
   } finally {
     clearTimeout(stallTimer);
+  }
+}
+
+type StreamPart =
+  ReturnType<typeof streamText>['fullStream'] extends AsyncIterable<infer Part> ? Part : never;
+
+/** Adds one stream part to the output and passes it on; throws a provider's error part. */
+function applyPart(
+  part: StreamPart,
+  output: AttemptOutput,
+  emit: (event: GatewayStreamEvent) => void,
+) {
+  switch (part.type) {
+    case 'text-delta':
+      output.text += part.text;
+      emit({ type: 'text-delta', text: part.text });
+      return;
+    case 'reasoning-delta':
+      output.reasoning += part.text;
+      emit({ type: 'reasoning-delta', text: part.text });
+      return;
+    case 'tool-call': {
+      const toolCall = { toolCallId: part.toolCallId, toolName: part.toolName, input: part.input };
+      output.toolCalls.push(toolCall);
+      emit({ type: 'tool-call', toolCall });
+      return;
+    }
+    case 'finish':
+      output.finishReason = part.finishReason as FinishReason;
+      output.usage = usageOf(part.totalUsage);
+      return;
+    case 'error':
+      throw part.error;
   }
 }

@@ -1,31 +1,26 @@
 // One gateway call from start to end: scope, route, cache, budgets, then attempts with
 // retries, breakers and fallback, each recorded in the ledger. Never sends a refused call.
-import { CadreError } from '../errors/index.js';
-import { runAttempt, type AttemptOutput } from './attempt.js';
+import type { CadreError } from '../errors/index.js';
+import { runAttempt } from './attempt.js';
 import { findBudgetViolation, loadSpent, type Spent } from './budgets.js';
-import { cacheKey, isCacheable, readCache, writeCache, type CachedResponse } from './cache.js';
-import { costOf, estimateCall, estimateInputTokens } from './cost.js';
+import { cacheKey, isCacheable, readCache } from './cache.js';
+import {
+  answerFromCache,
+  breakerOpen,
+  cancelled,
+  fail,
+  finalError,
+  storeInCache,
+  succeed,
+  type CallState,
+  type Emit,
+} from './call-outcomes.js';
+import { estimateCall, estimateInputTokens } from './cost.js';
 import type { Deployment } from './registry.js';
 import { backoffDelay, classifyFailure, type Failure } from './retry.js';
-import { route } from './router.js';
-import { ledgerEntry, observeCall, type GatewayRuntime } from './runtime.js';
+import { ledgerEntry, routeWith, type GatewayRuntime } from './runtime.js';
 import { notConfiguredError } from './setup-guidance.js';
-import type { GatewayStreamEvent, GenerateRequest, GenerateResult } from './types.js';
-
-type Emit = ((event: GatewayStreamEvent) => void) | undefined;
-
-interface CallState {
-  runtime: GatewayRuntime;
-  request: GenerateRequest;
-  signal: AbortSignal;
-  emit: Emit;
-  routeReason: string;
-  inputTokens: number;
-  attempts: number;
-  hasEmitted: boolean;
-  failures: Array<{ deployment: Deployment; failure: Failure }>;
-  refusals: CadreError[];
-}
+import type { GenerateRequest, GenerateResult } from './types.js';
 
 /** Runs one call; `emit` receives stream events when the caller streams. */
 export async function runCall(
@@ -33,22 +28,12 @@ export async function runCall(
   request: GenerateRequest,
   emit?: Emit,
 ): Promise<GenerateResult> {
-  const deployments = runtime.registry.deployments();
-  if (deployments.length === 0) throw notConfiguredError();
+  if (runtime.registry.deployments().length === 0) throw notConfiguredError();
   const signal = request.signal ?? new AbortController().signal;
   if (signal.aborted) throw cancelled();
   const scope = await runtime.scopes.get(request.context);
   const inputTokens = estimateInputTokens(request);
-  const chosen = route({
-    deployments,
-    request,
-    inputTokens,
-    isConfidential: scope.isConfidential,
-    breakerState: (endpoint) => runtime.breaker(endpoint).state(),
-    health: (id) => runtime.health.get(id),
-    random: runtime.random,
-    knownModel: (id) => runtime.registry.get(id),
-  });
+  const chosen = routeWith(runtime, { request, inputTokens, isConfidential: scope.isConfidential });
   const state: CallState = {
     runtime,
     request,
@@ -176,182 +161,4 @@ async function attemptOnce(
   } finally {
     runtime.reservations.delete(reservation);
   }
-}
-
-function succeed(
-  state: CallState,
-  deployment: Deployment,
-  output: AttemptOutput,
-  latencyMs: number,
-): GenerateResult {
-  const { runtime, request } = state;
-  runtime.breaker(deployment.endpoint.name).onSuccess();
-  runtime.health.finish(deployment.id, { latencyMs, isError: false });
-  const result: GenerateResult = {
-    ...output,
-    costUsd: costOf(deployment.model, output.usage),
-    latencyMs,
-    model: deployment.model.id,
-    provider: deployment.endpoint.name,
-    routeReason: state.routeReason,
-    isCacheHit: false,
-    attempts: state.attempts,
-  };
-  runtime.ledger.record(
-    ledgerEntry(request.context, deployment, {
-      ...output.usage,
-      costUsd: result.costUsd,
-      latencyMs,
-      status: 'ok',
-      routeReason: attemptReason(state, deployment),
-      createdAt: new Date(runtime.now()),
-    }),
-  );
-  observeCall(runtime.metrics, deployment, { status: 'ok', latencyMs, result });
-  return result;
-}
-
-function fail(state: CallState, deployment: Deployment, failure: Failure, latencyMs: number) {
-  const { runtime, request } = state;
-  const breaker = runtime.breaker(deployment.endpoint.name);
-  const isCallerMistake =
-    failure.status !== undefined && failure.status < 500 && ![408, 429].includes(failure.status);
-  if (failure.kind === 'cancelled')
-    runtime.health.finish(deployment.id, { latencyMs: 0, isError: false });
-  else runtime.health.finish(deployment.id, { latencyMs, isError: true });
-  if (failure.kind !== 'cancelled' && !isCallerMistake) breaker.onFailure();
-  else breaker.onSuccess();
-  state.failures.push({ deployment, failure });
-  const status = failure.kind === 'cancelled' ? 'cancelled' : 'error';
-  runtime.ledger.record(
-    ledgerEntry(request.context, deployment, {
-      latencyMs,
-      status,
-      errorCode: failure.code,
-      routeReason: attemptReason(state, deployment),
-      createdAt: new Date(runtime.now()),
-    }),
-  );
-  observeCall(runtime.metrics, deployment, { status, latencyMs, errorCode: failure.code });
-  runtime.logger.warn(
-    {
-      model: deployment.model.id,
-      provider: deployment.endpoint.name,
-      code: failure.code,
-      taskId: request.context.taskId,
-    },
-    'model call failed',
-  );
-}
-
-function attemptReason(state: CallState, deployment: Deployment): string {
-  const earlier = state.failures.map((entry) => `${entry.deployment.id}: ${entry.failure.code}`);
-  return earlier.length
-    ? `${state.routeReason}; attempt ${state.attempts} on ${deployment.id} after ${earlier.join(', ')}`
-    : state.routeReason;
-}
-
-function answerFromCache(
-  state: CallState,
-  deployment: Deployment,
-  hit: CachedResponse,
-): GenerateResult {
-  const { runtime, request } = state;
-  const result: GenerateResult = {
-    text: hit.text,
-    reasoning: hit.reasoning,
-    toolCalls: hit.toolCalls,
-    finishReason: hit.finishReason,
-    usage: { inputTokens: 0, outputTokens: 0, cachedTokens: 0 },
-    costUsd: 0,
-    latencyMs: 0,
-    model: hit.model,
-    provider: hit.provider,
-    routeReason: `${state.routeReason}; answered from the cache`,
-    isCacheHit: true,
-    attempts: 0,
-  };
-  if (result.reasoning) state.emit?.({ type: 'reasoning-delta', text: result.reasoning });
-  if (result.text) state.emit?.({ type: 'text-delta', text: result.text });
-  for (const toolCall of result.toolCalls) state.emit?.({ type: 'tool-call', toolCall });
-  runtime.ledger.record(
-    ledgerEntry(request.context, deployment, {
-      status: 'ok',
-      isCacheHit: true,
-      routeReason: result.routeReason,
-      createdAt: new Date(runtime.now()),
-    }),
-  );
-  runtime.metrics.cacheHits.inc({ model: hit.model });
-  return result;
-}
-
-function storeInCache(runtime: GatewayRuntime, key: string, orgId: string, result: GenerateResult) {
-  const response: CachedResponse = {
-    model: result.model,
-    provider: result.provider,
-    text: result.text,
-    reasoning: result.reasoning,
-    toolCalls: result.toolCalls,
-    finishReason: result.finishReason,
-    usage: result.usage,
-  };
-  const write = writeCache(runtime.db, {
-    orgId,
-    key,
-    response,
-    ttlSeconds: runtime.settings.cache.ttlSeconds,
-  })
-    .catch((error: unknown) => runtime.logger.error({ err: error }, 'llm cache write failed'))
-    .finally(() => runtime.background.delete(write));
-  runtime.background.add(write);
-}
-
-function finalError(state: CallState, first: Deployment): CadreError {
-  const { runtime, request } = state;
-  if (state.attempts === 0 && state.refusals.length > 0) {
-    runtime.ledger.record(
-      ledgerEntry(request.context, first, {
-        status: 'refused',
-        errorCode: 'LLM_BUDGET_EXCEEDED',
-        routeReason: `${state.routeReason}; refused: ${state.refusals[0]!.message}`,
-        createdAt: new Date(runtime.now()),
-      }),
-    );
-    return state.refusals[0]!;
-  }
-  const causes = state.failures.map((entry) => entry.failure.error);
-  const codes = new Set(state.failures.map((entry) => entry.failure.code));
-  const only = causes[0];
-  if (codes.size === 1 && only instanceof CadreError) return only;
-  const summary = state.failures
-    .map((entry) =>
-      `${entry.deployment.id}: ${entry.failure.code} ${entry.failure.message}`.slice(0, 300),
-    )
-    .join('; ');
-  return new CadreError(
-    'LLM_PROVIDER_FAILED',
-    `No model answered after ${state.attempts} attempt(s): ${summary}. Check the providers' status and keys, or configure another model.`,
-    {
-      cause: only,
-      details: {
-        failures: state.failures.map((entry) => ({
-          deployment: entry.deployment.id,
-          code: entry.failure.code,
-        })),
-      },
-    },
-  );
-}
-
-function breakerOpen(deployment: Deployment): Failure {
-  const error = new CadreError(
-    'LLM_PROVIDER_UNAVAILABLE',
-    `The circuit breaker of ${deployment.endpoint.name} is open after repeated failures; retry in a moment.`,
-  );
-  return { kind: 'fatal', code: 'LLM_PROVIDER_UNAVAILABLE', message: error.message, error };
-}
-
-function cancelled(): CadreError {
-  return new CadreError('LLM_CANCELLED', 'The model call was cancelled by its caller.');
 }

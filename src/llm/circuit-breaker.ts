@@ -9,6 +9,8 @@ export interface CircuitBreaker {
   tryAcquire(): boolean;
   onSuccess(): void;
   onFailure(): void;
+  /** Ends a trial that proved nothing (the caller cancelled it). */
+  release(): void;
 }
 
 export interface CircuitBreakerOptions {
@@ -51,6 +53,9 @@ export function createCircuitBreaker({
       failures = 0;
       isTrialRunning = false;
       set('closed');
+    },
+    release: () => {
+      isTrialRunning = false;
     },
     onFailure: () => {
       failures += 1;

@@ -17,8 +17,7 @@ import { createEndpoints, type ProviderPlugin } from './providers.js';
 import { createModelRegistry, type ListedModel } from './registry.js';
 import { createScopeCache } from './scope-cache.js';
 import { sleepWithSignal } from './retry.js';
-import { route } from './router.js';
-import { createBreakers, type GatewayRuntime } from './runtime.js';
+import { createBreakers, routeWith, type GatewayRuntime } from './runtime.js';
 import { modelSetupGuidance } from './setup-guidance.js';
 import { querySpend, type SpendQuery, type SpendRow } from './spend.js';
 import type {
@@ -48,6 +47,12 @@ export interface Gateway {
   setBudget(orgId: string, input: BudgetInput): Promise<Budget>;
   deleteBudget(orgId: string, id: string): Promise<void>;
   spend(query: SpendQuery): Promise<SpendRow[]>;
+  /**
+   * Forgets the organization's cached call scopes at once. Postgres notifies every gateway
+   * of changes within milliseconds; code that changes a project's confidentiality or a task's
+   * budget in this process calls this to make the change hold from the very next call.
+   */
+  invalidateScope(orgId: string): void;
   /** Waits until every ledger row and cache write is in the database. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -118,15 +123,10 @@ export function createGateway({
     listModels: () => models.list(),
     eligibleModels: async (context, policy) => {
       const scope = await runtime.scopes.get(context);
-      const chosen = route({
-        deployments: models.deployments(),
+      const chosen = routeWith(runtime, {
         request: { messages: [], context, policy },
         inputTokens: 0,
         isConfidential: scope.isConfidential,
-        breakerState: (endpoint) => runtime.breaker(endpoint).state(),
-        health: (id) => runtime.health.get(id),
-        random,
-        knownModel: (id) => models.get(id),
       });
       return [...new Set(chosen.candidates.map((deployment) => deployment.model.id))];
     },
@@ -137,8 +137,16 @@ export function createGateway({
         [...endpoints.keys()].map((name) => [name, runtime.breaker(name).state()]),
       ),
     listBudgets: (orgId) => listBudgets(db, orgId),
-    setBudget: (orgId, input) => setBudget(db, orgId, input),
-    deleteBudget: (orgId, id) => deleteBudget(db, orgId, id),
+    setBudget: async (orgId, input) => {
+      const budget = await setBudget(db, orgId, input);
+      runtime.scopes.invalidate(orgId);
+      return budget;
+    },
+    deleteBudget: async (orgId, id) => {
+      await deleteBudget(db, orgId, id);
+      runtime.scopes.invalidate(orgId);
+    },
+    invalidateScope: (orgId) => runtime.scopes.invalidate(orgId),
     spend: async (query) => {
       await flush();
       return querySpend(db, query);

@@ -12,6 +12,8 @@ export interface HealthTracker {
   get(deploymentId: string): DeploymentHealth;
   start(deploymentId: string): void;
   finish(deploymentId: string, outcome: { latencyMs: number; isError: boolean }): void;
+  /** Ends a call that proved nothing (cancelled by its caller), without a sample. */
+  abandon(deploymentId: string): void;
 }
 
 /** A tracker whose averages move by `alpha` of each new sample. */
@@ -29,6 +31,10 @@ export function createHealthTracker(alpha = 0.2): HealthTracker {
     get: (id) => ({ ...entry(id) }),
     start: (id) => {
       entry(id).inFlight += 1;
+    },
+    abandon: (id) => {
+      const health = entry(id);
+      health.inFlight = Math.max(0, health.inFlight - 1);
     },
     finish: (id, { latencyMs, isError }) => {
       const health = entry(id);

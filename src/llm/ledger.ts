@@ -83,12 +83,21 @@ export function createLedger({
       }
     }
   };
+  // After a failed write, wait longer (up to 5 s) before the next, instead of hammering.
+  let failures = 0;
   const schedule = () => {
     if (timer) return;
+    const delay = failures === 0 ? flushDelayMs : Math.min(5_000, flushDelayMs * 2 ** failures);
     timer = setTimeout(() => {
       timer = null;
-      flush().catch(() => schedule());
-    }, flushDelayMs);
+      flush().then(
+        () => (failures = 0),
+        () => {
+          failures += 1;
+          schedule();
+        },
+      );
+    }, delay);
     timer.unref();
   };
   return {

@@ -22,80 +22,50 @@ export function breakerGaugeValue(state: BreakerState): number {
 
 /** Registers the gateway's metrics on `registry` (reusing them when already there). */
 export function createLlmMetrics(registry: Registry): LlmMetrics {
-  const reuse = <T>(name: string, make: () => T): T =>
-    (registry.getSingleMetric(name) as T | undefined) ?? make();
   const registers = [registry];
+  const counter = <Label extends string>(name: string, help: string, labelNames: Label[]) =>
+    (registry.getSingleMetric(name) as Counter<Label> | undefined) ??
+    new Counter({ name, help, labelNames, registers });
+  const usage: Array<'provider' | 'model'> = ['provider', 'model'];
   return {
-    calls: reuse(
+    calls: counter(
       'cadre_llm_calls_total',
-      () =>
-        new Counter({
-          name: 'cadre_llm_calls_total',
-          help: 'Model calls (attempts) by provider, model and status.',
-          labelNames: ['provider', 'model', 'status'] as const,
-          registers,
-        }),
+      'Model calls (attempts) by provider, model and status.',
+      [...usage, 'status'],
     ),
-    tokens: reuse(
+    tokens: counter(
       'cadre_llm_tokens_total',
-      () =>
-        new Counter({
-          name: 'cadre_llm_tokens_total',
-          help: 'Tokens by provider, model and kind (input, output, cached).',
-          labelNames: ['provider', 'model', 'kind'] as const,
-          registers,
-        }),
+      'Tokens by provider, model and kind (input, output, cached).',
+      [...usage, 'kind'],
     ),
-    cost: reuse(
-      'cadre_llm_cost_usd_total',
-      () =>
-        new Counter({
-          name: 'cadre_llm_cost_usd_total',
-          help: 'Cost in USD by provider and model.',
-          labelNames: ['provider', 'model'] as const,
-          registers,
-        }),
-    ),
-    latency: reuse(
-      'cadre_llm_call_duration_seconds',
-      () =>
-        new Histogram({
-          name: 'cadre_llm_call_duration_seconds',
-          help: 'Model call latency by provider, model and status.',
-          labelNames: ['provider', 'model', 'status'] as const,
-          buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
-          registers,
-        }),
-    ),
-    errors: reuse(
+    cost: counter('cadre_llm_cost_usd_total', 'Cost in USD by provider and model.', usage),
+    errors: counter(
       'cadre_llm_errors_total',
-      () =>
-        new Counter({
-          name: 'cadre_llm_errors_total',
-          help: 'Failed model calls by provider, model and error code.',
-          labelNames: ['provider', 'model', 'code'] as const,
-          registers,
-        }),
+      'Failed model calls by provider, model and error code.',
+      [...usage, 'code'],
     ),
-    breaker: reuse(
-      'cadre_llm_breaker_state',
-      () =>
-        new Gauge({
-          name: 'cadre_llm_breaker_state',
-          help: 'Circuit breaker state by provider endpoint: 0 closed, 1 half-open, 2 open.',
-          labelNames: ['endpoint'] as const,
-          registers,
-        }),
-    ),
-    cacheHits: reuse(
+    cacheHits: counter(
       'cadre_llm_cache_hits_total',
-      () =>
-        new Counter({
-          name: 'cadre_llm_cache_hits_total',
-          help: 'Calls answered from the response cache, by model.',
-          labelNames: ['model'] as const,
-          registers,
-        }),
+      'Calls answered from the response cache, by model.',
+      ['model'],
     ),
+    latency:
+      (registry.getSingleMetric('cadre_llm_call_duration_seconds') as
+        LlmMetrics['latency'] | undefined) ??
+      new Histogram({
+        name: 'cadre_llm_call_duration_seconds',
+        help: 'Model call latency by provider, model and status.',
+        labelNames: [...usage, 'status'],
+        buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+        registers,
+      }),
+    breaker:
+      (registry.getSingleMetric('cadre_llm_breaker_state') as LlmMetrics['breaker'] | undefined) ??
+      new Gauge({
+        name: 'cadre_llm_breaker_state',
+        help: 'Circuit breaker state by provider endpoint: 0 closed, 1 half-open, 2 open.',
+        labelNames: ['endpoint'],
+        registers,
+      }),
   };
 }

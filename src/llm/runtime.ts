@@ -8,8 +8,9 @@ import type { HealthTracker } from './health.js';
 import type { Ledger, LedgerEntry } from './ledger.js';
 import { breakerGaugeValue, type LlmMetrics } from './metrics.js';
 import type { Deployment, ModelRegistry } from './registry.js';
+import { route, type Route } from './router.js';
 import type { ScopeCache } from './scope-cache.js';
-import type { CallContext, GenerateResult } from './types.js';
+import type { CallContext, GenerateRequest, GenerateResult } from './types.js';
 
 /** Spend held for a call in flight, so that parallel calls cannot overrun a budget together. */
 export type Reservation = Pick<
@@ -106,4 +107,19 @@ export function observeCall(
     metrics.tokens.inc({ ...labels, kind: 'cached' }, usage.cachedTokens);
     metrics.cost.inc(labels, outcome.result!.costUsd);
   }
+}
+
+/** Routes a request with the runtime's deployments, breakers and health. */
+export function routeWith(
+  runtime: GatewayRuntime,
+  input: { request: GenerateRequest; inputTokens: number; isConfidential: boolean },
+): Route {
+  return route({
+    ...input,
+    deployments: runtime.registry.deployments(),
+    breakerState: (endpoint) => runtime.breaker(endpoint).state(),
+    health: (id) => runtime.health.get(id),
+    random: runtime.random,
+    knownModel: (id) => runtime.registry.get(id),
+  });
 }

@@ -11,6 +11,8 @@ export const scopeChannel = 'cadre_llm_scope';
 
 export interface ScopeCache {
   get(context: CallContext): Promise<CallScope>;
+  /** Drops the organization's entries now (for changes made through this process). */
+  invalidate(orgId: string): void;
   close(): Promise<void>;
 }
 
@@ -72,6 +74,7 @@ export function createScopeCache({
   };
 
   return {
+    invalidate,
     get: async (context) => {
       if (ttlMs === 0) return loadCallScope(db, context);
       ensureListening();
