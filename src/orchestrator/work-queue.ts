@@ -107,6 +107,8 @@ export interface FailOptions {
   isRetryable?: boolean;
   /** The delay before the next attempt, from the attempt number. */
   backoffMs?: (attempt: number) => number;
+  /** Runs in the transaction that dead-letters the step (the orchestrator fails its task). */
+  onDead?: (tx: Db) => Promise<void>;
 }
 
 /** The default backoff: 1 s, 2 s, 4 s … up to a minute. */
@@ -121,7 +123,7 @@ export async function failStep(
   lease: Lease,
   options: FailOptions,
 ): Promise<'queued' | 'dead'> {
-  const { error, isRetryable = true, backoffMs = defaultBackoffMs } = options;
+  const { error, isRetryable = true, backoffMs = defaultBackoffMs, onDead } = options;
   return db.transaction(async (tx) => {
     const current = await tx.execute<{ attempts: number; max_attempts: number }>(sql`
       SELECT attempts, max_attempts FROM steps
@@ -130,6 +132,7 @@ export async function failStep(
     if (!step) throw leaseLost(lease);
     if (!isRetryable || step.attempts >= step.max_attempts) {
       await fenced(tx, lease, sql`status = 'dead', error = ${error}`);
+      await onDead?.(tx);
       return 'dead';
     }
     const delay = backoffMs(step.attempts) / 1000;
@@ -144,18 +147,30 @@ export async function failStep(
   });
 }
 
-/** Puts steps whose lease expired back in the queue (or dead-letters them); returns how many. */
-export async function sweepExpiredLeases(db: Db): Promise<number> {
-  const result = await db.execute(sql`
-    UPDATE steps SET
-      status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END,
-      error = CASE WHEN attempts >= max_attempts THEN 'lease expired on the last attempt' ELSE error END,
-      worker_id = NULL, lease_expires_at = NULL, run_after = now(), enqueued_at = now(), updated_at = now()
-    WHERE id IN (
-      SELECT id FROM steps WHERE status = 'running' AND lease_expires_at < now()
-      FOR UPDATE SKIP LOCKED)`);
-  if (result.rowCount) await db.execute(sql`SELECT pg_notify(${workChannel}, '')`);
-  return result.rowCount ?? 0;
+/**
+ * Puts steps whose lease expired back in the queue, or dead-letters those on their last
+ * attempt (then `onDead` runs in the same transaction). Returns how many it moved.
+ */
+export async function sweepExpiredLeases(
+  db: Db,
+  onDead?: (tx: Db, stepIds: string[]) => Promise<void>,
+): Promise<number> {
+  return db.transaction(async (tx) => {
+    const result = await tx.execute<{ id: string; status: string }>(sql`
+      UPDATE steps SET
+        status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END,
+        error = CASE WHEN attempts >= max_attempts THEN 'lease expired on the last attempt' ELSE error END,
+        worker_id = NULL, lease_expires_at = NULL, run_after = now(), enqueued_at = now(), updated_at = now()
+      WHERE id IN (
+        SELECT id FROM steps WHERE status = 'running' AND lease_expires_at < now()
+        FOR UPDATE SKIP LOCKED)
+      RETURNING id, status`);
+    const dead = result.rows.filter((row) => row.status === 'dead').map((row) => row.id);
+    if (dead.length > 0) await onDead?.(tx, dead);
+    if (result.rows.length > dead.length)
+      await tx.execute(sql`SELECT pg_notify(${workChannel}, '')`);
+    return result.rows.length;
+  });
 }
 
 async function fenced(tx: Db, lease: Lease, changes: ReturnType<typeof sql>) {

@@ -42,6 +42,8 @@ export interface WorkerOptions {
   isRetryable?: (error: unknown) => boolean;
   /** The delay before a failed step's next attempt. */
   backoffMs?: (attempt: number) => number;
+  /** Runs in the transaction that dead-letters steps, with their ids and the last error. */
+  onDead?: (tx: Db, stepIds: string[], error: string) => Promise<void>;
 }
 
 export interface Worker {
@@ -65,6 +67,7 @@ export function createWorker(options: WorkerOptions): Worker {
     sweepMs = 2_000,
     isRetryable = () => true,
     backoffMs = defaultBackoffMs,
+    onDead,
   } = options;
   const { db } = database;
   const running = new Map<string, Promise<void>>();
@@ -145,7 +148,10 @@ export function createWorker(options: WorkerOptions): Worker {
       listener.on('notification', nudge);
       await listener.query(`LISTEN ${workChannel}`);
       sweeper = setInterval(() => {
-        sweepExpiredLeases(db).catch((error: unknown) =>
+        const dead =
+          onDead &&
+          ((tx: Db, ids: string[]) => onDead(tx, ids, 'lease expired on the last attempt'));
+        sweepExpiredLeases(db, dead).catch((error: unknown) =>
           logger.warn({ err: error }, 'sweep failed'),
         );
       }, sweepMs);
