@@ -98,6 +98,12 @@ describe.each(kinds)('the %s protocol through the real provider', (kind) => {
       isCacheHit: false,
     });
     expect(rows.at(-1)!.routeReason).toContain(`chose ${model}@${kind}`);
+    const calls = await harness.registry.getSingleMetricAsString('cadre_llm_calls_total');
+    expect(calls).toContain(
+      `cadre_llm_calls_total{provider="${kind}",model="${model}",status="ok"}`,
+    );
+    const tokens = await harness.registry.getSingleMetricAsString('cadre_llm_tokens_total');
+    expect(tokens).toMatch(new RegExp(`provider="${kind}",model="${model}",kind="input"} \\d+`));
   });
 
   it('streams text deltas and tool calls, ending with the whole result', async () => {
