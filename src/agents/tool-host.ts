@@ -25,6 +25,12 @@ export interface ToolHost {
   testCommand(): Promise<string[] | null>;
   /** Commits everything in the worktree; null when there was nothing to commit. */
   commit(message: string): Promise<string | null>;
+  /** `git status` of the worktree. */
+  gitStatus(): Promise<string>;
+  /** The uncommitted changes, or the changes since a revision of the task's history. */
+  gitDiff(since?: string): Promise<string>;
+  /** Lines of tracked files matching a regular expression, as `path:line:text`. */
+  searchCode(pattern: string, path?: string): Promise<string>;
   remember(text: string, tags: string[]): Promise<void>;
   recall(query: string, limit: number): Promise<MemoryItem[]>;
   /** Asks another role a question and waits for its answer. */

@@ -69,14 +69,11 @@ export const tools: Record<ToolName, ToolSpec> = {
     },
   }),
   search_code: define({
-    description: 'Search the tracked files for a regular expression (git grep), with line numbers.',
+    description: 'Search the tracked files for a regular expression, with line numbers.',
     input: z.object({ pattern: z.string().min(1).max(500), path: z.string().max(1000).optional() }),
     hasSideEffects: false,
-    run: async (host, { pattern, path }) => {
-      const argv = ['git', 'grep', '-n', '-I', '-E', '-e', pattern, ...(path ? ['--', path] : [])];
-      const output = await runClipped(host, argv, 30_000);
-      return output.exitCode === 1 ? 'no matches' : output;
-    },
+    run: async (host, { pattern, path }) =>
+      clip(await host.searchCode(pattern, path)) || 'no matches',
   }),
   run_command: define({
     description: 'Run a command (an argv array, no shell) in the repository, inside the sandbox.',
@@ -103,13 +100,19 @@ export const tools: Record<ToolName, ToolSpec> = {
     description: 'Show the working tree status.',
     input: z.object({}),
     hasSideEffects: false,
-    run: (host) => runClipped(host, ['git', 'status', '--short', '--branch'], 30_000),
+    run: (host) => host.gitStatus(),
   }),
   git_diff: define({
-    description: 'Show the uncommitted changes, or the changes since a revision.',
-    input: z.object({ since: z.string().max(200).optional() }),
+    description: 'Show the uncommitted changes, or the changes since a commit or branch.',
+    input: z.object({
+      since: z
+        .string()
+        .regex(/^[\w./~^@{}-]+$/, 'a commit, branch or relative revision such as HEAD~2')
+        .refine((value) => !value.startsWith('-'), 'a revision, not an option')
+        .optional(),
+    }),
     hasSideEffects: false,
-    run: (host, { since }) => runClipped(host, ['git', 'diff', since ?? 'HEAD'], 30_000),
+    run: async (host, { since }) => clip(await host.gitDiff(since)) || 'no changes',
   }),
   git_commit: define({
     description:

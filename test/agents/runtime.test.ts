@@ -55,6 +55,9 @@ function memoryHost(files: Record<string, string> = {}) {
       effects.push('commit');
       return 'abc123';
     },
+    gitStatus: async () => '## cadre/task',
+    gitDiff: async () => '',
+    searchCode: async () => '',
     remember: async () => void effects.push('remember'),
     recall: async () => [],
     askRole: async (role, question) => `${role} says: yes to "${question}"`,
