@@ -14,7 +14,8 @@ const script = [
   'while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done',
   'ulimit -c 0 && ulimit -t "$1" && ulimit -f "$2" && ulimit -n "$3" || exit 125',
   'if [ "$4" != - ]; then ulimit -v "$4" || exit 125; fi',
-  'if [ "$5" != - ]; then ulimit -u "$5" || exit 125; fi',
+  // Processes: -u in bash and busybox, -p in dash.
+  'if [ "$5" != - ]; then { ulimit -u "$5" || ulimit -p "$5"; } 2>/dev/null || exit 125; fi',
   'shift 5',
   'if [ "$t" = 0 ]; then exec "$@"; fi',
   '"$@" 3>&-; s=$?; times >&3; exit $s',
