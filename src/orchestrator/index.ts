@@ -34,3 +34,20 @@ export { validatePlan, Plan, PlanStep } from './plan.js';
 export type { PlanValidation } from './plan.js';
 export { parseConfigRoles, listRoles, getRole, saveRole, deleteRole } from './roles.js';
 export { createCheckpoints } from './checkpoints.js';
+export { listApprovals, decideApproval } from './approvals.js';
+export type { ApprovalRow, Decision } from './approvals.js';
+export {
+  startTask,
+  lockTask,
+  setTaskStatus,
+  afterPlan,
+  afterWork,
+  afterGate,
+  afterMerge,
+  enqueueReady,
+  ReviewVerdict,
+  TestVerdict,
+  maxPlanAttempts,
+  maxGateRounds,
+} from './transitions.js';
+export type { EventSink, StepInput } from './transitions.js';

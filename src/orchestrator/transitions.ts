@@ -286,14 +286,12 @@ export async function afterGate(
         .update(tables.steps)
         .set({ status: 'waiting' })
         .where(and(eq(tables.steps.taskId, task.id), eq(tables.steps.key, 'merge')));
-      await tx
-        .insert(tables.approvals)
-        .values({
-          orgId: task.orgId,
-          taskId: task.id,
-          kind: 'merge',
-          question: 'Merge this task into its base branch?',
-        });
+      await tx.insert(tables.approvals).values({
+        orgId: task.orgId,
+        taskId: task.id,
+        kind: 'merge',
+        question: 'Merge this task into its base branch?',
+      });
       await emit(tx, sink, task, 'approval-requested', { kind: 'merge' });
       return setTaskStatus(tx, sink, task, 'waiting');
     }

@@ -4,6 +4,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tables, type Database } from '../../src/db/index.js';
 import { createTask } from '../../src/orchestrator/index.js';
+import { decideApproval, listApprovals } from '../../src/orchestrator/index.js';
 import {
   afterGate,
   afterMerge,
@@ -186,5 +187,55 @@ describe('task state machine', () => {
       .from(tables.approvals)
       .where(eq(tables.approvals.taskId, taskId));
     expect(approvals).toMatchObject([{ kind: 'merge', status: 'pending' }]);
+  });
+});
+
+describe('approvals', () => {
+  it('resume a held merge when approved, and fail the task when rejected', async () => {
+    const single = { steps: [{ key: 'only', role: 'developer', goal: 'do it' }] };
+    const held = async () => {
+      const taskId = await newTask();
+      await finish(taskId, 'plan.0', single, (tx, task) =>
+        afterPlan(tx, sink, task, 0, single, roles),
+      );
+      await finish(taskId, 'step.only', null, (tx, task) => afterWork(tx, sink, task, null));
+      await finish(taskId, 'review.0', { approved: true }, (tx, task) =>
+        afterGate(tx, sink, task, 0, true),
+      );
+      await finish(taskId, 'test.0', { passed: true }, (tx, task) =>
+        afterGate(tx, sink, task, 0, true),
+      );
+      const [approval] = await listApprovals(database.db, owner.orgId, {
+        taskId,
+        status: 'pending',
+      });
+      return { taskId, approvalId: approval!.id };
+    };
+
+    const approved = await held();
+    await decideApproval(database.db, sink, owner.orgId, approved.approvalId, {
+      isApproved: true,
+      decidedBy: 'ada',
+    });
+    expect(await statusOf(approved.taskId)).toMatchObject({ merge: 'queued' });
+    expect((await taskOf(approved.taskId)).status).toBe('running');
+    await expect(
+      decideApproval(database.db, sink, owner.orgId, approved.approvalId, {
+        isApproved: false,
+        decidedBy: 'ada',
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_STATE' });
+
+    const rejected = await held();
+    await decideApproval(database.db, sink, owner.orgId, rejected.approvalId, {
+      isApproved: false,
+      answer: 'not this week',
+      decidedBy: 'ada',
+    });
+    expect(await taskOf(rejected.taskId)).toMatchObject({
+      status: 'failed',
+      error: 'The merge was rejected: not this week',
+    });
+    expect(await statusOf(rejected.taskId)).toMatchObject({ merge: 'cancelled' });
   });
 });
