@@ -1,6 +1,7 @@
 // The optional podman executor: each run is a fresh `podman run --rm` container with no
 // network unless allowed, a read-only root, the workspace at /workspace and podman's own
 // memory and pids limits. It must never start when podman is not installed.
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { posix } from 'node:path';
@@ -39,10 +40,11 @@ export function createPodmanSandbox(options: PodmanSandboxOptions): Sandbox {
     argv: readonly string[],
     limits: SandboxLimits,
     isInteractive: boolean,
+    name: string,
   ) => {
     checkArgv(argv);
     const env = checkEnv(request.env, { HOME: '/tmp' });
-    const args = [podman, 'run', '--rm', '--init', '--name', `cadre-${randomUUID()}`];
+    const args = [podman, 'run', '--rm', '--init', '--name', name];
     args.push(isInteractive ? '-it' : '-i', '--read-only', '--tmpfs', '/tmp');
     args.push('--network', request.hasNetwork ? 'slirp4netns' : 'none');
     args.push('--cap-drop', 'ALL', '--security-opt', 'no-new-privileges');
@@ -56,8 +58,11 @@ export function createPodmanSandbox(options: PodmanSandboxOptions): Sandbox {
     executor: 'podman',
     run: (request) => {
       const limits = limitsOf(request.limits);
+      const name = `cadre-${randomUUID()}`;
       return runProcess({
-        command: command(request, request.argv, limits, false),
+        command: command(request, request.argv, limits, false, name),
+        // Killing the podman client leaves the container to conmon: stop it by name too.
+        onKill: () => execFile(podman, ['rm', '--force', '--time', '0', name], () => undefined),
         limits,
         cgroups: options.cgroups,
         stdin: request.stdin,
@@ -67,7 +72,13 @@ export function createPodmanSandbox(options: PodmanSandboxOptions): Sandbox {
     openPty: (request: PtyOptions) => {
       const limits = limitsOf(request.limits);
       return openPtyProcess({
-        command: command(request, request.argv ?? ['/bin/bash', '-i'], limits, true),
+        command: command(
+          request,
+          request.argv ?? ['/bin/bash', '-i'],
+          limits,
+          true,
+          `cadre-${randomUUID()}`,
+        ),
         limits,
         cgroups: options.cgroups,
         cols: request.cols ?? 80,

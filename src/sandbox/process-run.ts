@@ -20,6 +20,8 @@ export interface RunProcessOptions {
   stdin?: string | Uint8Array;
   signal?: AbortSignal;
   now?: () => number;
+  /** Runs with every kill, for what lives outside the process group (podman's container). */
+  onKill?: () => void;
 }
 
 /** Starts the command and returns its event stream and result. */
@@ -64,6 +66,7 @@ export function runProcess(options: RunProcessOptions): RunHandle {
       }
     }
     cgroup?.destroy();
+    options.onKill?.();
   };
   const onOutput = (type: 'stdout' | 'stderr') => {
     const decoder = new StringDecoder('utf8');

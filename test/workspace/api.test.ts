@@ -142,12 +142,29 @@ describe('workspace API', () => {
       .select()
       .from(tables.tasks)
       .where(eq(tables.tasks.id, taskIds[0]!));
-    const { stepIds } = await createTaskWithSteps(
+    const [step] = await t.database.db
+      .insert(tables.steps)
+      .values({
+        orgId: task!.orgId,
+        taskId: task!.id,
+        key: 'build',
+        role: 'developer',
+        goal: 'build',
+      })
+      .returning({ id: tables.steps.id });
+    const stepIds = [step!.id];
+    const foreign = await createTaskWithSteps(
       t.database.db,
       { orgId: task!.orgId, projectId: task!.projectId },
       1,
     );
-    // The step belongs to another task row; accounting keys on the step id given.
+    const wrongStep = await t.app.inject({
+      method: 'POST',
+      url: `${base}/${taskIds[0]}/runs`,
+      headers,
+      payload: { argv: ['true'], stepId: foreign.stepIds[0] },
+    });
+    expect(wrongStep.statusCode).toBe(404);
     const run = await t.app.inject({
       method: 'POST',
       url: `${base}/${taskIds[0]}/runs`,

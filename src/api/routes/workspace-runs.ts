@@ -2,11 +2,27 @@
 // the sandbox, and list the runs recorded for the task with their resource use.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Db } from '../../db/index.js';
+import { and, eq } from 'drizzle-orm';
+import { tables, type Db } from '../../db/index.js';
+import { CadreError } from '../../errors/index.js';
 import { collectRun } from '../../sandbox/index.js';
 import { principalOf } from '../auth-hook.js';
 import { RunOutcome, RunRequest, RunRow, TaskParams } from './workspace-schemas.js';
 import { listTaskRuns, type WorkspaceServices } from './workspace-services.js';
+
+/** NOT_FOUND unless the step is one of the task's, in the caller's organization. */
+async function checkStep(db: Db, orgId: string, taskId: string, stepId: string) {
+  const { steps } = tables;
+  const [step] = await db
+    .select({ id: steps.id })
+    .from(steps)
+    .where(and(eq(steps.id, stepId), eq(steps.orgId, orgId), eq(steps.taskId, taskId)));
+  if (!step) {
+    throw new CadreError('NOT_FOUND', `stepId: no step ${stepId} in task ${taskId}.`, {
+      details: { kind: 'step', id: stepId },
+    });
+  }
+}
 
 export const workspaceRunRoutes: FastifyPluginAsyncZod<{
   services: WorkspaceServices;
@@ -28,6 +44,7 @@ export const workspaceRunRoutes: FastifyPluginAsyncZod<{
         request.params.taskId,
       );
       const { argv, stdin, env, cwd, timeoutMs, stepId } = request.body;
+      if (stepId) await checkStep(db, principal.orgId, task.id, stepId);
       const abort = new AbortController();
       request.raw.once('close', () => {
         if (request.raw.destroyed && !request.raw.complete) abort.abort();
