@@ -141,19 +141,15 @@ async function streamOnce(
     usage: usageOf(undefined),
   };
   const { deployment, stallTimeoutMs } = options;
-  let stallTimer: NodeJS.Timeout | undefined;
-  const watch = () => {
-    clearTimeout(stallTimer);
-    stallTimer = setTimeout(() => {
-      controller.abort(
-        new CadreError(
-          'LLM_STREAM_STALLED',
-          `${deployment.id} sent nothing for ${stallTimeoutMs} ms in mid-stream (models.stallTimeoutMs).`,
-        ),
-      );
-    }, stallTimeoutMs);
-  };
-  watch();
+  // One timer, pushed back by every part (refresh() re-arms it without a new allocation).
+  const stallTimer = setTimeout(() => {
+    controller.abort(
+      new CadreError(
+        'LLM_STREAM_STALLED',
+        `${deployment.id} sent nothing for ${stallTimeoutMs} ms in mid-stream (models.stallTimeoutMs).`,
+      ),
+    );
+  }, stallTimeoutMs);
   try {
     const result = streamText({
       ...settingsOf(options.request, deployment),
@@ -161,7 +157,7 @@ async function streamOnce(
       onError: () => undefined,
     });
     for await (const part of result.fullStream) {
-      watch();
+      stallTimer.refresh();
       applyPart(part, output, emit);
       if (part.type === 'abort') throw controller.signal.reason ?? new Error('aborted');
     }

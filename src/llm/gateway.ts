@@ -168,15 +168,20 @@ function streamCall(
     [Symbol.asyncIterator]: () => {
       // Stopping the iteration early cancels the call.
       const controller = new AbortController();
-      const signals = request.signal ? [request.signal, controller.signal] : [controller.signal];
+      const outer = request.signal;
+      const onOuterAbort = () => controller.abort(outer?.reason);
+      if (outer?.aborted) onOuterAbort();
+      outer?.addEventListener('abort', onOuterAbort, { once: true });
       const queue = createEventQueue<GatewayStreamEvent>(() => controller.abort());
-      runCall(runtime, { ...request, signal: AbortSignal.any(signals) }, queue.push).then(
-        (result) => {
-          queue.push({ type: 'finish', result });
-          queue.end();
-        },
-        (error: unknown) => queue.fail(error),
-      );
+      runCall(runtime, { ...request, signal: controller.signal }, queue.push)
+        .finally(() => outer?.removeEventListener('abort', onOuterAbort))
+        .then(
+          (result) => {
+            queue.push({ type: 'finish', result });
+            queue.end();
+          },
+          (error: unknown) => queue.fail(error),
+        );
       return queue[Symbol.asyncIterator]();
     },
   };

@@ -21,6 +21,7 @@ export interface HarnessOptions {
   /** The `models` section of the configuration. */
   models: Record<string, unknown>;
   providers?: ProviderPlugin[];
+  random?: () => number;
 }
 
 const open: Gateway[] = [];
@@ -35,6 +36,7 @@ export function createHarness({
   database,
   models,
   providers = [],
+  random = () => 0.5,
 }: HarnessOptions): GatewayHarness {
   const registry = new Registry();
   const sleeps: number[] = [];
@@ -47,7 +49,7 @@ export function createHarness({
     registry,
     providers,
     now: () => clock.now,
-    random: () => 0.5,
+    random,
     sleep: async (milliseconds, signal) => {
       sleeps.push(milliseconds);
       if (signal?.aborted) throw signal.reason;

@@ -231,3 +231,41 @@ describe('streams', () => {
     ).rejects.toMatchObject({ code: 'LLM_TIMEOUT' });
   });
 });
+
+describe('load balancing', () => {
+  it('spreads calls over the deployments of one model, and falls back to the twin first', async () => {
+    const draws = [0.9, 0.1, 0.1, 0.9];
+    let draw = 0;
+    const { gateway } = createHarness({
+      database,
+      random: () => draws[draw++ % draws.length]!,
+      models: {
+        endpoints: {
+          first: { kind: 'openai', baseUrl: `${primary.url}/v1`, apiKey: 'k' },
+          twin: { kind: 'openai', baseUrl: `${secondary.url}/v1`, apiKey: 'k' },
+        },
+        catalog: [fakeModel('first/model', 'first')],
+        deployments: [{ model: 'first/model', endpoint: 'twin', weight: 3 }],
+        retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+      },
+    });
+    primary.enqueue({ kind: 'reply', reply: { text: 'from first' } });
+    secondary.enqueue({ kind: 'reply', reply: { text: 'from twin' } });
+    const answers = [
+      await gateway.generate({ ...ask, context: { orgId } }),
+      await gateway.generate({ ...ask, context: { orgId } }),
+    ];
+    expect(answers.map((answer) => answer.text)).toEqual(['from first', 'from twin']);
+    expect(answers.every((answer) => answer.model === 'first/model')).toBe(true);
+    // Each went straight to its deployment: no failure, no fallback.
+    expect(answers.map((answer) => [answer.provider, answer.attempts])).toEqual([
+      ['first', 1],
+      ['twin', 1],
+    ]);
+
+    primary.enqueue({ kind: 'status', status: 500 });
+    secondary.enqueue({ kind: 'reply', reply: { text: 'twin covers' } });
+    const covered = await gateway.generate({ ...ask, context: { orgId } });
+    expect(covered).toMatchObject({ text: 'twin covers', model: 'first/model', provider: 'twin' });
+  });
+});
