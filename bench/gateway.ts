@@ -3,7 +3,7 @@
 // Writes its section of docs/benchmarks.md.
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createOpenAI } from '@ai-sdk/openai';
@@ -133,6 +133,7 @@ function row(name: string, timings: { direct: number[]; gateway: number[] }): st
 }
 
 function report(rows: string[], ledgerRows: number): string {
+  const expectedRows = 2 * (iterations + warmup);
   const memory = execFileSync('free', ['-h'])
     .toString()
     .split('\n')[1]
@@ -144,10 +145,13 @@ nproc ${cores}; free -h: \`${memory}\`.
 
 ${iterations} calls each way after ${warmup} warm-up calls, alternating direct and gateway (and
 which goes first). "Direct" calls the fake OpenAI chat-completions server on 127.0.0.1 through
-the same AI SDK provider; "gateway" goes through routing, the scope and budget query on the
-embedded Postgres, breakers, health, metrics and the ledger (written in batches off the
-response path: ${ledgerRows} rows were in \`llm_calls\` at the end). Times in ms per whole call
-(for streams, until the last event).
+the same AI SDK provider; "gateway" adds the call's scope (project confidentiality and
+budgets, kept in memory and dropped by Postgres notifications), routing, breakers, health,
+metrics and the ledger (written to the embedded Postgres in batches off the response path:
+${ledgerRows} of ${expectedRows} rows were in \`llm_calls\` at the end). Times in ms per whole
+call (for streams, until the last event). Load average at the end: ${loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ')} (the machine is shared, which mostly shows in the p99 of both sides).
 
 | Call | Direct p50 | Gateway p50 | Added p50 | Direct p99 | Gateway p99 | Added p99 |
 | --- | --- | --- | --- | --- | --- | --- |
