@@ -1,6 +1,7 @@
 // Merging a task's branch into its base without a checkout of the base: git merge-tree
 // computes the result, and the base moves only by a compare-and-swap of its ref. A conflict
 // is MERGE_CONFLICT with the conflicting paths, and the base does not move.
+import { basename, join, resolve } from 'node:path';
 import { CadreError } from '../errors/index.js';
 import { commitTaskChanges } from './changes.js';
 import { runGit } from './git.js';
@@ -78,11 +79,32 @@ export async function mergeTask(
   return { ...result, commit: commit.stdout.trim() };
 }
 
-/** Moves the base ref only if nobody moved it meanwhile. */
+/**
+ * Moves the base ref only if nobody moved it meanwhile. When the base is checked out in
+ * another worktree (a step merged into its task's branch), that checkout is carried along,
+ * keeping any local edits that do not touch the merged files.
+ */
 async function moveBase(gitDir: string, ref: string, to: string, from: string) {
   try {
     await runGit({ gitDir, args: ['update-ref', ref, to, from] });
   } catch (error) {
     throw new CadreError('CONFLICT', `${ref} moved while merging; merge again.`, { cause: error });
   }
+  const checkout = await findCheckout(gitDir, ref);
+  if (checkout) {
+    await runGit({ ...checkout, args: ['read-tree', '-m', '-u', from, to] }).catch(() => undefined);
+  }
+}
+
+/** The worktree (other than `gitDir`'s own) that has `ref` checked out, if any. */
+async function findCheckout(gitDir: string, ref: string) {
+  const mainGitDir = resolve(gitDir, '..', '..');
+  const list = await runGit({ gitDir: mainGitDir, args: ['worktree', 'list', '--porcelain'] });
+  for (const entry of list.stdout.split('\n\n')) {
+    const path = /^worktree (.+)$/m.exec(entry)?.[1];
+    if (path && entry.includes(`\nbranch ${ref}`)) {
+      return { gitDir: join(mainGitDir, 'worktrees', basename(path)), workTree: path };
+    }
+  }
+  return null;
 }

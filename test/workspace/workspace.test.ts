@@ -163,6 +163,21 @@ describe('workspaces', () => {
     expect(git(gitDir, 'log', '-1', '--format=%P', 'main').split(' ')).toHaveLength(2);
   });
 
+  it("merges a step's worktree into its task's branch and brings the task's checkout along", async () => {
+    await workspaces.createRepository('p-steps', { type: 'empty' });
+    const task = { projectId: 'p-steps', taskId: 'task1' };
+    const taskWorktree = await workspaces.createTaskWorktree(task);
+    await workspaces.writeFile(task, 'notes.md', 'a human note\n'); // uncommitted, untouched by the step
+    const step = { projectId: 'p-steps', taskId: 'step1' };
+    await workspaces.createTaskWorktree(step, taskWorktree.branch);
+    await workspaces.writeFile(step, 'src/route.ts', 'export const route = 1;\n');
+    const merged = await workspaces.merge(step);
+    expect(merged).toMatchObject({ baseBranch: taskWorktree.branch, isFastForward: true });
+    expect(await workspaces.readFile(task, 'src/route.ts')).toBe('export const route = 1;\n');
+    expect(await workspaces.readFile(task, 'notes.md')).toBe('a human note\n');
+    expect(git(taskWorktree.path, 'status', '--porcelain')).toBe('?? notes.md');
+  });
+
   it('refuses .., absolute paths, .git and symlinks that leave the workspace, changing nothing', async () => {
     await workspaces.createRepository('p-confine', { type: 'empty' });
     const task = { projectId: 'p-confine', taskId: 't' };
