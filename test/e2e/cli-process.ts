@@ -67,9 +67,21 @@ export function killStarted(): void {
   for (const child of children) child.kill('SIGKILL');
 }
 
+export interface StartOptions {
+  /** A command (and its arguments) to run node through, e.g. setpriv as another user. */
+  wrapper?: string[];
+  /** Start it as a user does from a clone: `npm start` in the repository. */
+  isNpmStart?: boolean;
+}
+
 /** Runs `cadre up` and resolves once it prints where it runs. */
-export function startCadre(env: NodeJS.ProcessEnv, wrapper: string[] = []): Promise<Started> {
-  const child = spawnCli(['up'], { env, wrapper });
+export function startCadre(
+  env: NodeJS.ProcessEnv,
+  { wrapper = [], isNpmStart = false }: StartOptions = {},
+): Promise<Started> {
+  const child = isNpmStart
+    ? spawn('npm', ['start'], { env, cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawnCli(['up'], { env, wrapper });
   children.add(child);
   let stdout = '';
   let stderr = '';

@@ -29,6 +29,20 @@ async function postgresProcessesOf(dataDir: string): Promise<number[]> {
   return found;
 }
 
+/** The pids of processes (Cadre or its Postgres) whose command line or environment names `dataDir`. */
+async function processesUsing(dataDir: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const commandLine = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    const environment = await readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '');
+    if (commandLine.includes(dataDir) || environment.includes(`CADRE_DATA_DIR=${dataDir}`)) {
+      found.push(Number(entry));
+    }
+  }
+  return found;
+}
+
 /** Polls `condition` until it holds or the deadline passes. */
 async function eventually(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -62,11 +76,6 @@ describe('cadre up', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'cadre-e2e-'));
     server = await startCadre(env());
-  });
-
-  it('is what `npm start` runs', async () => {
-    const pkg = JSON.parse(await readFile(join(repositoryRoot, 'package.json'), 'utf8'));
-    expect(pkg.scripts.start).toBe('node bin/cadre.js up');
   });
 
   it('serves /healthz on the port it printed, with port 0 meaning a free port', async () => {
@@ -185,6 +194,25 @@ describe('cadre up', () => {
   });
 });
 
+describe('npm start', () => {
+  it('runs cadre up, and SIGTERM to npm stops Cadre and its Postgres', async () => {
+    const pkg = JSON.parse(await readFile(join(repositoryRoot, 'package.json'), 'utf8'));
+    expect(pkg.scripts.start).toMatch(/node bin\/cadre\.js up$/);
+    const dataDir = await mkdtemp(join(tmpdir(), 'cadre-e2e-npm-'));
+    const started = await startCadre(cliEnv({ CADRE_DATA_DIR: dataDir, CADRE_PORT: '0' }), {
+      isNpmStart: true,
+    });
+    try {
+      expect((await fetch(`${started.url}/healthz`)).status).toBe(200);
+      // A process manager signals npm, not Cadre: Cadre must not outlive it.
+      expect(await stopCadre(started)).toBe(0);
+      expect(await eventually(async () => (await processesUsing(dataDir)).length === 0)).toBe(true);
+    } finally {
+      for (const pid of await processesUsing(dataDir)) process.kill(pid, 'SIGKILL');
+    }
+  });
+});
+
 describe('cadre up and cadre migrate with DATABASE_URL', () => {
   it.each([['migrate'], ['up']])(
     '`cadre %s` exits 3 with one clear message when the database cannot be reached',
@@ -241,7 +269,7 @@ describe('cadre up as an ordinary user', () => {
 
     const started = await startCadre(
       cliEnv({ HOME: dataDir, CADRE_DATA_DIR: dataDir, CADRE_PORT: '0' }),
-      wrapper,
+      { wrapper },
     );
     try {
       expect((await fetch(`${started.url}/healthz`)).status).toBe(200);
