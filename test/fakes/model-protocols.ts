@@ -1,8 +1,8 @@
 // The bodies and SSE frames of three model APIs, built from one scripted reply: OpenAI chat
-// completions, OpenAI Responses and Anthropic Messages, as their real servers send them.
+// completions, OpenAI Responses, Anthropic Messages and Google Gemini, as their servers send them.
 import type { FakeReply } from './model-server.js';
 
-export type Protocol = 'chat' | 'responses' | 'anthropic';
+export type Protocol = 'chat' | 'responses' | 'anthropic' | 'google';
 
 export interface SseEvent {
   frame: string;
@@ -246,5 +246,34 @@ export function anthropicReply(reply: FakeReply) {
     }),
   );
   events.push(named('message_stop', { type: 'message_stop' }));
+  return { json, events };
+}
+
+/** Google Gemini generateContent: a response body, or the same shape per SSE chunk. */
+export function googleReply(reply: FakeReply) {
+  const usage = usageOf(reply);
+  const usageMetadata = {
+    promptTokenCount: usage.input,
+    candidatesTokenCount: usage.output,
+    totalTokenCount: usage.input + usage.output,
+    cachedContentTokenCount: usage.cached ?? 0,
+  };
+  const calls = (reply.toolCalls ?? []).map((call) => ({
+    functionCall: { name: call.name, args: JSON.parse(call.arguments) as unknown },
+  }));
+  const candidate = (parts: unknown[], finishReason?: string) => ({
+    content: { role: 'model', parts },
+    ...(finishReason ? { finishReason } : {}),
+    index: 0,
+  });
+  const text = pieces(reply).join('');
+  const json = {
+    candidates: [candidate([...(text ? [{ text }] : []), ...calls], 'STOP')],
+    usageMetadata,
+  };
+  const events: SseEvent[] = pieces(reply).map((piece) =>
+    data({ candidates: [candidate([{ text: piece }])] }, true),
+  );
+  events.push(data({ candidates: [candidate(calls, 'STOP')], usageMetadata }));
   return { json, events };
 }

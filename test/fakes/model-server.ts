@@ -1,8 +1,14 @@
-// A local HTTP server speaking the OpenAI chat completions, OpenAI Responses and Anthropic
-// Messages protocols (JSON and SSE), replaying scripted behaviours and recording requests.
+// A local HTTP server speaking the OpenAI chat completions, OpenAI Responses, Anthropic
+// Messages and Google Gemini protocols (JSON and SSE), replaying scripted behaviours and recording requests.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { anthropicReply, chatReply, responsesReply, type Protocol } from './model-protocols.js';
+import {
+  anthropicReply,
+  chatReply,
+  googleReply,
+  responsesReply,
+  type Protocol,
+} from './model-protocols.js';
 
 export interface FakeReply {
   /** The text; an array streams as those pieces. */
@@ -55,7 +61,10 @@ export async function createFakeModelServer(): Promise<FakeModelServer> {
     request.on('end', () => {
       const body = JSON.parse(raw || '{}') as Record<string, unknown>;
       requests.push({ path: request.url ?? '', headers: request.headers, body });
-      const protocol = protocolOfPath[request.url ?? ''];
+      const path = request.url ?? '';
+      const google = /^\/v1beta\/models\/[^/:]+:(generateContent|streamGenerateContent)/.exec(path);
+      const protocol = google ? 'google' : protocolOfPath[path];
+      const isStream = google ? google[1] === 'streamGenerateContent' : body.stream === true;
       const behaviour = queue.shift() ?? fallback;
       if (!protocol || !behaviour) {
         response.writeHead(500, { 'content-type': 'application/json' });
@@ -64,7 +73,7 @@ export async function createFakeModelServer(): Promise<FakeModelServer> {
         );
         return;
       }
-      serve(behaviour, protocol, body.stream === true, response);
+      serve(behaviour, protocol, isStream, response);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -137,5 +146,6 @@ function serve(
 function replyFor(protocol: Protocol, reply: FakeReply) {
   if (protocol === 'chat') return chatReply(reply);
   if (protocol === 'responses') return responsesReply(reply);
+  if (protocol === 'google') return googleReply(reply);
   return anthropicReply(reply);
 }

@@ -16,7 +16,7 @@ let database: Database;
 let orgId: string;
 let harness: GatewayHarness;
 
-const kinds = ['openai', 'openai-responses', 'anthropic', 'openai-compatible'] as const;
+const kinds = ['openai', 'openai-responses', 'anthropic', 'openai-compatible', 'google'] as const;
 
 beforeAll(async () => {
   server = await createFakeModelServer();
@@ -27,7 +27,12 @@ beforeAll(async () => {
       endpoints: Object.fromEntries(
         kinds.map((kind) => [
           kind,
-          { kind, baseUrl: `${server.url}/v1`, apiKey: 'test-key', privacy: 'cloud' },
+          {
+            kind,
+            baseUrl: `${server.url}/${kind === 'google' ? 'v1beta' : 'v1'}`,
+            apiKey: 'test-key',
+            privacy: 'cloud',
+          },
         ]),
       ),
       catalog: kinds.map((kind) => fakeModel(`${kind}/fake`, kind)),
@@ -56,11 +61,14 @@ async function collect(events: AsyncIterable<GatewayStreamEvent>) {
 
 describe.each(kinds)('the %s protocol through the real provider', (kind) => {
   const model = `${kind}/fake`;
+  // Gemini's protocol has no tool call ids; its provider makes them up.
+  const idOf = (id: string) => (kind === 'google' ? expect.any(String) : id);
   const pathOf = {
     openai: '/v1/chat/completions',
     'openai-compatible': '/v1/chat/completions',
     'openai-responses': '/v1/responses',
     anthropic: '/v1/messages',
+    google: '/v1beta/models/fake-model:generateContent',
   }[kind];
 
   it('generates text, counts usage and cost, and writes the ledger row', async () => {
@@ -129,7 +137,7 @@ describe.each(kinds)('the %s protocol through the real provider', (kind) => {
       { type: 'text-delta', text: 'look.' },
       {
         type: 'tool-call',
-        toolCall: { toolCallId: 'call_1', toolName: 'readFile', input: { path: 'a.txt' } },
+        toolCall: { toolCallId: idOf('call_1'), toolName: 'readFile', input: { path: 'a.txt' } },
       },
     ]);
     expect(finish).toMatchObject({
@@ -141,7 +149,9 @@ describe.each(kinds)('the %s protocol through the real provider', (kind) => {
       },
     });
     const sent = server.requests.at(-1)!.body;
-    expect(sent.stream).toBe(true);
+    const sentPath = server.requests.at(-1)!.path;
+    if (kind === 'google') expect(sentPath).toContain(':streamGenerateContent?alt=sse');
+    else expect(sent.stream).toBe(true);
     expect(JSON.stringify(sent.tools)).toContain('readFile');
   });
 
@@ -157,7 +167,7 @@ describe.each(kinds)('the %s protocol through the real provider', (kind) => {
       context: { orgId },
     });
     expect(result.toolCalls).toEqual([
-      { toolCallId: 'call_2', toolName: 'readFile', input: { path: 'b.txt' } },
+      { toolCallId: idOf('call_2'), toolName: 'readFile', input: { path: 'b.txt' } },
     ]);
     expect(result.finishReason).toBe('tool-calls');
   });
