@@ -6,6 +6,7 @@ import type { ExecutorName, RunHandle, RunOptions, RunResult, Sandbox } from '..
 import { commitTaskChanges, diffTask, type TaskDiff } from './changes.js';
 import { listFiles, readWorkspaceFile, writeWorkspaceFile, type FileEntry } from './files.js';
 import { projectLayout } from './layout.js';
+import { diffSince, searchTracked, statusOf } from './inspect.js';
 import { mergeTask, type MergeResult } from './merge.js';
 import {
   createRepository,
@@ -72,6 +73,12 @@ export interface Workspaces {
   writeFile(task: TaskRef, path: string, content: string): Promise<void>;
   commit(task: TaskRef, message: string): Promise<string | null>;
   diff(task: TaskRef): Promise<TaskDiff>;
+  /** `git status` of the task's worktree. */
+  status(task: TaskRef): Promise<string>;
+  /** The task's changes since a revision (HEAD when absent), as a unified diff. */
+  diffSince(task: TaskRef, since?: string): Promise<string>;
+  /** Lines of the task's tracked files matching an extended regular expression. */
+  search(task: TaskRef, pattern: string, path?: string): Promise<string>;
   merge(task: TaskRef, message?: string): Promise<MergeResult>;
   /** Runs a command in the task's worktree, inside the sandbox. */
   runInTask(options: TaskRunOptions): Promise<RunHandle>;
@@ -112,6 +119,9 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
     commit: (task, message) =>
       serial(task.projectId, async () => commitTaskChanges(await worktree(task), message, now())),
     diff: (task) => serial(task.projectId, async () => diffTask(await worktree(task))),
+    status: async (task) => statusOf(await worktree(task)),
+    diffSince: async (task, since) => diffSince(await worktree(task), since),
+    search: async (task, pattern, path) => searchTracked(await worktree(task), pattern, path),
     merge: (task, message) =>
       serial(task.projectId, async () => mergeTask(await worktree(task), { message, date: now() })),
     runInTask: async ({ projectId, taskId, orgId, stepId, ...run }) => {

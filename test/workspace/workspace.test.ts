@@ -178,6 +178,28 @@ describe('workspaces', () => {
     expect(git(taskWorktree.path, 'status', '--porcelain')).toBe('?? notes.md');
   });
 
+  it('shows status, a diff since a revision and matching lines, refusing option-like input', async () => {
+    await workspaces.createRepository('p-inspect', { type: 'empty' });
+    const task = { projectId: 'p-inspect', taskId: 't1' };
+    await workspaces.createTaskWorktree(task);
+    await workspaces.writeFile(task, 'src/a.ts', 'export const answer = 42;\n');
+    await workspaces.commit(task, 'Add a');
+    await workspaces.writeFile(task, 'src/a.ts', 'export const answer = 43;\n');
+    expect(await workspaces.status(task)).toContain(' M src/a.ts');
+    expect(await workspaces.diffSince(task)).toContain('+export const answer = 43;');
+    expect(await workspaces.diffSince(task, 'HEAD~1')).toContain('+export const answer = 43;');
+    expect(await workspaces.search(task, 'answer = [0-9]+')).toBe(
+      'src/a.ts:1:export const answer = 43;\n',
+    );
+    expect(await workspaces.search(task, 'nothing-like-this')).toBe('');
+    expect((await caught(workspaces.diffSince(task, '--output=/tmp/x'))).code).toBe(
+      'VALIDATION_FAILED',
+    );
+    expect((await caught(workspaces.search(task, 'x', '../../etc'))).code).toBe(
+      'PATH_OUTSIDE_WORKSPACE',
+    );
+  });
+
   it('refuses .., absolute paths, .git and symlinks that leave the workspace, changing nothing', async () => {
     await workspaces.createRepository('p-confine', { type: 'empty' });
     const task = { projectId: 'p-confine', taskId: 't' };
