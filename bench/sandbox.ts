@@ -2,13 +2,13 @@
 // bubblewrap executor (namespaces, cgroups, prlimit, the launcher), one at a time and 8 at
 // once, beside the same `true` started by Node with no sandbox at all.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Config } from '../src/config/index.js';
 import { checkSandbox, collectRun, createSandbox, type Sandbox } from '../src/sandbox/index.js';
-import { median, percentile, writeSection } from './support/report.js';
+import { machine, median, percentile } from './support/report.js';
 
 const startsPerRound = 200;
 const rounds = 3;
@@ -57,6 +57,20 @@ function machineLines(): string {
   return `\`nproc\` = ${nproc}, CPU ${cpuModel ?? 'unknown'}, \`free -h\` total ${memory}, Node ${process.version}.`;
 }
 
+const benchmarksFile = new URL('../docs/benchmarks.md', import.meta.url);
+
+/** Replaces this benchmark's section of docs/benchmarks.md (or appends it), leaving the others as they are. */
+async function writeOwnSection(title: string, body: string) {
+  const text = existsSync(benchmarksFile) ? readFileSync(benchmarksFile, 'utf8') : '# Benchmarks\n';
+  const stamp = `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${await machine()}.`;
+  const section = `## ${title}\n\n${stamp}\n\n${body.trim()}\n`;
+  const start = text.indexOf(`## ${title}\n`);
+  const end = start < 0 ? -1 : text.indexOf('\n## ', start + 3);
+  const before = start < 0 ? text : text.slice(0, start);
+  const after = end < 0 ? '' : text.slice(end + 1);
+  writeFileSync(benchmarksFile, `${before.trimEnd()}\n\n${section}${after ? `\n${after}` : ''}`);
+}
+
 async function main() {
   const config = Config.parse({}).sandbox;
   const report = await checkSandbox(config);
@@ -95,12 +109,12 @@ async function main() {
     '| --- | ---: | ---: | ---: |',
     ...rows.map((row) => `| ${row.join(' | ')} |`),
   ].join('\n');
-  await writeSection(
+  await writeOwnSection(
     'Sandbox (npm run bench:sandbox)',
     `${machineLines()} Load average at the end: ${load}.
 
 Each start runs \`true\` to its exit and reads all its output: through the sandbox that is the
-launcher shell (joining the run's cgroups), prlimit, bubblewrap with every namespace unshared
+launcher shell (joining the run's cgroups, setting the rlimits), bubblewrap with every namespace unshared
 (network included), the sandbox's /etc, /proc, /dev, private /tmp and home, the workspace
 bound read-write, then \`true\`. ${startsPerRound} starts per round after ${warmUp} warm-up starts,
 ${rounds} rounds; the table shows the median of the rounds' p50 and p99. "At once" is how many
