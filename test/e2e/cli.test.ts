@@ -194,6 +194,26 @@ describe('cadre up', () => {
   });
 });
 
+describe('cadre up after a crash', () => {
+  it('takes its Postgres down when killed, and starts again on the same data', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'cadre-e2e-crash-'));
+    const env = cliEnv({ CADRE_DATA_DIR: dataDir, CADRE_PORT: '0' });
+    const first = await startCadre(env);
+    expect(await postgresProcessesOf(dataDir)).not.toEqual([]);
+    expect(await stopCadre(first, 'SIGKILL')).toBeNull();
+    expect(await eventually(async () => (await postgresProcessesOf(dataDir)).length === 0)).toBe(
+      true,
+    );
+
+    const second = await startCadre(env);
+    try {
+      expect((await fetch(`${second.url}/readyz`)).status).toBe(200);
+    } finally {
+      expect(await stopCadre(second)).toBe(0);
+    }
+  });
+});
+
 describe('npm start', () => {
   it('runs cadre up, and SIGTERM to npm stops Cadre and its Postgres', async () => {
     const pkg = JSON.parse(await readFile(join(repositoryRoot, 'package.json'), 'utf8'));
