@@ -1,10 +1,10 @@
 // Runs one launcher command as a child process: streams its output under the output cap,
 // enforces the wall timeout by killing the whole tree, and measures what it used. It must
 // never leave a process of the run alive after `result` settles.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import { createAsyncQueue } from './async-queue.js';
+import { createAsyncQueue, type AsyncQueue } from './async-queue.js';
 import type { CgroupManager, RunCgroup } from './cgroups.js';
 import { launcherCommand, launcherEnv, parseTimes } from './launcher.js';
 import type { RunEvent, RunHandle, RunResult, SandboxLimits } from './types.js';
@@ -44,47 +44,12 @@ export function runProcess(options: RunProcessOptions): RunHandle {
     stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
   });
   const events = createAsyncQueue<RunEvent>();
+  const output = createOutputCapture(limits.outputBytes, events);
+  const killer = createTreeKiller(child, cgroup, options.onKill);
   let isTimedOut = false;
-  let outputBytes = 0;
-  let isOutputTruncated = false;
   let timesText = '';
-
-  let measured: ReturnType<RunCgroup['readUsage']> = { cpuMs: null, peakMemoryBytes: null };
-  let hasMeasured = false;
-  const measure = () => {
-    if (hasMeasured || !cgroup) return;
-    hasMeasured = true;
-    measured = cgroup.readUsage();
-  };
-  const killTree = () => {
-    measure(); // the cgroup's counters go with it
-    if (child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // The group is already gone.
-      }
-    }
-    cgroup?.destroy();
-    options.onKill?.();
-  };
-  const onOutput = (type: 'stdout' | 'stderr') => {
-    const decoder = new StringDecoder('utf8');
-    return (chunk: Buffer) => {
-      if (isOutputTruncated) return; // keep draining so the command never blocks on a full pipe
-      const room = limits.outputBytes - outputBytes;
-      const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
-      outputBytes += kept.length;
-      const data = decoder.write(kept);
-      if (data) events.push({ type, data });
-      if (kept.length < chunk.length) {
-        isOutputTruncated = true;
-        events.push({ type: 'output-truncated', limitBytes: limits.outputBytes });
-      }
-    };
-  };
-  child.stdout!.on('data', onOutput('stdout'));
-  child.stderr!.on('data', onOutput('stderr'));
+  child.stdout!.on('data', output.sink('stdout'));
+  child.stderr!.on('data', output.sink('stderr'));
   (child.stdio[3] as NodeJS.ReadableStream).on('data', (chunk: Buffer) => {
     timesText += chunk.toString('utf8');
   });
@@ -93,35 +58,35 @@ export function runProcess(options: RunProcessOptions): RunHandle {
 
   const timer = setTimeout(() => {
     isTimedOut = true;
-    killTree();
+    killer.kill();
   }, limits.timeoutMs);
-  const onAbort = () => killTree();
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  if (options.signal?.aborted) killTree();
+  options.signal?.addEventListener('abort', killer.kill, { once: true });
+  if (options.signal?.aborted) killer.kill();
+  const settle = () => {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', killer.kill);
+    events.end();
+  };
 
   const result = new Promise<RunResult>((resolve, reject) => {
     child.once('error', (error) => {
-      clearTimeout(timer);
-      killTree();
-      events.end();
+      killer.kill();
+      settle();
       reject(error);
     });
-    child.once('exit', () => {
-      // Whatever the command left behind on the host side (the host executor has no pid
-      // namespace) dies with the run; pipes held open by it close with it.
-      killTree();
-    });
+    // Whatever the command left behind on the host side (the host executor has no pid
+    // namespace) dies with the run; pipes held open by it close with it.
+    child.once('exit', killer.kill);
     child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
       const wallMs = Math.round(now() - startedAt);
-      cgroup?.destroy();
-      events.end();
+      killer.kill();
+      settle();
+      const measured = killer.usage();
       resolve({
         exitCode: code,
         signal,
         isTimedOut,
-        isOutputTruncated,
+        isOutputTruncated: output.isTruncated(),
         usage: {
           wallMs,
           cpuMs: measured.cpuMs ?? parseTimes(timesText),
@@ -130,7 +95,51 @@ export function runProcess(options: RunProcessOptions): RunHandle {
       });
     });
   });
-  return { events, result, kill: killTree };
+  return { events, result, kill: killer.kill };
+}
+
+/** Turns output chunks into events until `limitBytes`, then drops the rest (and says so once). */
+function createOutputCapture(limitBytes: number, events: AsyncQueue<RunEvent>) {
+  let bytes = 0;
+  let isTruncated = false;
+  return {
+    isTruncated: () => isTruncated,
+    sink: (type: 'stdout' | 'stderr') => {
+      const decoder = new StringDecoder('utf8');
+      return (chunk: Buffer) => {
+        if (isTruncated) return; // keep draining so the command never blocks on a full pipe
+        const room = limitBytes - bytes;
+        const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+        bytes += kept.length;
+        const data = decoder.write(kept);
+        if (data) events.push({ type, data });
+        if (kept.length < chunk.length) {
+          isTruncated = true;
+          events.push({ type: 'output-truncated', limitBytes });
+        }
+      };
+    },
+  };
+}
+
+/** Kills the run's process group and cgroup; reads the cgroup's counters first, once. */
+function createTreeKiller(child: ChildProcess, cgroup: RunCgroup | null, onKill?: () => void) {
+  let measured: ReturnType<RunCgroup['readUsage']> = { cpuMs: null, peakMemoryBytes: null };
+  let hasMeasured = false;
+  const kill = () => {
+    if (!hasMeasured && cgroup) measured = cgroup.readUsage(); // the counters go with the cgroup
+    hasMeasured = true;
+    if (child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // The group is already gone.
+      }
+    }
+    cgroup?.destroy();
+    onKill?.();
+  };
+  return { kill, usage: () => measured };
 }
 
 function createCgroup(cgroups: CgroupManager, limits: SandboxLimits): RunCgroup | null {
