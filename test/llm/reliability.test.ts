@@ -220,6 +220,31 @@ describe('streams', () => {
     expect(rows.map((row) => row.status)).toEqual(['cancelled']);
   });
 
+  it('cancels the call when the consumer stops reading the stream', async () => {
+    const { gateway } = harnessWith({ stallTimeoutMs: 60_000 });
+    const taskId = crypto.randomUUID();
+    primary.enqueue({ kind: 'stall', reply: { text: ['first', 'never'] }, afterPieces: 1 });
+    const events: GatewayStreamEvent[] = [];
+    for await (const event of gateway.stream({ ...ask, context: { orgId, taskId } })) {
+      events.push(event);
+      break;
+    }
+    expect(events).toEqual([{ type: 'text-delta', text: 'first' }]);
+    // The abandoned call is recorded as cancelled once its request is torn down.
+    const deadline = Date.now() + 5_000;
+    let statuses: string[] = [];
+    while (statuses.length === 0 && Date.now() < deadline) {
+      await gateway.flush();
+      const rows = await database.db
+        .select()
+        .from(tables.llmCalls)
+        .where(eq(tables.llmCalls.taskId, taskId));
+      statuses = rows.map((row) => row.status);
+      if (statuses.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(statuses).toEqual(['cancelled']);
+  });
+
   it('times out a call that takes longer than timeoutMs', async () => {
     const { gateway } = harnessWith({
       timeoutMs: 200,
