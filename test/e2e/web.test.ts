@@ -85,4 +85,30 @@ describe('the web app', () => {
     await page.getByTestId('projects').getByText('web-shop').waitFor();
     expect(await page.getByTestId('projects').locator('tbody tr').count()).toBe(1);
   });
+
+  it('signs in with a password and signing out ends the session on the server', async () => {
+    const password = 'a long enough password';
+    const set = await fetch(`${server.url}/api/auth/password`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ password }),
+    });
+    expect(set.status).toBe(204);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Email and password' }).click();
+    await page.locator('input[name=email]').fill('admin@localhost');
+    await page.locator('input[name=password]').fill(password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByTestId('projects').getByText('web-shop').waitFor();
+    const token: unknown = await page.evaluate('localStorage.getItem("cadre.token")');
+    expect(token).toMatch(/^cadre_session_/);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    const afterSignOut = await fetch(`${server.url}/api/projects`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(afterSignOut.status).toBe(401);
+  });
 });

@@ -49,6 +49,11 @@ export const api = {
     request(z.object({ items: z.array(Project) }), '/api/projects').then((page) => page.items),
   createProject: (name: string) =>
     request(Project, '/api/projects', { method: 'POST', body: JSON.stringify({ name }) }),
+  /** Ends a password session on the server; an API key stays valid (it is revoked elsewhere). */
+  signOut: () =>
+    session.get()?.startsWith('cadre_session_')
+      ? request(z.undefined(), '/api/auth/sign-out', { method: 'POST' })
+      : Promise.resolve(undefined),
   signIn: (email: string, password: string) =>
     request(z.object({ token: z.string() }), '/api/auth/sign-in', {
       method: 'POST',

@@ -10,10 +10,14 @@ export function App() {
   }, []);
 
   // Stable, so that the projects list does not load again on every render of the shell.
-  const signOut = useCallback(() => {
+  const forget = useCallback(() => {
     session.clear();
     setToken(null);
   }, []);
+  // Ends the session on the server too; the browser forgets the token whatever the answer.
+  const signOut = () => {
+    api.signOut().then(forget, forget);
+  };
 
   return (
     <div className="shell">
@@ -34,7 +38,7 @@ export function App() {
       </header>
       <main>
         {token ? (
-          <Projects onUnauthorized={signOut} />
+          <Projects onUnauthorized={forget} />
         ) : (
           <SignIn
             onSignedIn={(value) => {
