@@ -200,6 +200,19 @@ describe('workspaces', () => {
     );
   });
 
+  it('shows new files in the diff since HEAD without staging them, and refuses a bad pattern', async () => {
+    await workspaces.createRepository('p-inspect-new', { type: 'empty' });
+    const task = { projectId: 'p-inspect-new', taskId: 't1' };
+    const { path } = await workspaces.createTaskWorktree(task);
+    await workspaces.writeFile(task, 'brand-new.txt', 'fresh\n');
+    expect(await workspaces.diffSince(task)).toContain('+fresh');
+    expect(git(path, 'status', '--porcelain')).toBe('?? brand-new.txt');
+    expect((await caught(workspaces.diffSince(task, 'no-such-branch'))).code).toBe(
+      'VALIDATION_FAILED',
+    );
+    expect((await caught(workspaces.search(task, 'unclosed('))).code).toBe('VALIDATION_FAILED');
+  });
+
   it('refuses .., absolute paths, .git and symlinks that leave the workspace, changing nothing', async () => {
     await workspaces.createRepository('p-confine', { type: 'empty' });
     const task = { projectId: 'p-confine', taskId: 't' };
