@@ -72,6 +72,12 @@ describe.each(kinds)('the %s protocol through the real provider', (kind) => {
   }[kind];
 
   it('generates text, counts usage and cost, and writes the ledger row', async () => {
+    const context = {
+      orgId,
+      taskId: crypto.randomUUID(),
+      stepId: crypto.randomUUID(),
+      agentId: crypto.randomUUID(),
+    };
     server.enqueue({
       kind: 'reply',
       reply: { text: 'Hello there', usage: { input: 1000, output: 500 } },
@@ -80,7 +86,7 @@ describe.each(kinds)('the %s protocol through the real provider', (kind) => {
     const result = await harness.gateway.generate({
       messages: [{ role: 'user', content: 'Say hello' }],
       policy: { model },
-      context: { orgId },
+      context,
     });
     expect(result).toMatchObject({
       text: 'Hello there',
@@ -96,15 +102,18 @@ describe.each(kinds)('the %s protocol through the real provider', (kind) => {
     const rows = await database.db
       .select()
       .from(tables.llmCalls)
-      .where(eq(tables.llmCalls.model, model));
+      .where(eq(tables.llmCalls.taskId, context.taskId));
     expect(rows.at(-1)).toMatchObject({
-      orgId,
+      ...context,
+      projectId: null,
       provider: kind,
       status: 'ok',
       inputTokens: 1000,
       outputTokens: 500,
       isCacheHit: false,
+      costUsd: '0.00200000',
     });
+    expect(rows).toHaveLength(1);
     expect(rows.at(-1)!.routeReason).toContain(`chose ${model}@${kind}`);
     const calls = await harness.registry.getSingleMetricAsString('cadre_llm_calls_total');
     expect(calls).toContain(
