@@ -99,6 +99,34 @@ describe('the scripted model through the gateway', () => {
   });
 });
 
+describe('scripted failures', () => {
+  it('throws a scripted error, and the gateway falls back to the next scripted model', async () => {
+    const flaky = createScriptedModel({
+      modelId: 'flaky',
+      turns: [{ error: new Error('scripted outage') }],
+      info: { prices: { input: 0, output: 0, cachedInput: 0 } },
+    });
+    const steady = createScriptedModel({
+      modelId: 'steady',
+      provider: 'other',
+      turns: [{ text: 'steady answer' }],
+      info: { prices: { input: 1, output: 1, cachedInput: 1 } },
+    });
+    const { gateway } = createHarness({
+      database,
+      models: {},
+      providers: [flaky.asProvider(), steady.asProvider()],
+    });
+    const result = await gateway.generate({
+      messages: [{ role: 'user', content: 'hi' }],
+      context: { orgId },
+    });
+    expect(result).toMatchObject({ text: 'steady answer', model: 'other/steady', attempts: 2 });
+    expect(result.routeReason).toContain('chose scripted/flaky@scripted');
+    expect([flaky.calls.length, steady.calls.length]).toEqual([1, 1]);
+  });
+});
+
 describe('with no model configured', () => {
   it('says how to add one, and every call fails with LLM_NOT_CONFIGURED and the same guidance', async () => {
     const { gateway } = createHarness({ database, models: {} });
