@@ -45,6 +45,8 @@ export interface TerminalManagerOptions {
   sandbox: Sandbox;
   /** Characters of output kept for viewers who join late. */
   scrollbackChars?: number;
+  /** Terminals one owner may have running at once. */
+  maxRunningPerOwner?: number;
   randomId?: () => string;
   now?: () => Date;
 }
@@ -54,12 +56,24 @@ export function createTerminalManager(options: TerminalManagerOptions): Terminal
   const {
     sandbox,
     scrollbackChars = 256 * 1024,
+    maxRunningPerOwner = 8,
     randomId = randomUUID,
     now = () => new Date(),
   } = options;
   const terminals = new Map<string, { owner: string; terminal: Terminal }>();
   return {
     open: ({ owner, ...ptyOptions }) => {
+      // Exited terminals of this owner are forgotten when it opens a new one.
+      const mine = [...terminals.entries()].filter(([, item]) => item.owner === owner);
+      for (const [id, item] of mine) if (!item.terminal.info().isRunning) terminals.delete(id);
+      const running = mine.filter(([, item]) => item.terminal.info().isRunning).length;
+      if (running >= maxRunningPerOwner) {
+        throw new CadreError(
+          'CONFLICT',
+          `This workspace already has ${running} terminals running; close one before opening another.`,
+          { details: { limit: maxRunningPerOwner } },
+        );
+      }
       const id = randomId();
       const process = sandbox.openPty(ptyOptions);
       const terminal = createTerminal({

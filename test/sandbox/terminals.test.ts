@@ -109,6 +109,21 @@ describe('terminals', () => {
     shell.terminal.close();
   });
 
+  it('limits how many terminals one workspace runs at once, and forgets exited ones', async () => {
+    const few = createTerminalManager({ sandbox: fixture.sandbox, maxRunningPerOwner: 2 });
+    const open = () =>
+      few.open({ owner: 'org/project/busy', workspace: fixture.worktree, argv: ['/bin/cat'] });
+    const first = open();
+    open();
+    expect(open).toThrow(/already has 2 terminals running/);
+    first.close();
+    await waitFor(() => !first.info().isRunning, 10_000);
+    const third = open();
+    expect(few.list('org/project/busy').map((info) => info.id)).not.toContain(first.id);
+    expect(few.list('org/project/busy').map((info) => info.id)).toContain(third.id);
+    few.closeAll();
+  });
+
   it('kills the whole process tree of a closed terminal', async () => {
     const shell = openShell();
     await run(shell, '(sleep 4747.47 &) ; echo bg-started', /bg-started/);
