@@ -15,5 +15,6 @@ export type {
   TranscriptEntry,
 } from './runtime.js';
 export type { CommandOutput, MemoryItem, ToolHost } from './tool-host.js';
+export { StepSuspended } from './tool-host.js';
 export { tools, clip } from './tools.js';
 export type { ToolSpec } from './tools.js';

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { CadreError } from '../errors/index.js';
 import type { CallContext, Gateway, ToolCall, ToolDefinition } from '../llm/index.js';
 import type { RoleDefinition } from './roles.js';
-import type { ToolHost } from './tool-host.js';
+import { StepSuspended, type ToolHost } from './tool-host.js';
 import { tools } from './tools.js';
 
 export type TranscriptEntry =
@@ -198,11 +198,13 @@ async function runToolCalls(
           input: parsed.data,
         });
         try {
-          output = await spec.run(host, parsed.data);
+          output = await spec.run(host, parsed.data, { toolCallId: call.toolCallId });
         } catch (error) {
-          // A cancelled step or a spent budget ends the agent; any other failure is the model's to handle.
+          // A cancelled or parked step, or a spent budget, ends the agent; any other failure
+          // is the model's to handle.
           if (
             signal?.aborted ||
+            error instanceof StepSuspended ||
             (error instanceof CadreError && error.code === 'LLM_BUDGET_EXCEEDED')
           )
             throw error;

@@ -35,6 +35,17 @@ export interface ToolHost {
   recall(query: string, limit: number): Promise<MemoryItem[]>;
   /** Asks another role a question and waits for its answer. */
   askRole(role: string, question: string): Promise<string>;
-  /** Asks a human; the step waits (and may be resumed later) until one answers. */
-  askHuman(question: string): Promise<string>;
+  /**
+   * Asks a human. Until one answers, it throws StepSuspended and the step waits; when the
+   * step resumes, the same call (same id) returns the answer.
+   */
+  askHuman(question: string, toolCallId: string): Promise<string>;
+}
+
+/** Thrown by a tool host to park the step until a human decides; not a failure. */
+export class StepSuspended extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'StepSuspended';
+  }
 }

@@ -9,7 +9,7 @@ export interface ToolSpec<Input extends z.ZodType = z.ZodType> {
   description: string;
   input: Input;
   hasSideEffects: boolean;
-  run(host: ToolHost, input: z.infer<Input>): Promise<unknown>;
+  run(host: ToolHost, input: z.infer<Input>, call: { toolCallId: string }): Promise<unknown>;
 }
 
 const outputLimit = 16_000;
@@ -154,8 +154,9 @@ export const tools: Record<ToolName, ToolSpec> = {
   ask_human: define({
     description: 'Ask a human for a decision or an approval; the step waits for the answer.',
     input: z.object({ question: z.string().min(1).max(4000) }),
-    hasSideEffects: true,
-    run: (host, { question }) => host.askHuman(question),
+    // Asking again with the same call id returns the decision instead of asking twice.
+    hasSideEffects: false,
+    run: (host, { question }, { toolCallId }) => host.askHuman(question, toolCallId),
   }),
   finish: define({
     description:

@@ -51,3 +51,7 @@ export {
   maxGateRounds,
 } from './transitions.js';
 export type { EventSink, StepInput } from './transitions.js';
+export { createConductor, taskTopic } from './conductor.js';
+export type { Conductor, ConductorOptions } from './conductor.js';
+export { createStepHost } from './step-host.js';
+export { stepPrompt } from './prompts.js';

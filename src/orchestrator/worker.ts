@@ -21,6 +21,8 @@ export interface StepOutcome {
   result: unknown;
   /** The orchestrator's transition, run in the transaction that commits the step. */
   transition?: (tx: Db) => Promise<void>;
+  /** Runs once the step has committed (e.g. publishing the events the transition appended). */
+  afterCommit?: () => Promise<void>;
 }
 
 /** Runs one claimed step; `signal` aborts when the lease is lost or the worker stops. */
@@ -92,6 +94,11 @@ export function createWorker(options: WorkerOptions): Worker {
       const outcome = await handler(step, signal);
       clearInterval(heartbeat);
       await completeStep(db, step, outcome.result, outcome.transition);
+      await outcome
+        .afterCommit?.()
+        .catch((error: unknown) =>
+          logger.warn({ err: error, stepId: step.stepId }, 'after-commit work failed'),
+        );
     } catch (error) {
       clearInterval(heartbeat);
       if (stopping.signal.aborted) return; // the lease expires and another worker resumes it

@@ -1,0 +1,303 @@
+// The conductor runs one claimed step: it prepares the step's worktree, runs the role's agent,
+// merges the work into the task's branch, and hands the outcome to the state machine in the
+// transaction that commits the step. Events are published on the bus once they committed.
+import { eq } from 'drizzle-orm';
+import { runAgent, StepSuspended, type AgentEvent, type RoleDefinition } from '../agents/index.js';
+import type { Bus } from '../bus/index.js';
+import type { Database, Db } from '../db/index.js';
+import { tables } from '../db/index.js';
+import { CadreError } from '../errors/index.js';
+import type { Gateway } from '../llm/index.js';
+import type { Logger } from '../observability/index.js';
+import type { TaskRef, Workspaces } from '../workspace/index.js';
+import { createCheckpoints } from './checkpoints.js';
+import type { NewEvent } from './events.js';
+import { stepPrompt } from './prompts.js';
+import { listRoles } from './roles.js';
+import { createStepHost } from './step-host.js';
+import { finishedStatuses, type TaskStatus } from './tasks.js';
+import {
+  afterGate,
+  afterMerge,
+  afterPlan,
+  afterWork,
+  emit,
+  lockTask,
+  setTaskStatus,
+  type EventSink,
+} from './transitions.js';
+import type { StepHandler, StepOutcome } from './worker.js';
+
+export interface ConductorOptions {
+  database: Database;
+  gateway: Pick<Gateway, 'generate'>;
+  workspaces: Workspaces;
+  bus: Bus;
+  logger: Logger;
+  configRoles?: readonly RoleDefinition[];
+  /** The longest one agent may run. */
+  agentWallTimeMs?: number;
+}
+
+export interface Conductor {
+  handler: StepHandler;
+  /** Fails the task of a dead-lettered step, in the transaction that dead-letters it. */
+  onDead(tx: Db, stepIds: string[], error: string): Promise<void>;
+  /** Errors that retrying cannot fix. */
+  isRetryable(error: unknown): boolean;
+}
+
+type Published = NewEvent & { seq: number };
+
+/** The topic a task's events are published on. */
+export const taskTopic = (orgId: string, taskId: string) => `org.${orgId}.task.${taskId}`;
+
+const permanentCodes = new Set([
+  'LLM_BUDGET_EXCEEDED',
+  'LLM_NOT_CONFIGURED',
+  'LLM_NO_ELIGIBLE_MODEL',
+  'LLM_PRIVACY_VIOLATION',
+  'AGENT_TURN_LIMIT',
+  'AGENT_LOOP_DETECTED',
+  'AGENT_TIME_LIMIT',
+  'MERGE_CONFLICT',
+  'NOT_FOUND',
+]);
+
+/** The step handler that workers run. */
+export function createConductor(options: ConductorOptions): Conductor {
+  const { database, bus, logger } = options;
+  const { db } = database;
+
+  const publish = async (events: Published[]) => {
+    for (const event of events) {
+      await bus.publish(taskTopic(event.orgId, event.taskId), {
+        seq: event.seq,
+        type: event.type,
+        data: event.data ?? {},
+      });
+    }
+  };
+
+  /** Appends events in a transaction of their own and publishes them. */
+  const record = async (work: (tx: Db, sink: EventSink) => Promise<void>) => {
+    const events: Published[] = [];
+    await db.transaction(async (tx) => work(tx, (event) => void events.push(event)));
+    await publish(events);
+  };
+
+  const handler: StepHandler = async (claimed, signal) => {
+    const [step] = await db.select().from(tables.steps).where(eq(tables.steps.id, claimed.stepId));
+    const [task] = await db.select().from(tables.tasks).where(eq(tables.tasks.id, claimed.taskId));
+    const [project] = await db
+      .select()
+      .from(tables.projects)
+      .where(eq(tables.projects.id, task!.projectId));
+    if (!step || !task || !project)
+      throw new CadreError('NOT_FOUND', `Step ${claimed.stepId} or its task is gone.`);
+    const events: Published[] = [];
+    const sink: EventSink = (event) => void events.push(event);
+    const outcome = (result: unknown, transition: (tx: Db) => Promise<void>): StepOutcome => ({
+      result,
+      transition,
+      afterCommit: () => publish(events),
+    });
+    if (finishedStatuses.includes(task.status as TaskStatus)) {
+      return outcome({ skipped: `the task is ${task.status}` }, async (tx) => {
+        await tx
+          .update(tables.steps)
+          .set({ status: 'cancelled' })
+          .where(eq(tables.steps.id, step.id));
+      });
+    }
+    await record(async (tx, recordSink) => {
+      const locked = await lockTask(tx, task.id);
+      if (locked.status === 'queued') await setTaskStatus(tx, recordSink, locked, 'planning');
+      await emit(tx, recordSink, locked, 'step-started', {
+        key: step.key,
+        role: step.role,
+        attempt: claimed.attempts,
+      });
+    });
+
+    const taskRef: TaskRef = { projectId: project.id, taskId: task.id };
+    const taskWorktree = await ensureWorktree(options.workspaces, taskRef);
+    if (step.kind === 'merge') {
+      const merged = await options.workspaces.merge(taskRef, `Merge task: ${task.title}`);
+      return outcome({ commit: merged.commit }, async (tx) =>
+        afterMerge(tx, sink, await lockTask(tx, task.id), merged.commit),
+      );
+    }
+
+    const roles = await listRoles(db, task.orgId, options.configRoles);
+    const role = roles.get(step.role);
+    if (!role)
+      throw new CadreError(
+        'NOT_FOUND',
+        `The plan names the role "${step.role}", which does not exist.`,
+      );
+    const stepRef: TaskRef = { projectId: project.id, taskId: step.id };
+    await ensureWorktree(options.workspaces, stepRef, taskWorktree.branch);
+    const host = createStepHost({
+      db,
+      workspaces: options.workspaces,
+      gateway: options.gateway,
+      worktree: stepRef,
+      step: {
+        id: step.id,
+        orgId: task.orgId,
+        taskId: task.id,
+        projectId: project.id,
+        role: step.role,
+      },
+      hasNetwork: project.hasNetwork,
+      roles,
+      signal,
+    });
+    let agent;
+    try {
+      agent = await runAgent({
+        gateway: options.gateway,
+        role,
+        prompt: stepPrompt({ task, step, roles }),
+        context: { orgId: task.orgId, projectId: project.id, taskId: task.id, stepId: step.id },
+        host,
+        checkpoints: createCheckpoints(db, task.orgId, claimed),
+        signal,
+        wallTimeMs: options.agentWallTimeMs,
+        onEvent: (event) =>
+          record(async (tx, recordSink) =>
+            emit(
+              tx,
+              recordSink,
+              await lockTask(tx, task.id),
+              event.type,
+              describe(step.key, event),
+            ),
+          ),
+      });
+    } catch (error) {
+      if (!(error instanceof StepSuspended)) throw error;
+      return outcome(null, async (tx) => {
+        await tx
+          .update(tables.steps)
+          .set({ status: 'waiting' })
+          .where(eq(tables.steps.id, step.id));
+        const locked = await lockTask(tx, task.id);
+        await emit(tx, sink, locked, 'approval-requested', {
+          kind: 'question',
+          key: step.key,
+          reason: error.reason,
+        });
+        await setTaskStatus(tx, sink, locked, 'waiting');
+      });
+    }
+
+    const conflict = ['work', 'fix', 'test'].includes(step.kind)
+      ? await mergeStep(options.workspaces, stepRef, step.key, taskWorktree.branch)
+      : null;
+    await options.workspaces
+      .removeTaskWorktree(stepRef)
+      .catch((error: unknown) =>
+        logger.warn({ err: error, stepId: step.id }, 'could not remove a step worktree'),
+      );
+    const result = { summary: agent.summary, result: agent.result };
+    return outcome(result, async (tx) => {
+      const locked = await lockTask(tx, task.id);
+      if (finishedStatuses.includes(locked.status as TaskStatus)) return;
+      await emit(tx, sink, locked, 'step-done', {
+        key: step.key,
+        role: step.role,
+        summary: agent.summary,
+      });
+      if (step.kind === 'plan')
+        return afterPlan(tx, sink, locked, step.round, agent.result, new Set(roles.keys()));
+      if (step.kind === 'review' || step.kind === 'test')
+        return afterGate(tx, sink, locked, step.round, project.approveBeforeMerge);
+      return afterWork(tx, sink, locked, conflict);
+    });
+  };
+
+  return {
+    handler,
+    isRetryable: (error) => !(error instanceof CadreError && permanentCodes.has(error.code)),
+    async onDead(tx, stepIds, error) {
+      const events: Published[] = [];
+      for (const stepId of stepIds) {
+        const [step] = await tx.select().from(tables.steps).where(eq(tables.steps.id, stepId));
+        if (!step) continue;
+        const task = await lockTask(tx, step.taskId);
+        if (finishedStatuses.includes(task.status as TaskStatus)) continue;
+        await emit(tx, (event) => void events.push(event), task, 'step-dead', {
+          key: step.key,
+          error,
+        });
+        await setTaskStatus(
+          tx,
+          (event) => void events.push(event),
+          task,
+          'failed',
+          `Step ${step.key} (${step.role}) failed: ${error}`,
+        );
+      }
+      // Published once the dead-lettering commits; a lost publish only delays live viewers.
+      setImmediate(() => void publish(events).catch(() => undefined));
+    },
+  };
+}
+
+async function ensureWorktree(workspaces: Workspaces, ref: TaskRef, baseBranch?: string) {
+  try {
+    return await workspaces.getTaskWorktree(ref);
+  } catch (error) {
+    if (!(error instanceof CadreError && error.code === 'WORKSPACE_NOT_FOUND')) throw error;
+    if (!baseBranch) await ensureRepository(workspaces, ref.projectId);
+    return workspaces.createTaskWorktree(ref, baseBranch);
+  }
+}
+
+async function ensureRepository(workspaces: Workspaces, projectId: string) {
+  try {
+    await workspaces.getRepository(projectId);
+  } catch (error) {
+    if (!(error instanceof CadreError && error.code === 'WORKSPACE_NOT_FOUND')) throw error;
+    await workspaces.createRepository(projectId, { type: 'empty' });
+  }
+}
+
+/** Merges a step's branch into its task's; a conflict is returned for a fix step, not thrown. */
+async function mergeStep(
+  workspaces: Workspaces,
+  stepRef: TaskRef,
+  key: string,
+  taskBranch: string,
+) {
+  try {
+    await workspaces.merge(stepRef, `Merge step ${key}`);
+    return null;
+  } catch (error) {
+    if (!(error instanceof CadreError && error.code === 'MERGE_CONFLICT')) throw error;
+    const paths = (error.details as { paths?: string[] }).paths ?? [];
+    return {
+      stepKey: key,
+      paths,
+      diff: (await workspaces.diffSince(stepRef, taskBranch)).slice(0, 20_000),
+    };
+  }
+}
+
+/** What an agent event records in the task's log: names and outcomes, never payloads. */
+function describe(key: string, event: AgentEvent): Record<string, unknown> {
+  if (event.type === 'agent-turn') {
+    return {
+      key,
+      turn: event.turn,
+      model: event.model,
+      toolCalls: event.toolCalls,
+      costUsd: event.costUsd,
+    };
+  }
+  if (event.type === 'tool-call-start')
+    return { key, tool: event.toolName, toolCallId: event.toolCallId };
+  return { key, tool: event.toolName, toolCallId: event.toolCallId, isError: event.isError };
+}
