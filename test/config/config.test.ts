@@ -1,15 +1,15 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, redactSecrets } from '../../src/config/index.js';
 import { CadreError } from '../../src/errors/index.js';
-import { assertBuilt, cliEnv, runCli } from '../e2e/cli-process.js';
+import { assertBuilt, cliEnv, makeTempDir, removeTempDirs, runCli } from '../e2e/cli-process.js';
 
 let emptyDir: string;
 beforeAll(async () => {
-  emptyDir = await mkdtemp(join(tmpdir(), 'cadre-config-'));
+  emptyDir = await makeTempDir('cadre-config-');
 });
+afterAll(() => removeTempDirs());
 
 /** The CadreError that loading throws. */
 function loadError(env: NodeJS.ProcessEnv, cwd = emptyDir): CadreError {
@@ -23,7 +23,7 @@ function loadError(env: NodeJS.ProcessEnv, cwd = emptyDir): CadreError {
 }
 
 async function folderWith(name: string, text: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'cadre-config-'));
+  const dir = await makeTempDir('cadre-config-');
   await writeFile(join(dir, name), text);
   return dir;
 }

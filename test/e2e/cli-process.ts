@@ -2,6 +2,9 @@
 // choosing: nothing of the caller's CADRE_* or DATABASE_URL leaks in.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -115,4 +118,19 @@ export async function stopCadre(
 ): Promise<number | null> {
   started.child.kill(signal);
   return started.exited;
+}
+
+const tempDirs: string[] = [];
+
+/** A new folder under the system's temporary folder, removed by removeTempDirs(). */
+export async function makeTempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** Removes every folder makeTempDir() made; for afterAll, once the processes have stopped. */
+export async function removeTempDirs(): Promise<void> {
+  const dirs = tempDirs.splice(0);
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 3 })));
 }

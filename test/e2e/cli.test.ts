@@ -1,8 +1,7 @@
 // The real `cadre` command end to end: `cadre up` on a fresh data directory with the
 // embedded Postgres, the resource commands against it, stop on SIGTERM, and restart.
-import { chown, mkdtemp, readFile, readdir, stat } from 'node:fs/promises';
+import { chown, readFile, readdir, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmptyDatabaseUrl } from '../helpers/database.js';
@@ -10,6 +9,8 @@ import {
   assertBuilt,
   cliEnv,
   killStarted,
+  makeTempDir,
+  removeTempDirs,
   repositoryRoot,
   runCli,
   startCadre,
@@ -63,7 +64,10 @@ function closedPort(): Promise<number> {
 }
 
 beforeAll(() => assertBuilt());
-afterAll(() => killStarted());
+afterAll(async () => {
+  killStarted();
+  await removeTempDirs();
+});
 
 describe('cadre up', () => {
   let dataDir: string;
@@ -74,7 +78,7 @@ describe('cadre up', () => {
     cliEnv({ CADRE_URL: server.url, CADRE_DATA_DIR: dataDir, ...extra });
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'cadre-e2e-'));
+    dataDir = await makeTempDir('cadre-e2e-');
     server = await startCadre(env());
   });
 
@@ -196,7 +200,7 @@ describe('cadre up', () => {
 
 describe('cadre up after a crash', () => {
   it('takes its Postgres down when killed, and starts again on the same data', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'cadre-e2e-crash-'));
+    const dataDir = await makeTempDir('cadre-e2e-crash-');
     const env = cliEnv({ CADRE_DATA_DIR: dataDir, CADRE_PORT: '0' });
     const first = await startCadre(env);
     expect(await postgresProcessesOf(dataDir)).not.toEqual([]);
@@ -218,7 +222,7 @@ describe('npm start', () => {
   it('runs cadre up, and SIGTERM to npm stops Cadre and its Postgres', async () => {
     const pkg = JSON.parse(await readFile(join(repositoryRoot, 'package.json'), 'utf8'));
     expect(pkg.scripts.start).toMatch(/node bin\/cadre\.js up$/);
-    const dataDir = await mkdtemp(join(tmpdir(), 'cadre-e2e-npm-'));
+    const dataDir = await makeTempDir('cadre-e2e-npm-');
     const started = await startCadre(cliEnv({ CADRE_DATA_DIR: dataDir, CADRE_PORT: '0' }), {
       isNpmStart: true,
     });
@@ -238,7 +242,7 @@ describe('cadre up and cadre migrate with DATABASE_URL', () => {
     '`cadre %s` exits 3 with one clear message when the database cannot be reached',
     async (command) => {
       const url = `postgres://cadre:hunter2@127.0.0.1:${await closedPort()}/cadre`;
-      const dataDir = await mkdtemp(join(tmpdir(), 'cadre-e2e-nodb-'));
+      const dataDir = await makeTempDir('cadre-e2e-nodb-');
       const result = await runCli([command], {
         env: cliEnv({ DATABASE_URL: url, CADRE_DATA_DIR: dataDir, CADRE_PORT: '0' }),
       });
@@ -259,7 +263,7 @@ describe('cadre up and cadre migrate with DATABASE_URL', () => {
     expect(migrated.code).toBe(0);
     expect(migrated.stdout).toContain('The database schema is up to date.');
 
-    const dataDir = await mkdtemp(join(tmpdir(), 'cadre-e2e-external-'));
+    const dataDir = await makeTempDir('cadre-e2e-external-');
     const started = await startCadre(
       cliEnv({ DATABASE_URL: url, CADRE_DATA_DIR: dataDir, CADRE_PORT: '0' }),
     );
@@ -279,7 +283,7 @@ describe('cadre up as an ordinary user', () => {
   const uid = process.getuid?.() ?? 0;
 
   it('starts, serves /healthz and stops', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'cadre-e2e-user-'));
+    const dataDir = await makeTempDir('cadre-e2e-user-');
     if (isRoot) await chown(dataDir, 65534, 65534);
     const wrapper = isRoot
       ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups']

@@ -1,8 +1,7 @@
 // The first page in a real headless Chromium against `cadre up`: sign in with the admin key,
 // create a project, see it listed.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +9,8 @@ import {
   assertBuilt,
   cliEnv,
   killStarted,
+  makeTempDir,
+  removeTempDirs,
   repositoryRoot,
   startCadre,
   stopCadre,
@@ -29,26 +30,23 @@ beforeAll(async () => {
     throw new Error('The web app is not built: run `npm run build` first.');
   }
   if (!existsSync(chromiumPath)) throw new Error(`Chromium is missing at ${chromiumPath}.`);
-  const dataDir = await mkdtemp(join(tmpdir(), 'cadre-web-'));
+  const dataDir = await makeTempDir('cadre-web-');
   server = await startCadre(cliEnv({ CADRE_DATA_DIR: dataDir, CADRE_PORT: '0' }));
   adminKey = (await readFile(join(dataDir, 'admin-api-key'), 'utf8')).trim();
-  context = await chromium.launchPersistentContext(
-    await mkdtemp(join(tmpdir(), 'cadre-chromium-')),
-    {
-      executablePath: chromiumPath,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    },
-  );
+  context = await chromium.launchPersistentContext(await makeTempDir('cadre-chromium-'), {
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
   page = context.pages()[0] ?? (await context.newPage());
 }, 90_000);
 
@@ -56,6 +54,7 @@ afterAll(async () => {
   await context?.close();
   if (server) await stopCadre(server);
   killStarted();
+  await removeTempDirs();
 });
 
 describe('the web app', () => {
