@@ -118,7 +118,9 @@ launcher shell (joining the run's cgroups, setting the rlimits), bubblewrap with
 (network included), the sandbox's /etc, /proc, /dev, private /tmp and home, the workspace
 bound read-write, then \`true\`. ${startsPerRound} starts per round after ${warmUp} warm-up starts,
 ${rounds} rounds; the table shows the median of the rounds' p50 and p99. "At once" is how many
-starts run concurrently (latency is per start). ${report.message}
+starts run concurrently (latency is per start). ${report.message} The machine is shared with
+other builds and tests: with a load average near the CPU count or above, figures move a lot
+between invocations, so compare the rows of one run with each other.
 
 ${table}
 
