@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,26 @@ async function caught(promise: Promise<unknown>): Promise<CadreError> {
   return error as CadreError;
 }
 
+/** A port that was free a moment ago, on loopback. */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `condition` until it holds, for at most 10 s. */
+async function waitUntil(condition: () => boolean) {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe('workspaces', () => {
   it('creates an empty repository with a main branch under the data folder', async () => {
     const info = await workspaces.createRepository('p-empty', { type: 'empty' });
@@ -60,6 +81,47 @@ describe('workspaces', () => {
     await workspaces.createTaskWorktree(task);
     expect(await workspaces.readFile(task, 'README.md')).toBe('# imported\n');
     await rm(source, { recursive: true, force: true });
+  });
+
+  it('imports a repository from a git URL the server can reach', async () => {
+    const served = await mkdtemp(join(tmpdir(), 'cadre-served-'));
+    git(served, 'init', '-q', '-b', 'main', 'app');
+    await writeFile(join(served, 'app', 'index.js'), 'console.log(1);\n');
+    git(join(served, 'app'), 'add', '.');
+    git(join(served, 'app'), 'commit', '-q', '-m', 'served');
+    const port = await freePort();
+    const daemon = spawn(
+      'git',
+      [
+        'daemon',
+        '--export-all',
+        `--base-path=${served}`,
+        '--listen=127.0.0.1',
+        `--port=${port}`,
+        '--reuseaddr',
+        served,
+      ],
+      { stdio: 'ignore' },
+    );
+    try {
+      const url = `git://127.0.0.1:${port}/app`;
+      await waitUntil(() => {
+        try {
+          git(served, 'ls-remote', url);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      const info = await workspaces.createRepository('p-url', { type: 'url', url });
+      expect(info.baseBranch).toBe('main');
+      const task = { projectId: 'p-url', taskId: 't1' };
+      await workspaces.createTaskWorktree(task);
+      expect(await workspaces.readFile(task, 'index.js')).toBe('console.log(1);\n');
+    } finally {
+      daemon.kill('SIGKILL');
+      await rm(served, { recursive: true, force: true });
+    }
   });
 
   it('refuses an import source that cannot be cloned, and leaves no repository behind', async () => {
