@@ -145,10 +145,12 @@ describe('tasks', () => {
       .from(tables.events)
       .where(eq(tables.events.taskId, task.id))
       .orderBy(asc(tables.events.seq));
-    expect(events).toEqual([
-      { seq: 1, type: 'task-created' },
-      { seq: 2, type: 'task-cancelled' },
-    ]);
+    // The log is numbered 1, 2, 3… with no gap; it opens with the creation and the cancel is
+    // appended once, last (the orchestrator may log its own events in between).
+    expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index + 1));
+    expect(events[0]).toEqual({ seq: 1, type: 'task-created' });
+    expect(events.at(-1)).toEqual({ seq: events.length, type: 'task-cancelled' });
+    expect(events.filter((event) => event.type === 'task-cancelled')).toHaveLength(1);
 
     const second = await cancel();
     expect(second.statusCode).toBe(409);
@@ -210,12 +212,13 @@ describe('task events', () => {
     ).json().items;
     expect(all.map((event: { seq: number; type: string }) => [event.seq, event.type])).toEqual([
       [1, 'task-created'],
-      [2, 'task-cancelled'],
+      [2, 'step-queued'],
+      [3, 'task-cancelled'],
     ]);
     const after1 = (
-      await t.app.inject({ method: 'GET', url: `/api/tasks/${task.id}/events?after=1`, headers })
+      await t.app.inject({ method: 'GET', url: `/api/tasks/${task.id}/events?after=2`, headers })
     ).json().items;
-    expect(after1.map((event: { seq: number }) => event.seq)).toEqual([2]);
+    expect(after1.map((event: { seq: number }) => event.seq)).toEqual([3]);
     const bad = await t.app.inject({
       method: 'GET',
       url: `/api/tasks/${task.id}/events?after=-1`,
