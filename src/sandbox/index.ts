@@ -19,6 +19,7 @@ export type {
   TerminalInfo,
   TerminalManager,
   TerminalManagerOptions,
+  TerminalOpenOptions,
 } from './terminals.js';
 export type { CollectedRun } from './collect.js';
 export type {
@@ -31,5 +32,6 @@ export type {
   ResourceUsage,
   PtyOptions,
   PtyProcess,
+  PtyExit,
   ExecutorName,
 } from './types.js';

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { spawn as spawnPty } from 'node-pty';
 import type { CgroupManager } from './cgroups.js';
 import { launcherCommand, launcherEnv } from './launcher.js';
-import type { PtyProcess, SandboxLimits } from './types.js';
+import type { PtyExit, PtyProcess, SandboxLimits } from './types.js';
+import type { RunCgroup } from './cgroups.js';
 
 export interface OpenPtyProcessOptions {
   command: readonly string[];
@@ -15,12 +16,13 @@ export interface OpenPtyProcessOptions {
   cgroups: CgroupManager;
   cols: number;
   rows: number;
+  now?: () => number;
 }
 
 /** Starts `command` on a new pseudo-terminal. */
 export function openPtyProcess(options: OpenPtyProcessOptions): PtyProcess {
-  const { limits, cgroups } = options;
-  let cgroup = null;
+  const { limits, cgroups, now = () => performance.now() } = options;
+  let cgroup: RunCgroup | null = null;
   try {
     cgroup = cgroups.createRunCgroup(randomUUID(), limits);
   } catch {
@@ -41,7 +43,13 @@ export function openPtyProcess(options: OpenPtyProcessOptions): PtyProcess {
     cwd: options.cwd ?? '/',
     env: options.env ?? launcherEnv,
   });
+  const startedAt = now();
+  const listeners: ((exit: PtyExit) => void)[] = [];
+  let measured: ReturnType<RunCgroup['readUsage']> = { cpuMs: null, peakMemoryBytes: null };
+  let hasMeasured = false;
   const kill = () => {
+    if (!hasMeasured && cgroup) measured = cgroup.readUsage(); // the counters go with the cgroup
+    hasMeasured = true;
     try {
       process.kill(-terminal.pid, 'SIGKILL'); // node-pty makes the child a session leader
     } catch {
@@ -50,19 +58,18 @@ export function openPtyProcess(options: OpenPtyProcessOptions): PtyProcess {
     cgroup?.destroy();
   };
   const timer = setTimeout(kill, limits.timeoutMs);
-  terminal.onExit(() => {
+  terminal.onExit(({ exitCode, signal }) => {
     clearTimeout(timer);
     kill();
+    const usage = { wallMs: Math.round(now() - startedAt), ...measured };
+    for (const listener of listeners) listener({ exitCode, signal: signal ? signal : null, usage });
   });
   return {
     pid: terminal.pid,
     write: (data) => terminal.write(data),
     resize: (cols, rows) => terminal.resize(cols, rows),
     onData: (listener) => void terminal.onData(listener),
-    onExit: (listener) =>
-      void terminal.onExit(({ exitCode, signal }) =>
-        listener({ exitCode, signal: signal ? signal : null }),
-      ),
+    onExit: (listener) => void listeners.push(listener),
     kill,
   };
 }

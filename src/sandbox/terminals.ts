@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { CadreError } from '../errors/index.js';
 import { createAsyncQueue } from './async-queue.js';
-import type { PtyOptions, PtyProcess, Sandbox } from './types.js';
+import type { PtyExit, PtyOptions, PtyProcess, Sandbox } from './types.js';
 
 /** What a terminal's viewers receive: output in order (numbered), then its exit. */
 export type TerminalEvent =
@@ -33,9 +33,16 @@ export interface Terminal {
   close(): void;
 }
 
+/** What a terminal was opened with, handed back when it exits (for accounting). */
+export interface TerminalOpenOptions extends PtyOptions {
+  owner: string;
+  /** Anything the caller wants back in onExit (e.g. the organization and task ids). */
+  labels?: Readonly<Record<string, string>>;
+}
+
 /** The terminals of this process. */
 export interface TerminalManager {
-  open(options: PtyOptions & { owner: string }): Terminal;
+  open(options: TerminalOpenOptions): Terminal;
   get(id: string, owner: string): Terminal;
   list(owner: string): TerminalInfo[];
   closeAll(): void;
@@ -47,6 +54,11 @@ export interface TerminalManagerOptions {
   scrollbackChars?: number;
   /** Terminals one owner may have running at once. */
   maxRunningPerOwner?: number;
+  /** Called when a terminal's process ends, with what it used. */
+  onExit?: (
+    terminal: TerminalInfo & { argv: readonly string[]; labels: Readonly<Record<string, string>> },
+    exit: PtyExit,
+  ) => void;
   randomId?: () => string;
   now?: () => Date;
 }
@@ -62,7 +74,7 @@ export function createTerminalManager(options: TerminalManagerOptions): Terminal
   } = options;
   const terminals = new Map<string, { owner: string; terminal: Terminal }>();
   return {
-    open: ({ owner, ...ptyOptions }) => {
+    open: ({ owner, labels = {}, ...ptyOptions }) => {
       // Exited terminals of this owner are forgotten when it opens a new one.
       const mine = [...terminals.entries()].filter(([, item]) => item.owner === owner);
       for (const [id, item] of mine) if (!item.terminal.info().isRunning) terminals.delete(id);
@@ -85,6 +97,8 @@ export function createTerminalManager(options: TerminalManagerOptions): Terminal
         cols: ptyOptions.cols ?? 80,
         rows: ptyOptions.rows ?? 24,
       });
+      const argv = ptyOptions.argv ?? ['/bin/bash', '-i'];
+      process.onExit((exit) => options.onExit?.({ ...terminal.info(), argv, labels }, exit));
       terminals.set(id, { owner, terminal });
       return terminal;
     },

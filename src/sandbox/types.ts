@@ -81,13 +81,20 @@ export interface PtyOptions {
   limits?: Partial<SandboxLimits>;
 }
 
+/** How an interactive process ended, and what it used. */
+export interface PtyExit {
+  exitCode: number;
+  signal: number | null;
+  usage: ResourceUsage;
+}
+
 /** An interactive process on a pseudo-terminal. */
 export interface PtyProcess {
   readonly pid: number;
   write(data: string): void;
   resize(cols: number, rows: number): void;
   onData(listener: (data: string) => void): void;
-  onExit(listener: (exit: { exitCode: number; signal: number | null }) => void): void;
+  onExit(listener: (exit: PtyExit) => void): void;
   kill(): void;
 }
 

@@ -106,6 +106,20 @@ describe('terminal WebSocket', () => {
     client.send({ type: 'input', data: 'exit 3\r' });
     await waitFor(() => client.closeCode() !== null, 10_000);
     expect(client.messages.at(-1)).toMatchObject({ type: 'exit', exitCode: 3 });
+    // The ended shell is accounted like any run of the task.
+    const runsUrl = terminalsUrl.replace(/terminals$/, 'runs');
+    const runs = async () =>
+      (await t.app.inject({ method: 'GET', url: runsUrl, headers: headers() })).json().items as {
+        command: string[];
+        exitCode: number;
+        usage: { wallMs: number };
+      }[];
+    let recorded = await runs();
+    await waitFor(async () => (recorded = await runs()).some((run) => run.exitCode === 3), 10_000);
+    expect(recorded.find((run) => run.exitCode === 3)).toMatchObject({
+      command: ['/bin/bash', '-i'],
+      usage: { wallMs: expect.any(Number) },
+    });
     const list = await t.app.inject({ method: 'GET', url: terminalsUrl, headers: headers() });
     expect(list.json().items.find((item: { id: string }) => item.id === terminal.id)).toMatchObject(
       {

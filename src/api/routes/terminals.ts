@@ -74,6 +74,7 @@ export const terminalRoutes: FastifyPluginAsyncZod<{
       });
       const terminal = services.terminals().open({
         owner,
+        labels: { orgId: principalOf(request).orgId, projectId: project.id, taskId: task.id },
         workspace: worktree.path,
         cols: request.body.cols,
         rows: request.body.rows,

@@ -51,7 +51,27 @@ export function createWorkspaceServices(app: FastifyInstance, deps: AppDeps): Wo
   return {
     workspaces,
     sandbox: getSandbox,
-    terminals: () => (terminals ??= createTerminalManager({ sandbox: getSandbox() })),
+    terminals: () =>
+      (terminals ??= createTerminalManager({
+        sandbox: getSandbox(),
+        // A terminal is accounted like a run when its shell ends.
+        onExit: (terminal, exit) =>
+          void recorder({
+            orgId: terminal.labels.orgId,
+            projectId: terminal.labels.projectId!,
+            taskId: terminal.labels.taskId!,
+            executor: getSandbox().executor,
+            argv: terminal.argv,
+            startedAt: terminal.createdAt,
+            result: {
+              exitCode: exit.exitCode,
+              signal: exit.signal === null ? null : String(exit.signal),
+              isTimedOut: false,
+              isOutputTruncated: false,
+              usage: exit.usage,
+            },
+          }),
+      })),
     project: (principal, projectId) => getProject(db, principal.orgId, projectId),
     task: async (principal, projectId, taskId) => {
       const project = await getProject(db, principal.orgId, projectId);
