@@ -13,7 +13,7 @@ import {
   tables,
   type Database,
 } from '../src/db/index.js';
-import { createProject, createTask, enqueueSteps } from '../src/orchestrator/index.js';
+import { createProject, enqueueSteps } from '../src/orchestrator/index.js';
 import { machine, median, percentile, writeSection } from './support/report.js';
 
 const burstSize = 5000;
@@ -76,15 +76,15 @@ async function makeSteps(database: Database, count: number): Promise<string[]> {
     .values({ name: 'bench', slug: `bench-${Date.now()}-${Math.random()}` })
     .returning();
   const project = await createProject(database.db, org!.id, { name: 'bench' });
-  const task = await createTask(database.db, org!.id, null, {
-    projectId: project.id,
-    description: 'bench',
-  });
+  const [task] = await database.db
+    .insert(tables.tasks)
+    .values({ orgId: org!.id, projectId: project.id, title: 'bench', description: 'bench' })
+    .returning();
   const ids: string[] = [];
   for (let start = 0; start < count; start += 1000) {
     const batch = Array.from({ length: Math.min(1000, count - start) }, (_, index) => ({
       orgId: org!.id,
-      taskId: task.id,
+      taskId: task!.id,
       key: `s${start + index}`,
       role: 'noop',
       goal: 'nothing',

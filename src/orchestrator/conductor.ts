@@ -15,7 +15,7 @@ import type { NewEvent } from './events.js';
 import { stepPrompt } from './prompts.js';
 import { listRoles } from './roles.js';
 import { createStepHost } from './step-host.js';
-import { finishedStatuses, type TaskStatus } from './tasks.js';
+import { finishedStatuses, type TaskStatus } from './task-status.js';
 import {
   afterGate,
   afterMerge,

@@ -8,15 +8,10 @@ export {
   deleteProject,
 } from './projects.js';
 export type { ProjectInput, ProjectRow } from './projects.js';
-export {
-  createTask,
-  listTasks,
-  getTask,
-  cancelTask,
-  taskStatuses,
-  finishedStatuses,
-} from './tasks.js';
-export type { TaskInput, TaskRow, TaskStatus, TaskFilter } from './tasks.js';
+export { createTask, listTasks, getTask, cancelTask } from './tasks.js';
+export { taskStatuses, finishedStatuses } from './task-status.js';
+export type { TaskInput, TaskRow, TaskFilter, CreateTaskOptions } from './tasks.js';
+export type { TaskStatus } from './task-status.js';
 export {
   enqueueSteps,
   claimSteps,

@@ -5,22 +5,12 @@ import { CadreError, notFound } from '../errors/index.js';
 import type { Db } from '../db/index.js';
 import { tables } from '../db/index.js';
 import { appendEvent } from './events.js';
+import { finishedStatuses, type TaskStatus } from './task-status.js';
+import { setTaskStatus, startTask, type EventSink } from './transitions.js';
 import { getProject } from './projects.js';
 
 const { tasks } = tables;
 export type TaskRow = typeof tasks.$inferSelect;
-
-export const taskStatuses = [
-  'queued',
-  'planning',
-  'running',
-  'waiting',
-  'done',
-  'failed',
-  'cancelled',
-] as const;
-export type TaskStatus = (typeof taskStatuses)[number];
-export const finishedStatuses: readonly TaskStatus[] = ['done', 'failed', 'cancelled'];
 
 export interface TaskInput {
   projectId: string;
@@ -30,13 +20,17 @@ export interface TaskInput {
   budgetUsd?: number;
 }
 
-/** Creates a queued task in one of the organization's projects. */
-export async function createTask(
-  db: Db,
-  orgId: string,
-  createdBy: string | null,
-  input: TaskInput,
-): Promise<TaskRow> {
+export interface CreateTaskOptions {
+  orgId: string;
+  createdBy?: string | null;
+  input: TaskInput;
+  /** Receives the events the creation appended, to publish once committed. */
+  sink?: EventSink;
+}
+
+/** Creates a task in one of the organization's projects and queues its planner. */
+export async function createTask(db: Db, options: CreateTaskOptions): Promise<TaskRow> {
+  const { orgId, createdBy = null, input, sink = () => undefined } = options;
   return db.transaction(async (tx) => {
     await getProject(tx, orgId, input.projectId);
     const [row] = await tx
@@ -51,13 +45,10 @@ export async function createTask(
         createdBy,
       })
       .returning();
-    await appendEvent(tx, {
-      orgId,
-      taskId: row!.id,
-      type: 'task-created',
-      data: { status: 'queued' },
-    });
-    return { ...row!, eventSeq: 1 };
+    const event = { orgId, taskId: row!.id, type: 'task-created', data: { status: 'queued' } };
+    sink({ ...event, seq: await appendEvent(tx, event) });
+    await startTask(tx, sink, row!);
+    return row!;
   });
 }
 
@@ -106,16 +97,16 @@ export async function getTask(db: Db, orgId: string, id: string): Promise<TaskRo
   return row;
 }
 
-/** Cancels a task that has not finished; a finished one is INVALID_STATE. */
+/** Cancels a task that has not finished, with its steps; a finished one is INVALID_STATE. */
 export async function cancelTask(
   db: Db,
   orgId: string,
   id: string,
-  now = new Date(),
+  sink: EventSink = () => undefined,
 ): Promise<TaskRow> {
   return db.transaction(async (tx) => {
     const [current] = await tx
-      .select({ status: tasks.status })
+      .select()
       .from(tasks)
       .where(and(eq(tasks.id, id), eq(tasks.orgId, orgId)))
       .for('update');
@@ -129,17 +120,8 @@ export async function cancelTask(
         },
       );
     }
-    await appendEvent(tx, {
-      orgId,
-      taskId: id,
-      type: 'task-cancelled',
-      data: { from: current.status },
-    });
-    const [row] = await tx
-      .update(tasks)
-      .set({ status: 'cancelled', updatedAt: now, finishedAt: now })
-      .where(eq(tasks.id, id))
-      .returning();
+    await setTaskStatus(tx, sink, current, 'cancelled');
+    const [row] = await tx.select().from(tasks).where(eq(tasks.id, id));
     return row!;
   });
 }

@@ -7,7 +7,8 @@ import type { Db } from '../db/index.js';
 import { tables } from '../db/index.js';
 import { appendEvent, type NewEvent } from './events.js';
 import { validatePlan } from './plan.js';
-import { finishedStatuses, type TaskRow, type TaskStatus } from './tasks.js';
+import { finishedStatuses, type TaskStatus } from './task-status.js';
+import type { TaskRow } from './tasks.js';
 import { workChannel } from './work-queue.js';
 
 export const maxPlanAttempts = 3;

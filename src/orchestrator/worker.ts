@@ -76,10 +76,15 @@ export function createWorker(options: WorkerOptions): Worker {
   const stopping = new AbortController();
   let listener: pg.PoolClient | null = null;
   let wake: (() => void) | null = null;
+  // A notification that arrives while the worker is busy claiming must not be lost.
+  let isNudged = false;
   let loop: Promise<void> = Promise.resolve();
   let sweeper: NodeJS.Timeout | undefined;
 
-  const nudge = () => wake?.();
+  const nudge = () => {
+    isNudged = true;
+    wake?.();
+  };
 
   async function run(step: ClaimedStep) {
     const lost = new AbortController();
@@ -115,6 +120,7 @@ export function createWorker(options: WorkerOptions): Worker {
 
   async function claimLoop() {
     while (!stopping.signal.aborted) {
+      isNudged = false; // what arrives from here on is seen by the next idle()
       const free = concurrency - running.size;
       const steps =
         free > 0
@@ -137,11 +143,16 @@ export function createWorker(options: WorkerOptions): Worker {
   }
 
   function idle(): Promise<void> {
+    if (isNudged) {
+      isNudged = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(done, pollMs);
       function done() {
         clearTimeout(timer);
         wake = null;
+        isNudged = false;
         resolve();
       }
       wake = done;

@@ -1,6 +1,6 @@
 // Rows for orchestration tests: an organization with a project, tasks and their steps.
 import { tables, type Db } from '../../src/db/index.js';
-import { createProject, createTask } from '../../src/orchestrator/index.js';
+import { createProject } from '../../src/orchestrator/index.js';
 
 /** An organization and a project in it. */
 export async function createOrgAndProject(db: Db, name = 'queue') {
@@ -19,21 +19,27 @@ export async function createTaskWithSteps(
   count: number,
   role = 'developer',
 ) {
-  const task = await createTask(db, owner.orgId, null, {
-    projectId: owner.projectId,
-    description: 'queue test',
-  });
+  // Inserted directly: these tests drive the queue themselves, without the planner step.
+  const [task] = await db
+    .insert(tables.tasks)
+    .values({
+      orgId: owner.orgId,
+      projectId: owner.projectId,
+      title: 'queue test',
+      description: 'queue test',
+    })
+    .returning();
   const steps = await db
     .insert(tables.steps)
     .values(
       Array.from({ length: count }, (_, index) => ({
         orgId: owner.orgId,
-        taskId: task.id,
+        taskId: task!.id,
         key: `s${index + 1}`,
         role,
         goal: `step ${index + 1}`,
       })),
     )
     .returning({ id: tables.steps.id });
-  return { taskId: task.id, stepIds: steps.map((step) => step.id) };
+  return { taskId: task!.id, stepIds: steps.map((step) => step.id) };
 }

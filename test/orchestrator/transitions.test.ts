@@ -11,7 +11,6 @@ import {
   afterPlan,
   afterWork,
   lockTask,
-  startTask,
   type EventSink,
 } from '../../src/orchestrator/transitions.js';
 import { createTestDatabase } from '../helpers/database.js';
@@ -30,11 +29,11 @@ const published: string[] = [];
 const sink: EventSink = (event) => void published.push(event.type);
 
 async function newTask() {
-  const task = await createTask(database.db, owner.orgId, null, {
-    projectId: owner.projectId,
-    description: 'Add a /health route',
+  const task = await createTask(database.db, {
+    orgId: owner.orgId,
+    input: { projectId: owner.projectId, description: 'Add a /health route' },
+    sink,
   });
-  await database.db.transaction(async (tx) => startTask(tx, sink, await lockTask(tx, task.id)));
   return task.id;
 }
 

@@ -18,8 +18,6 @@ import {
   createConductor,
   createTask,
   createWorker,
-  lockTask,
-  startTask,
   type Worker,
 } from '../../src/orchestrator/index.js';
 import { createSandbox } from '../../src/sandbox/index.js';
@@ -179,13 +177,13 @@ describe('a whole task', () => {
     const published: BusMessage[] = [];
     await bus.subscribe(`org.${owner.orgId}.task.*`, (message) => void published.push(message));
 
-    const task = await createTask(database.db, owner.orgId, null, {
-      projectId: owner.projectId,
-      description: 'Add an add(a, b) function with input checks',
+    const task = await createTask(database.db, {
+      orgId: owner.orgId,
+      input: {
+        projectId: owner.projectId,
+        description: 'Add an add(a, b) function with input checks',
+      },
     });
-    await database.db.transaction(async (tx) =>
-      startTask(tx, () => undefined, await lockTask(tx, task.id)),
-    );
 
     const final = await waitFor(
       'the task to finish',

@@ -18,7 +18,9 @@ export default class SummaryReporter implements Reporter {
         }
       }
     }
-    process.stdout.write(`\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
+    process.stdout.write(
+      `\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`,
+    );
     if (process.env.CI && skipped.length > 0) {
       process.stdout.write(`Skipped tests fail the run under CI:\n  ${skipped.join('\n  ')}\n`);
       process.exitCode = 1;

@@ -62,7 +62,11 @@ export const taskRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const row = await createTask(db, principal.orgId, principal.userId, request.body);
+      const row = await createTask(db, {
+        orgId: principal.orgId,
+        createdBy: principal.userId,
+        input: request.body,
+      });
       await recordAudit(db, principal, {
         action: 'task-created',
         targetType: 'task',
