@@ -1,3 +1,5 @@
+// The executors: which one is active, what happens when one is missing or refused, and the
+// run contract they share (limits, input checks, tagged output, resource use).
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,3 +1,5 @@
+// Terminals in the real sandbox: several at once, resize, exit, ordered output, scrollback,
+// ownership, the per-workspace cap, and that closing one leaves no process behind.
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

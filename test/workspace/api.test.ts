@@ -1,3 +1,5 @@
+// The workspace routes end to end: files, diff, merge and its conflict, path confinement,
+// sandboxed runs with their accounting, and tenancy.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { tables } from '../../src/db/index.js';

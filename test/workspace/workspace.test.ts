@@ -1,3 +1,5 @@
+// Workspaces with real git: repositories (empty, local path, git URL), a worktree per task,
+// diffs, merges and conflicts, inspection, and path confinement through the file API.
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
