@@ -1,5 +1,5 @@
-export { appendEvent, listEvents } from './events.js';
-export type { NewEvent, EventRow } from './events.js';
+export { appendEvent, listEvents, publishEvents, taskTopic, cancelChannel } from './events.js';
+export type { NewEvent, EventRow, PublishedEvent } from './events.js';
 export {
   createProject,
   listProjects,
@@ -46,7 +46,18 @@ export {
   maxGateRounds,
 } from './transitions.js';
 export type { EventSink, StepInput } from './transitions.js';
-export { createConductor, taskTopic } from './conductor.js';
+export { createConductor } from './conductor.js';
 export type { Conductor, ConductorOptions } from './conductor.js';
 export { createStepHost } from './step-host.js';
 export { stepPrompt } from './prompts.js';
+export { createRunRecorder } from './run-recorder.js';
+export {
+  agentStarted,
+  agentHeartbeat,
+  agentFinished,
+  agentsStopped,
+  markStuckAgents,
+  listAgents,
+  agentStatuses,
+} from './agents.js';
+export type { AgentRow, AgentView, AgentStatus, AgentStart } from './agents.js';

@@ -106,6 +106,13 @@ export const tasks = pgTable('tasks', {
   /** The last event sequence number handed out for this task. */
   eventSeq: integer('event_seq').notNull().default(0),
   createdBy: uuid('created_by'),
+  /** The sprint the task is planned in (sprints.id; the reference is in the migration). */
+  sprintId: uuid('sprint_id'),
+  /** The tasks of the same organization this one waits for. */
+  dependsOn: uuid('depends_on')
+    .array()
+    .notNull()
+    .default(sql`'{}'::uuid[]`),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
   startedAt: timestamp('started_at', { withTimezone: true }),
@@ -154,6 +161,8 @@ export const agents = pgTable('agents', {
   status: text('status').notNull().default('idle'),
   currentStepId: uuid('current_step_id'),
   heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }),
+  /** The worker process the agent runs in. */
+  workerId: text('worker_id'),
   createdAt: createdAt(),
 });
 

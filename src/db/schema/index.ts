@@ -17,3 +17,4 @@ export { sandboxRuns } from './sandbox.js';
 export { roles } from './roles.js';
 export { agentTurns } from './agents.js';
 export { approvals, memories } from './orchestration.js';
+export { sprints } from './sprints.js';
