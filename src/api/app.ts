@@ -36,6 +36,10 @@ import { projectRoutes } from './routes/projects.js';
 import { spendRoutes } from './routes/spend.js';
 import { roleRoutes } from './routes/roles.js';
 import { taskRoutes } from './routes/tasks.js';
+import { stepRoutes } from './routes/steps.js';
+import { approvalRoutes } from './routes/approvals.js';
+import { agentRoutes } from './routes/agents.js';
+import { sprintRoutes } from './routes/sprints.js';
 import { selectWebSocketProtocol } from './routes/terminals.js';
 import { workspaceRoutes } from './routes/workspaces.js';
 
@@ -135,6 +139,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(projectRoutes, deps);
   await app.register(taskRoutes, deps);
   await app.register(roleRoutes, deps);
+  await app.register(stepRoutes, deps);
+  await app.register(approvalRoutes, deps);
+  await app.register(agentRoutes, deps);
+  await app.register(sprintRoutes, deps);
   await app.register(workspaceRoutes, deps);
   const gateway = deps.gateway ?? ownGateway(app, deps);
   await app.register(modelRoutes, { gateway });

@@ -62,6 +62,10 @@ export const TaskStatus = z.enum([
 ]);
 export type TaskStatus = z.infer<typeof TaskStatus>;
 
+/** Steps done of total, counting work, fix, review, test and merge steps. */
+export const Progress = z.object({ done: z.number().int(), total: z.number().int() });
+export type Progress = z.infer<typeof Progress>;
+
 export const Task = z.object({
   id: Id,
   projectId: Id,
@@ -75,6 +79,9 @@ export const Task = z.object({
   updatedAt: Timestamp,
   startedAt: Timestamp.nullable(),
   finishedAt: Timestamp.nullable(),
+  progress: Progress,
+  sprintId: Id.nullable(),
+  dependsOn: z.array(Id),
 });
 export type Task = z.infer<typeof Task>;
 

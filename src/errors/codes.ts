@@ -61,6 +61,7 @@ export const errorCodes = {
 
   // Orchestration.
   LEASE_LOST: { status: 409, summary: 'The worker no longer holds the step it tried to commit.' },
+  DEPENDENCY_CYCLE: { status: 409, summary: 'Tasks would depend on each other in a circle.' },
 
   // Sandbox and workspaces.
   PATH_OUTSIDE_WORKSPACE: {

@@ -61,3 +61,21 @@ export {
   agentStatuses,
 } from './agents.js';
 export type { AgentRow, AgentView, AgentStatus, AgentStart } from './agents.js';
+export {
+  listSteps,
+  taskProgress,
+  countProgress,
+  getStep,
+  listTranscript,
+  progressKinds,
+} from './step-views.js';
+export type { StepRow, Progress, TranscriptRow } from './step-views.js';
+export {
+  createSprint,
+  listSprints,
+  getSprint,
+  getSprintView,
+  orderByDependencies,
+  planTask,
+} from './sprints.js';
+export type { SprintRow, SprintInput, SprintView, TaskPlanning } from './sprints.js';

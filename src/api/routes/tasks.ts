@@ -8,6 +8,7 @@ import {
   getTask,
   listEvents,
   listTasks,
+  taskProgress,
   type TaskRow,
 } from '../../orchestrator/index.js';
 import type { AppDeps } from '../app.js';
@@ -15,6 +16,7 @@ import { principalOf } from '../auth-hook.js';
 import {
   EventsQuery,
   IdParams,
+  type Progress,
   Task,
   TaskCreate,
   TaskEvent,
@@ -25,7 +27,7 @@ import {
 import { z } from 'zod';
 
 /** The API's view of a task row. */
-export function toTask(row: TaskRow): Task {
+export function toTask(row: TaskRow, progress: Progress): Task {
   return {
     id: row.id,
     projectId: row.projectId,
@@ -39,6 +41,9 @@ export function toTask(row: TaskRow): Task {
     updatedAt: row.updatedAt.toISOString(),
     startedAt: row.startedAt?.toISOString() ?? null,
     finishedAt: row.finishedAt?.toISOString() ?? null,
+    progress,
+    sprintId: row.sprintId,
+    dependsOn: row.dependsOn,
   };
 }
 
@@ -73,7 +78,8 @@ export const taskRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database
         targetId: row.id,
         requestId: request.id,
       });
-      return reply.status(201).send(toTask(row));
+      // A new task has only its planner step, which progress does not count.
+      return reply.status(201).send(toTask(row, { done: 0, total: 0 }));
     },
   );
 
@@ -91,8 +97,12 @@ export const taskRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database
         limit,
         after: cursor ? decodeCursor(cursor) : undefined,
       });
+      const progress = await taskProgress(
+        db,
+        page.items.map((row) => row.id),
+      );
       return {
-        items: page.items.map(toTask),
+        items: page.items.map((row) => toTask(row, progress.get(row.id)!)),
         nextCursor: page.nextAfter ? encodeCursor(page.nextAfter) : null,
       };
     },
@@ -104,7 +114,10 @@ export const taskRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database
       config: { permission: 'tasks:read' },
       schema: { tags, params: IdParams, response: { 200: Task } },
     },
-    async (request) => toTask(await getTask(db, principalOf(request).orgId, request.params.id)),
+    async (request) => {
+      const row = await getTask(db, principalOf(request).orgId, request.params.id);
+      return toTask(row, (await taskProgress(db, [row.id])).get(row.id)!);
+    },
   );
 
   app.post(
@@ -122,7 +135,7 @@ export const taskRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database
         targetId: row.id,
         requestId: request.id,
       });
-      return toTask(row);
+      return toTask(row, (await taskProgress(db, [row.id])).get(row.id)!);
     },
   );
 

@@ -1,0 +1,142 @@
+// /api/tasks/:id/steps and /api/steps/:id/transcript: what a task's agents did, step by step
+// and turn by turn. Read-only; the orchestrator alone changes steps.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import {
+  countProgress,
+  getStep,
+  getTask,
+  listSteps,
+  listTranscript,
+  type StepRow,
+  type TranscriptRow,
+} from '../../orchestrator/index.js';
+import type { AppDeps } from '../app.js';
+import { principalOf } from '../auth-hook.js';
+import { Id, IdParams, Progress, Timestamp } from '../schemas.js';
+
+export const StepKind = z.enum(['plan', 'work', 'fix', 'review', 'test', 'merge']);
+export const StepStatus = z.enum([
+  'pending',
+  'queued',
+  'running',
+  'waiting',
+  'done',
+  'failed',
+  'dead',
+  'cancelled',
+]);
+
+export const Step = z.object({
+  id: Id,
+  taskId: Id,
+  key: z.string(),
+  kind: StepKind,
+  role: z.string(),
+  goal: z.string(),
+  acceptance: z.array(z.string()),
+  dependsOn: z.array(z.string()),
+  status: StepStatus,
+  attempts: z.number().int(),
+  round: z.number().int(),
+  /** The agent's own summary of what it did, once the step is done. */
+  summary: z.string().nullable(),
+  result: z.unknown(),
+  error: z.string().nullable(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  claimedAt: Timestamp.nullable(),
+});
+export type Step = z.infer<typeof Step>;
+
+export const StepList = z.object({ items: z.array(Step), progress: Progress });
+export type StepList = z.infer<typeof StepList>;
+
+const entryBase = { seq: z.number().int(), createdAt: Timestamp };
+export const TranscriptEntry = z.discriminatedUnion('kind', [
+  z.object({
+    ...entryBase,
+    kind: z.literal('model'),
+    turn: z.number().int(),
+    text: z.string(),
+    toolCalls: z.array(
+      z.object({ toolCallId: z.string(), toolName: z.string(), input: z.unknown() }),
+    ),
+    model: z.string(),
+    costUsd: z.number(),
+  }),
+  z.object({
+    ...entryBase,
+    kind: z.literal('tool-start'),
+    toolCallId: z.string(),
+    toolName: z.string(),
+  }),
+  z.object({
+    ...entryBase,
+    kind: z.literal('tool-result'),
+    toolCallId: z.string(),
+    toolName: z.string(),
+    output: z.unknown(),
+    isError: z.boolean(),
+  }),
+]);
+export type TranscriptEntry = z.infer<typeof TranscriptEntry>;
+
+export const Transcript = z.object({ stepId: Id, items: z.array(TranscriptEntry) });
+
+/** The API's view of a step row. */
+export function toStep(row: StepRow): Step {
+  const result = row.result as { summary?: unknown } | null;
+  return {
+    id: row.id,
+    taskId: row.taskId,
+    key: row.key,
+    kind: StepKind.parse(row.kind),
+    role: row.role,
+    goal: row.goal,
+    acceptance: z.array(z.string()).catch([]).parse(row.acceptance),
+    dependsOn: row.dependsOn,
+    status: StepStatus.parse(row.status),
+    attempts: row.attempts,
+    round: row.round,
+    summary: typeof result?.summary === 'string' ? result.summary : null,
+    result: row.result,
+    error: row.error,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    claimedAt: row.claimedAt?.toISOString() ?? null,
+  };
+}
+
+function toEntry(row: TranscriptRow): TranscriptEntry {
+  return { ...row.entry, seq: row.seq, createdAt: row.createdAt.toISOString() };
+}
+
+export const stepRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database: { db } }) => {
+  const tags = ['tasks'];
+
+  app.get(
+    '/api/tasks/:id/steps',
+    {
+      config: { permission: 'tasks:read' },
+      schema: { tags, params: IdParams, response: { 200: StepList } },
+    },
+    async (request) => {
+      const task = await getTask(db, principalOf(request).orgId, request.params.id);
+      const rows = await listSteps(db, task.id);
+      return { items: rows.map(toStep), progress: countProgress(rows) };
+    },
+  );
+
+  app.get(
+    '/api/steps/:id/transcript',
+    {
+      config: { permission: 'tasks:read' },
+      schema: { tags, params: IdParams, response: { 200: Transcript } },
+    },
+    async (request) => {
+      const step = await getStep(db, principalOf(request).orgId, request.params.id);
+      return { stepId: step.id, items: (await listTranscript(db, step.id)).map(toEntry) };
+    },
+  );
+};
