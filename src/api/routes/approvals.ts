@@ -49,7 +49,8 @@ export const ApprovalDecision = z
     /** An answer to the agent's question, or the reason for the decision. */
     answer: z.string().trim().min(1, 'must not be empty').max(10_000).optional(),
   })
-  .default({});
+  // No body at all is a decision without an answer.
+  .nullish();
 
 /** The API's view of an approval row. */
 export function toApproval(row: ApprovalRow): Approval {
