@@ -22,9 +22,11 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Config } from '../config/index.js';
 import type { Database } from '../db/index.js';
+import type { Bus } from '../bus/index.js';
 import { CadreError } from '../errors/index.js';
 import { createGateway, type Gateway } from '../llm/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
+import type { Workspaces } from '../workspace/index.js';
 import { installAuth } from './auth-hook.js';
 import { handleError, handleNotFound } from './errors.js';
 import { authRoutes } from './routes/auth.js';
@@ -55,6 +57,10 @@ export interface AppDeps {
   onRoute?: (route: RouteOptions) => void;
   /** The LLM gateway; without it the app builds one (and closes it with the app). */
   gateway?: Gateway;
+  /** The workspace service the workers use too, so that git work on a project is serialized. */
+  workspaces?: Workspaces;
+  /** The message bus; cancellations are broadcast on it. */
+  bus?: Bus;
 }
 
 const requestIdPattern = /^[\w.-]{1,64}$/;

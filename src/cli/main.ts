@@ -13,13 +13,23 @@ import {
   taskShow,
 } from './commands/resources.js';
 import { up } from './commands/up.js';
+import { worker } from './commands/worker.js';
 import { CliError, exitCodes } from './exit-codes.js';
 import { version } from './paths.js';
 import { openDatabase } from './runtime.js';
 
-function config(): Config {
-  return loadConfig().config;
+function config(options: { unsafeHostExec?: boolean } = {}): Config {
+  // The flag is the same setting as CADRE_UNSAFE_HOST_EXEC, given on the command line.
+  const env = options.unsafeHostExec
+    ? { ...process.env, CADRE_UNSAFE_HOST_EXEC: 'true' }
+    : process.env;
+  return loadConfig({ env }).config;
 }
+
+const unsafeHostExec = new Option(
+  '--unsafe-host-exec',
+  "allow the host executor: agents' commands run WITHOUT isolation",
+);
 
 function client(command: Command) {
   return createApiClient(config(), command.optsWithGlobals<ClientOptions>());
@@ -35,10 +45,25 @@ const program = new Command('cadre')
 
 program
   .command('up')
-  .description('start the database, the API and the web app, and print where to open them')
-  .action(async () => {
-    const settings = config();
+  .description('start the database, the API, the web app and workers, and print where to open them')
+  .addOption(unsafeHostExec)
+  .action(async (options: { unsafeHostExec?: boolean }) => {
+    const settings = config(options);
     await up(settings, createLogger({ level: settings.log.level }));
+  });
+
+program
+  .command('worker')
+  .description('run workers against the database of a running `cadre up` or DATABASE_URL')
+  .option('--count <n>', 'worker loops in this process', '1')
+  .addOption(unsafeHostExec)
+  .action(async (options: { count: string; unsafeHostExec?: boolean }) => {
+    const count = Number(options.count);
+    if (!Number.isInteger(count) || count < 1 || count > 64) {
+      throw new CliError('--count: expected a whole number from 1 to 64.', exitCodes.usage);
+    }
+    const settings = config(options);
+    await worker(settings, createLogger({ level: settings.log.level }), count);
   });
 
 program

@@ -1,5 +1,7 @@
 // Starts and stops a whole Cadre: the database (embedded unless DATABASE_URL is set), its
 // migrations, the first admin, and the API with the web app.
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/index.js';
 import { bootstrapAdmin, type BootstrapResult } from '../auth/index.js';
@@ -14,6 +16,7 @@ import {
 import { CadreError } from '../errors/index.js';
 import { createMetrics, type Logger } from '../observability/index.js';
 import { version, webRoot } from './paths.js';
+import { createServices, type Services } from './services.js';
 
 export interface DatabaseHandle {
   database: Database;
@@ -43,14 +46,39 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     await embedded?.stop();
     throw error;
   }
+  // Standalone `cadre worker` processes on this machine find the embedded server here.
+  const urlFile = join(config.dataDir, embeddedUrlFileName);
+  if (embedded) await writeFile(urlFile, embedded.url + '\n', { mode: 0o600 });
   return {
     database,
     embedded,
     stop: async () => {
       await database.close();
-      await embedded?.stop();
+      if (embedded) {
+        await rm(urlFile, { force: true });
+        await embedded.stop();
+      }
     },
   };
+}
+
+const embeddedUrlFileName = 'postgres-url';
+
+/** The database of a worker: DATABASE_URL, or the embedded server of a running `cadre up`. */
+export async function openWorkerDatabase(config: Config, logger: Logger): Promise<DatabaseHandle> {
+  if (config.database.url) return openDatabase(config, logger);
+  const urlFile = join(config.dataDir, embeddedUrlFileName);
+  const url = await readFile(urlFile, 'utf8').then(
+    (text) => text.trim(),
+    () => null,
+  );
+  if (!url) {
+    throw new CadreError(
+      'DATABASE_UNAVAILABLE',
+      `cadre worker found no running \`cadre up\` in ${config.dataDir} (no ${embeddedUrlFileName} file). Start \`cadre up\` first, or set DATABASE_URL to a shared Postgres.`,
+    );
+  }
+  return openDatabase({ ...config, database: { ...config.database, url } }, logger);
 }
 
 /** Turns a first connection that fails into one clear message instead of a driver's stack. */
@@ -76,37 +104,49 @@ export interface Running {
   url: string;
   bootstrap: BootstrapResult;
   db: DatabaseHandle;
+  services: Services;
   stop(): Promise<void>;
 }
 
 /** Everything `cadre up` runs, listening on the configured host and port. */
 export async function startCadre(config: Config, logger: Logger): Promise<Running> {
   const db = await openDatabase(config, logger);
+  let services: Services | null = null;
   try {
     const bootstrap = await bootstrapAdmin(db.database.db, config.dataDir);
+    const metrics = createMetrics();
+    services = await createServices({ config, database: db.database, logger, metrics });
     const app = await buildApp({
       config,
       database: db.database,
       logger,
-      metrics: createMetrics(),
+      metrics,
       version,
       webRoot,
+      gateway: services.gateway,
+      workspaces: services.workspaces,
+      bus: services.bus,
     });
     await app.listen({ host: config.server.host, port: config.server.port });
+    await services.startWorkers(config.workers.inProcess);
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.server.port;
     const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+    const running = services;
     return {
       app,
       url: `http://${host}:${port}`,
       bootstrap,
       db,
+      services,
       stop: async () => {
+        await running.close();
         await app.close();
         await db.stop();
       },
     };
   } catch (error) {
+    await services?.close();
     await db.stop();
     throw error;
   }

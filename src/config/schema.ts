@@ -53,6 +53,14 @@ export const Config = z.strictObject({
   providers: ProvidersConfig.default(ProvidersConfig.parse({})),
   models: ModelsConfig.default(ModelsConfig.parse({})),
   sandbox: SandboxConfig.default(SandboxConfig.parse({})),
+  workers: z
+    .strictObject({
+      /** Worker loops `cadre up` runs in its own process (0: only standalone `cadre worker`s). */
+      inProcess: z.number().int().min(0).max(64).default(1),
+      /** Steps one worker runs at once. */
+      concurrency: z.number().int().min(1).max(256).default(4),
+    })
+    .default({ inProcess: 1, concurrency: 4 }),
   /** Roles added to or overriding the built-in team; checked against the role schema at start. */
   roles: z.array(z.record(z.string(), z.unknown())).default([]),
 });
@@ -74,6 +82,12 @@ export const envBindings: readonly EnvBinding[] = [
   { env: 'CADRE_LOG_LEVEL', path: ['log', 'level'] },
   { env: 'CADRE_REDIS_URL', path: ['redis', 'url'] },
   { env: 'CADRE_RABBITMQ_URL', path: ['rabbitmq', 'url'] },
+  { env: 'CADRE_WORKERS', path: ['workers', 'inProcess'], parse: parseEnvInteger },
+  {
+    env: 'CADRE_WORKER_CONCURRENCY',
+    path: ['workers', 'concurrency'],
+    parse: parseEnvInteger,
+  },
   ...providersEnv,
   ...sandboxEnv,
 ];

@@ -3,7 +3,7 @@
 // transaction that commits the step. Events are published on the bus once they committed.
 import { eq } from 'drizzle-orm';
 import { runAgent, StepSuspended, type AgentEvent, type RoleDefinition } from '../agents/index.js';
-import type { Bus } from '../bus/index.js';
+import type { Bus, Subscription } from '../bus/index.js';
 import type { Database, Db } from '../db/index.js';
 import { tables } from '../db/index.js';
 import { CadreError } from '../errors/index.js';
@@ -11,7 +11,7 @@ import type { Gateway } from '../llm/index.js';
 import type { Logger } from '../observability/index.js';
 import type { TaskRef, Workspaces } from '../workspace/index.js';
 import { createCheckpoints } from './checkpoints.js';
-import type { NewEvent } from './events.js';
+import { cancelChannel, publishEvents, type PublishedEvent } from './events.js';
 import { stepPrompt } from './prompts.js';
 import { listRoles } from './roles.js';
 import { createStepHost } from './step-host.js';
@@ -41,16 +41,15 @@ export interface ConductorOptions {
 
 export interface Conductor {
   handler: StepHandler;
+  /** Aborts the running steps of tasks cancelled anywhere (a broadcast on the bus). */
+  listenForCancellations(): Promise<Subscription>;
   /** Fails the task of a dead-lettered step, in the transaction that dead-letters it. */
   onDead(tx: Db, stepIds: string[], error: string): Promise<void>;
   /** Errors that retrying cannot fix. */
   isRetryable(error: unknown): boolean;
 }
 
-type Published = NewEvent & { seq: number };
-
-/** The topic a task's events are published on. */
-export const taskTopic = (orgId: string, taskId: string) => `org.${orgId}.task.${taskId}`;
+type Published = PublishedEvent;
 
 const permanentCodes = new Set([
   'LLM_BUDGET_EXCEEDED',
@@ -69,14 +68,17 @@ export function createConductor(options: ConductorOptions): Conductor {
   const { database, bus, logger } = options;
   const { db } = database;
 
-  const publish = async (events: Published[]) => {
-    for (const event of events) {
-      await bus.publish(taskTopic(event.orgId, event.taskId), {
-        seq: event.seq,
-        type: event.type,
-        data: event.data ?? {},
-      });
-    }
+  const publish = (events: Published[]) => publishEvents(bus, events);
+  // The running steps of each task, to abort them when the task is cancelled.
+  const running = new Map<string, Set<AbortController>>();
+  const cancel = (taskId: string) =>
+    running.get(taskId)?.forEach((controller) => controller.abort(new Error('task cancelled')));
+  const isFinished = async (taskId: string) => {
+    const [row] = await db
+      .select({ status: tables.tasks.status })
+      .from(tables.tasks)
+      .where(eq(tables.tasks.id, taskId));
+    return !row || finishedStatuses.includes(row.status as TaskStatus);
   };
 
   /** Appends events in a transaction of their own and publishes them. */
@@ -138,6 +140,11 @@ export function createConductor(options: ConductorOptions): Conductor {
       );
     const stepRef: TaskRef = { projectId: project.id, taskId: step.id };
     await ensureWorktree(options.workspaces, stepRef, taskWorktree.branch);
+    // Aborted when the worker loses the lease or stops, or when the task is cancelled.
+    const cancelled = new AbortController();
+    const controllers = running.get(task.id) ?? new Set();
+    running.set(task.id, controllers.add(cancelled));
+    const stepSignal = AbortSignal.any([signal, cancelled.signal]);
     const host = createStepHost({
       db,
       workspaces: options.workspaces,
@@ -152,7 +159,7 @@ export function createConductor(options: ConductorOptions): Conductor {
       },
       hasNetwork: project.hasNetwork,
       roles,
-      signal,
+      signal: stepSignal,
     });
     let agent;
     try {
@@ -163,10 +170,10 @@ export function createConductor(options: ConductorOptions): Conductor {
         context: { orgId: task.orgId, projectId: project.id, taskId: task.id, stepId: step.id },
         host,
         checkpoints: createCheckpoints(db, task.orgId, claimed),
-        signal,
+        signal: stepSignal,
         wallTimeMs: options.agentWallTimeMs,
-        onEvent: (event) =>
-          record(async (tx, recordSink) =>
+        onEvent: async (event) => {
+          await record(async (tx, recordSink) =>
             emit(
               tx,
               recordSink,
@@ -174,9 +181,22 @@ export function createConductor(options: ConductorOptions): Conductor {
               event.type,
               describe(step.key, event),
             ),
-          ),
+          );
+          // Another process may have cancelled the task: look once per model turn.
+          if (event.type === 'agent-turn' && (await isFinished(task.id))) {
+            cancelled.abort(new Error('task cancelled'));
+          }
+        },
       });
     } catch (error) {
+      if (cancelled.signal.aborted) {
+        return outcome({ cancelled: true }, async (tx) => {
+          await tx
+            .update(tables.steps)
+            .set({ status: 'cancelled' })
+            .where(eq(tables.steps.id, step.id));
+        });
+      }
       if (!(error instanceof StepSuspended)) throw error;
       return outcome(null, async (tx) => {
         await tx
@@ -191,6 +211,9 @@ export function createConductor(options: ConductorOptions): Conductor {
         });
         await setTaskStatus(tx, sink, locked, 'waiting');
       });
+    } finally {
+      controllers.delete(cancelled);
+      if (controllers.size === 0) running.delete(task.id);
     }
 
     const conflict = ['work', 'fix', 'test'].includes(step.kind)
@@ -220,6 +243,8 @@ export function createConductor(options: ConductorOptions): Conductor {
 
   return {
     handler,
+    listenForCancellations: () =>
+      bus.listen(cancelChannel, (payload) => cancel((payload as { taskId: string }).taskId)),
     isRetryable: (error) => !(error instanceof CadreError && permanentCodes.has(error.code)),
     async onDead(tx, stepIds, error) {
       const events: Published[] = [];

@@ -1,6 +1,7 @@
 // Appends to a task's event log. Sequence numbers come from the task row, taken under its
 // row lock, so that each task's events are numbered 1, 2, 3… with no gap and no repeat.
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import type { Bus } from '../bus/index.js';
 import type { Db } from '../db/index.js';
 import { tables } from '../db/index.js';
 
@@ -45,3 +46,23 @@ export function listEvents(
     .orderBy(asc(tables.events.seq))
     .limit(limit);
 }
+
+/** An appended event with its sequence number, as published on the bus. */
+export type PublishedEvent = NewEvent & { seq: number };
+
+/** The topic a task's events are published on. */
+export const taskTopic = (orgId: string, taskId: string) => `org.${orgId}.task.${taskId}`;
+
+/** Publishes committed events, in order; call it only after their transaction committed. */
+export async function publishEvents(bus: Bus, events: readonly PublishedEvent[]): Promise<void> {
+  for (const event of events) {
+    await bus.publish(taskTopic(event.orgId, event.taskId), {
+      seq: event.seq,
+      type: event.type,
+      data: event.data ?? {},
+    });
+  }
+}
+
+/** The channel on which cancellations are broadcast to every process's workers. */
+export const cancelChannel = 'task-cancelled';

@@ -108,10 +108,12 @@ export function createWorker(options: WorkerOptions): Worker {
       clearInterval(heartbeat);
       if (stopping.signal.aborted) return; // the lease expires and another worker resumes it
       const message = error instanceof Error ? error.message : String(error);
+      const dead = onDead && ((tx: Db) => onDead(tx, [step.stepId], message));
       await failStep(db, step, {
         error: message,
         isRetryable: isRetryable(error),
         backoffMs,
+        onDead: dead,
       }).catch((failure: unknown) =>
         logger.warn({ err: failure, stepId: step.stepId }, 'could not record the failure'),
       );

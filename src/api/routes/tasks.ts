@@ -3,12 +3,15 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { recordAudit } from '../../auth/index.js';
 import { validationError } from '../../errors/index.js';
 import {
+  cancelChannel,
   cancelTask,
   createTask,
   getTask,
   listEvents,
   listTasks,
   taskProgress,
+  publishEvents,
+  type PublishedEvent,
   type TaskRow,
 } from '../../orchestrator/index.js';
 import type { AppDeps } from '../app.js';
@@ -56,8 +59,15 @@ function decodeCursor(cursor: string): string {
   return id;
 }
 
-export const taskRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database: { db } }) => {
+export const taskRoutes: FastifyPluginAsyncZod<AppDeps> = async (
+  app,
+  { database: { db }, bus },
+) => {
   const tags = ['tasks'];
+  /** Publishes what a request's transaction appended, once it committed. */
+  const publish = async (events: PublishedEvent[]) => {
+    if (bus) await publishEvents(bus, events);
+  };
 
   app.post(
     '/api/tasks',
@@ -67,11 +77,14 @@ export const taskRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database
     },
     async (request, reply) => {
       const principal = principalOf(request);
+      const events: PublishedEvent[] = [];
       const row = await createTask(db, {
         orgId: principal.orgId,
         createdBy: principal.userId,
         input: request.body,
+        sink: (event) => void events.push(event),
       });
+      await publish(events);
       await recordAudit(db, principal, {
         action: 'task-created',
         targetType: 'task',
@@ -128,7 +141,16 @@ export const taskRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database
     },
     async (request) => {
       const principal = principalOf(request);
-      const row = await cancelTask(db, principal.orgId, request.params.id);
+      const events: PublishedEvent[] = [];
+      const row = await cancelTask(
+        db,
+        principal.orgId,
+        request.params.id,
+        (event) => void events.push(event),
+      );
+      await publish(events);
+      // Workers in every process abort the task's running steps.
+      await bus?.broadcast(cancelChannel, { taskId: row.id });
       await recordAudit(db, principal, {
         action: 'task-cancelled',
         targetType: 'task',

@@ -7,15 +7,20 @@ import type { Principal } from '../../auth/index.js';
 import type { Db } from '../../db/index.js';
 import { tables } from '../../db/index.js';
 import { CadreError } from '../../errors/index.js';
-import type { Logger } from '../../observability/index.js';
-import { getProject, getTask, type ProjectRow, type TaskRow } from '../../orchestrator/index.js';
+import {
+  createRunRecorder,
+  getProject,
+  getTask,
+  type ProjectRow,
+  type TaskRow,
+} from '../../orchestrator/index.js';
 import {
   createSandbox,
   createTerminalManager,
   type Sandbox,
   type TerminalManager,
 } from '../../sandbox/index.js';
-import { createWorkspaces, type RunRecord, type Workspaces } from '../../workspace/index.js';
+import { createWorkspaces, type Workspaces } from '../../workspace/index.js';
 import type { AppDeps } from '../app.js';
 
 /** The services behind the workspace and terminal routes. */
@@ -40,13 +45,15 @@ export function createWorkspaceServices(app: FastifyInstance, deps: AppDeps): Wo
   let terminals: TerminalManager | null = null;
   const getSandbox = () => (sandbox ??= createSandbox(deps.config.sandbox));
   const recorder = createRunRecorder(db, deps.logger);
-  const workspaces = createWorkspaces({
-    dataDir: deps.config.dataDir,
-    get sandbox() {
-      return getSandbox();
-    },
-    recordRun: recorder,
-  });
+  const workspaces =
+    deps.workspaces ??
+    createWorkspaces({
+      dataDir: deps.config.dataDir,
+      get sandbox() {
+        return getSandbox();
+      },
+      recordRun: recorder,
+    });
   app.addHook('onClose', async () => terminals?.closeAll());
   return {
     workspaces,
@@ -83,37 +90,6 @@ export function createWorkspaceServices(app: FastifyInstance, deps: AppDeps): Wo
       }
       return { project, task };
     },
-  };
-}
-
-/** Writes each finished run to sandbox_runs; a failure to write is logged, never thrown. */
-export function createRunRecorder(db: Db, logger: Logger) {
-  return async (record: RunRecord): Promise<void> => {
-    if (!record.orgId) return;
-    const { result } = record;
-    try {
-      await db.insert(tables.sandboxRuns).values({
-        orgId: record.orgId,
-        projectId: record.projectId,
-        taskId: record.taskId,
-        stepId: record.stepId ?? null,
-        executor: record.executor,
-        command: [...record.argv],
-        exitCode: result.exitCode,
-        signal: result.signal,
-        isTimedOut: result.isTimedOut,
-        isOutputTruncated: result.isOutputTruncated,
-        cpuMs: result.usage.cpuMs,
-        wallMs: result.usage.wallMs,
-        peakMemoryBytes: result.usage.peakMemoryBytes,
-        startedAt: record.startedAt,
-      });
-    } catch (error) {
-      logger.error(
-        { err: error, taskId: record.taskId, stepId: record.stepId },
-        'sandbox run not recorded',
-      );
-    }
   };
 }
 

@@ -1,9 +1,12 @@
-// `cadre up`: the database, the API and the web app in one process, until SIGINT or SIGTERM.
+// `cadre up`: the database, the API, the web app and workers in one process, until SIGINT
+// or SIGTERM.
 import { join } from 'node:path';
 import type { Config } from '../../config/index.js';
 import type { Logger } from '../../observability/index.js';
-import { startCadre } from '../runtime.js';
 import { version } from '../paths.js';
+import { startCadre } from '../runtime.js';
+import { describeServices } from '../services.js';
+import { runUntilSignal } from '../signals.js';
 
 /** Starts Cadre and prints where to open it; resolves when it has stopped. */
 export async function up(config: Config, logger: Logger): Promise<void> {
@@ -13,12 +16,15 @@ export async function up(config: Config, logger: Logger): Promise<void> {
   const database = running.db.embedded
     ? `embedded Postgres, data in ${join(config.dataDir, 'postgres')}`
     : 'external Postgres (DATABASE_URL)';
+  const { inProcess, concurrency } = config.workers;
   const lines = [
     '',
     `Cadre ${version} is running at ${url}  (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
     `  Web app   ${url}/`,
     `  API docs  ${url}/docs`,
     `  Database  ${database}`,
+    `  Workers   ${inProcess === 0 ? 'none in this process (run `cadre worker`)' : `${inProcess} in this process, ${concurrency} steps each`}`,
+    ...describeServices(running.services),
     bootstrap.createdKey
       ? `  Admin key ${bootstrap.createdKey}\n            shown once; also saved in ${bootstrap.keyFile} (readable only by you)`
       : `  Admin key in ${bootstrap.keyFile}`,
@@ -27,22 +33,5 @@ export async function up(config: Config, logger: Logger): Promise<void> {
     '',
   ];
   process.stdout.write(lines.join('\n'));
-
-  await new Promise<void>((resolve) => {
-    let isStopping = false;
-    const stop = (signal: string) => {
-      if (isStopping) {
-        process.stderr.write('cadre: stopping now\n');
-        process.exit(1);
-      }
-      isStopping = true;
-      process.stderr.write(`\ncadre: ${signal} received, stopping...\n`);
-      running.stop().then(resolve, (error: unknown) => {
-        logger.error({ err: error }, 'stop failed');
-        resolve();
-      });
-    };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
-  });
+  await runUntilSignal(running.stop, logger);
 }

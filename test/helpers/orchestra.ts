@@ -1,0 +1,152 @@
+// A whole Cadre back end for orchestration tests: Postgres, the real gateway with one scripted
+// model per role, bubblewrap, git workspaces, the in-process bus and a worker running the
+// conductor. Close it in afterAll.
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
+import { Registry } from 'prom-client';
+import { builtInRoles } from '../../src/agents/index.js';
+import { createInProcessBus, type Subscription } from '../../src/bus/index.js';
+import { Config } from '../../src/config/index.js';
+import { tables, type Database } from '../../src/db/index.js';
+import { createGateway, type ModelInfo } from '../../src/llm/index.js';
+import { createLogger } from '../../src/observability/index.js';
+import { createConductor, createRunRecorder, createWorker } from '../../src/orchestrator/index.js';
+import { createSandbox } from '../../src/sandbox/index.js';
+import {
+  createScriptedModel,
+  type ScriptedModel,
+  type ScriptedTurn,
+} from '../../src/testing/index.js';
+import { createWorkspaces, type Workspaces } from '../../src/workspace/index.js';
+import { createTestDatabase } from './database.js';
+import { createOrgAndProject } from './tasks.js';
+import { waitFor } from './wait.js';
+
+export interface OrchestraOptions {
+  /** The scripted turns of each role's model. */
+  scripts: Record<string, ScriptedTurn[]>;
+  /** Registry fields of the models, e.g. prices for budget tests. */
+  modelInfo?: Partial<Omit<ModelInfo, 'id' | 'endpoint' | 'providerModelId'>>;
+}
+
+/** A tool call of a scripted turn. */
+export const call = (toolName: string, input: unknown) => ({
+  toolName,
+  input,
+  toolCallId: `${toolName}-${Math.random().toString(36).slice(2, 10)}`,
+});
+
+/** A scripted turn that finishes the step. */
+export const finish = (summary: string, result?: unknown) => ({
+  toolCalls: [call('finish', { summary, result })],
+});
+
+/** Starts the back end; the worker runs until close(). */
+export async function createOrchestra({ scripts, modelInfo = {} }: OrchestraOptions) {
+  const database: Database = await createTestDatabase();
+  const dataDir = await mkdtemp(join(tmpdir(), 'cadre-orchestra-'));
+  const logger = createLogger({ level: 'silent' });
+  const models: Record<string, ScriptedModel> = {};
+  for (const [role, turns] of Object.entries(scripts)) {
+    models[role] = createScriptedModel({
+      provider: `scripted-${role}`,
+      modelId: role,
+      turns,
+      info: modelInfo,
+    });
+  }
+  const config = Config.parse({ dataDir });
+  const gateway = createGateway({
+    config,
+    db: database.db,
+    logger,
+    registry: new Registry(),
+    providers: Object.values(models).map((model) => model.asProvider()),
+  });
+  const workspaces: Workspaces = createWorkspaces({
+    dataDir,
+    sandbox: createSandbox(config.sandbox),
+    recordRun: createRunRecorder(database.db, logger),
+  });
+  const bus = createInProcessBus();
+  const configRoles = builtInRoles.map((role) => ({
+    ...role,
+    modelPolicy: { ...role.modelPolicy, model: models[role.name]?.id },
+  }));
+  const conductor = createConductor({ database, gateway, workspaces, bus, logger, configRoles });
+  const cancellations: Subscription = await conductor.listenForCancellations();
+  const worker = createWorker({
+    database,
+    logger,
+    handler: conductor.handler,
+    onDead: conductor.onDead,
+    isRetryable: conductor.isRetryable,
+    backoffMs: () => 0,
+  });
+  await worker.start();
+
+  return {
+    database,
+    dataDir,
+    models,
+    workspaces,
+    bus,
+    /** An organization and project whose repository holds a small Node project with a test. */
+    async seedProject(name: string) {
+      const owner = await createOrgAndProject(database.db, name);
+      const source = await mkdtemp(join(tmpdir(), 'cadre-seed-'));
+      const git = (...args: string[]) =>
+        execFileSync('git', args, {
+          cwd: source,
+          env: {
+            PATH: process.env.PATH,
+            GIT_CONFIG_GLOBAL: '/dev/null',
+            GIT_AUTHOR_NAME: 't',
+            GIT_AUTHOR_EMAIL: 't@t',
+            GIT_COMMITTER_NAME: 't',
+            GIT_COMMITTER_EMAIL: 't@t',
+          },
+        });
+      git('init', '-q', '-b', 'main');
+      await writeFile(
+        join(source, 'package.json'),
+        JSON.stringify({ name, scripts: { test: 'node test.js' } }),
+      );
+      await writeFile(
+        join(source, 'test.js'),
+        "const { add } = require('./src/math.js');\nif (add(2, 3) !== 5) { console.error('add is wrong'); process.exit(1); }\nconsole.log('1 passed');\n",
+      );
+      git('add', '.');
+      git('commit', '-q', '-m', 'Start');
+      await workspaces.createRepository(owner.projectId, { type: 'path', path: source });
+      await rm(source, { recursive: true, force: true });
+      return owner;
+    },
+    /** Waits until the task is done, failed or cancelled, and returns its row. */
+    finished(taskId: string, timeoutMs = 60_000) {
+      return waitFor(
+        `task ${taskId} to finish`,
+        async () => {
+          const [row] = await database.db
+            .select()
+            .from(tables.tasks)
+            .where(eq(tables.tasks.id, taskId));
+          return row && ['done', 'failed', 'cancelled'].includes(row.status) ? row : null;
+        },
+        timeoutMs,
+      );
+    },
+    async close() {
+      await worker.stop();
+      await cancellations.unsubscribe();
+      await gateway.close();
+      await database.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type Orchestra = Awaited<ReturnType<typeof createOrchestra>>;
