@@ -10,7 +10,7 @@ import { Registry } from 'prom-client';
 import { builtInRoles } from '../../src/agents/index.js';
 import { createInProcessBus, type Subscription } from '../../src/bus/index.js';
 import { Config } from '../../src/config/index.js';
-import { tables, type Database } from '../../src/db/index.js';
+import { connectDatabase, tables, type Database } from '../../src/db/index.js';
 import { createGateway, type ModelInfo } from '../../src/llm/index.js';
 import { createLogger } from '../../src/observability/index.js';
 import { createConductor, createRunRecorder, createWorker } from '../../src/orchestrator/index.js';
@@ -21,7 +21,7 @@ import {
   type ScriptedTurn,
 } from '../../src/testing/index.js';
 import { createWorkspaces, type Workspaces } from '../../src/workspace/index.js';
-import { createTestDatabase } from './database.js';
+import { createTestDatabaseUrl } from './database.js';
 import { createOrgAndProject } from './tasks.js';
 import { waitFor } from './wait.js';
 
@@ -30,6 +30,8 @@ export interface OrchestraOptions {
   scripts: Record<string, ScriptedTurn[]>;
   /** Registry fields of the models, e.g. prices for budget tests. */
   modelInfo?: Partial<Omit<ModelInfo, 'id' | 'endpoint' | 'providerModelId'>>;
+  /** False when the test runs its workers in processes of their own. */
+  runsWorker?: boolean;
 }
 
 /** A tool call of a scripted turn. */
@@ -45,8 +47,13 @@ export const finish = (summary: string, result?: unknown) => ({
 });
 
 /** Starts the back end; the worker runs until close(). */
-export async function createOrchestra({ scripts, modelInfo = {} }: OrchestraOptions) {
-  const database: Database = await createTestDatabase();
+export async function createOrchestra({
+  scripts,
+  modelInfo = {},
+  runsWorker = true,
+}: OrchestraOptions) {
+  const databaseUrl = await createTestDatabaseUrl();
+  const database: Database = connectDatabase({ url: databaseUrl, poolSize: 5 });
   const dataDir = await mkdtemp(join(tmpdir(), 'cadre-orchestra-'));
   const logger = createLogger({ level: 'silent' });
   const models: Record<string, ScriptedModel> = {};
@@ -86,10 +93,12 @@ export async function createOrchestra({ scripts, modelInfo = {} }: OrchestraOpti
     isRetryable: conductor.isRetryable,
     backoffMs: () => 0,
   });
-  await worker.start();
+  if (runsWorker) await worker.start();
 
   return {
     database,
+    databaseUrl,
+    gateway,
     dataDir,
     models,
     workspaces,

@@ -108,6 +108,7 @@ describe('budgets', () => {
       .from(tables.steps)
       .where(eq(tables.steps.taskId, task.id));
     expect(step).toMatchObject({ key: 'plan.0', status: 'dead', attempts: 1 });
+    await orchestra.gateway.flush(); // ledger rows are written off the calls' path
     const ledger = await database.db
       .select()
       .from(tables.llmCalls)
