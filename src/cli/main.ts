@@ -12,6 +12,8 @@ import {
   taskList,
   taskShow,
 } from './commands/resources.js';
+import { approvalDecide, approvalList } from './commands/approvals.js';
+import { createAndWatch, taskCancel, watchTask } from './commands/watch.js';
 import { up } from './commands/up.js';
 import { worker } from './commands/worker.js';
 import { CliError, exitCodes } from './exit-codes.js';
@@ -109,10 +111,15 @@ task
   .option('--title <title>', 'a short title (default: the first line of the description)')
   .option('--priority <n>', 'from -100 to 100; higher runs first')
   .option('--budget <usd>', 'the most the task may spend on models, in USD')
-  .option('--json', 'print JSON')
-  .action((description: string, options, command: Command) =>
-    taskCreate(client(command), description, options),
-  );
+  .option(
+    '--watch',
+    'show its progress until it ends; exit 0 when done, 1 when failed or cancelled',
+  )
+  .option('--json', 'print JSON (with --watch: one JSON object a line)')
+  .action(async (description: string, options, command: Command) => {
+    if (!options.watch) return taskCreate(client(command), description, options);
+    process.exitCode = await createAndWatch(client(command), description, options);
+  });
 task
   .command('list')
   .description('list tasks, newest first')
@@ -127,6 +134,45 @@ task
   .description('show one task')
   .option('--json', 'print JSON')
   .action((id: string, options, command: Command) => taskShow(client(command), id, options));
+task
+  .command('watch <id>')
+  .description(
+    "show a task's steps, agent turns, gates, approvals and spend until it ends; exit 0 when done, 1 when failed or cancelled",
+  )
+  .option('--json', 'print one JSON object a line: each event, then the summary')
+  .action(async (id: string, options, command: Command) => {
+    process.exitCode = await watchTask(client(command), id, options);
+  });
+task
+  .command('cancel <id>')
+  .description('cancel a task that has not finished, with its steps')
+  .option('--json', 'print JSON')
+  .action((id: string, options, command: Command) => taskCancel(client(command), id, options));
+
+const approval = program
+  .command('approval')
+  .description('list, approve and reject the human gates of tasks');
+approval
+  .command('list')
+  .description('list approvals, newest first (pending ones unless --status says otherwise)')
+  .option('--task <id>', 'only this task')
+  .option('--status <status>', 'pending, approved, rejected or all')
+  .option('--json', 'print JSON')
+  .action((options, command: Command) => approvalList(client(command), options));
+for (const verdict of ['approve', 'reject'] as const) {
+  approval
+    .command(`${verdict} <id>`)
+    .description(
+      verdict === 'approve'
+        ? 'approve: the held merge goes ahead, or the agent that asked continues'
+        : 'reject: a held merge fails its task; an agent that asked reads the answer',
+    )
+    .option('--answer <text>', 'an answer to the question, or the reason')
+    .option('--json', 'print JSON')
+    .action((id: string, options, command: Command) =>
+      approvalDecide(client(command), id, verdict, options),
+    );
+}
 
 program.commands.forEach(function exitOverrideAll(command: Command) {
   command.exitOverride();

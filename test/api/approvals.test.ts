@@ -41,7 +41,7 @@ const decide = (id: string, verdict: 'approve' | 'reject', payload?: unknown, ke
     method: 'POST',
     url: `/api/approvals/${id}/${verdict}`,
     headers: bearer(key),
-    ...(payload === undefined ? {} : { payload }),
+    ...(payload === undefined ? {} : { payload: payload as object }),
   });
 
 /** A new task whose merge waits for approval; its id and the approval's. */

@@ -21,10 +21,10 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-function post(url: string, payload: unknown, key = t.adminKey) {
+function post(url: string, payload: object, key = t.adminKey) {
   return t.app.inject({ method: 'POST', url, headers: bearer(key), payload });
 }
-const patch = (id: string, payload: unknown, key = t.adminKey) =>
+const patch = (id: string, payload: object, key = t.adminKey) =>
   t.app.inject({ method: 'PATCH', url: `/api/tasks/${id}`, headers: bearer(key), payload });
 const get = (url: string, key = t.adminKey) => t.app.inject({ url, headers: bearer(key) });
 
@@ -69,7 +69,7 @@ describe('sprints', () => {
 
   it('refuses bad input with 400 naming the field, and creates nothing', async () => {
     const before = await count('sprints');
-    const cases: [unknown, string][] = [
+    const cases: [object, string][] = [
       [{}, 'name'],
       [{ name: '  ' }, 'name'],
       [{ name: 'x', capacityUsd: -1 }, 'capacityUsd'],

@@ -46,14 +46,12 @@ export async function drivePlan(db: Db, taskId: string, sink: EventSink = () => 
   );
 }
 
-/** Plan, work and both gates of round 0, passing; then the merge (held when `isHeld`). */
-export async function driveToMerge(
+/** Both gates of round 0 pass; the merge is queued, or held for approval when `isHeld`. */
+export async function driveGates(
   db: Db,
   taskId: string,
   { isHeld, sink = () => undefined }: { isHeld: boolean; sink?: EventSink },
 ) {
-  await drivePlan(db, taskId, sink);
-  await finishStep(db, taskId, 'step.build', null, (tx, task) => afterWork(tx, sink, task, null));
   await finishStep(db, taskId, 'review.0', { approved: true, feedback: '' }, (tx, task) =>
     afterGate(tx, sink, task, 0, isHeld),
   );
@@ -62,12 +60,21 @@ export async function driveToMerge(
   );
 }
 
-/** Drives a task to a merge held for approval; returns the approval's id. */
-export async function driveToMergeApproval(db: Db, orgId: string, taskId: string) {
-  await driveToMerge(db, taskId, { isHeld: true });
+/** The id of the task's pending approval. */
+export async function pendingApproval(db: Db, orgId: string, taskId: string) {
   const [approval] = await listApprovals(db, orgId, { taskId, status: 'pending' });
   if (!approval) throw new Error(`task ${taskId} has no pending approval`);
   return approval.id;
+}
+
+/** Plan, work and gates of a new task, to a merge held for approval; the approval's id. */
+export async function driveToMergeApproval(db: Db, orgId: string, taskId: string) {
+  await drivePlan(db, taskId);
+  await finishStep(db, taskId, 'step.build', null, (tx, task) =>
+    afterWork(tx, () => undefined, task, null),
+  );
+  await driveGates(db, taskId, { isHeld: true });
+  return pendingApproval(db, orgId, taskId);
 }
 
 /** The merge step finished with a commit: the task is done. */
