@@ -4,6 +4,7 @@ import { chown, readFile, readdir, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/wait.js';
 import { createEmptyDatabaseUrl } from '../helpers/database.js';
 import {
   assertBuilt,
@@ -129,10 +130,15 @@ describe('cadre up', () => {
     expect(tasks.stdout).toContain(createdTask.id);
     expect(tasks.stdout).toContain('Add a cart');
 
-    const shown = await runCli(['task', 'show', createdTask.id], { env: withKey });
+    // No model is configured here: the planner's step fails and the task says how to add one.
+    const shown = await waitFor('the task to fail for want of a model', async () => {
+      const result = await runCli(['task', 'show', createdTask.id], { env: withKey });
+      return result.stdout.includes('status    failed') ? result : null;
+    });
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain(`id        ${createdTask.id}`);
-    expect(shown.stdout).toContain('status    queued');
+    expect(shown.stdout).toContain('No model is configured');
+    expect(shown.stdout).toContain('ANTHROPIC_API_KEY');
     expect(shown.stdout).toContain('with totals');
 
     const missing = await runCli(['task', 'create', 'x', '--project', 'nope'], { env: withKey });
