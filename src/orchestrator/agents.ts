@@ -1,5 +1,5 @@
-// Agent instances and their health: one row per (organization, role, worker), saying what it
-// is doing and when it last showed life. It records state only; re-queueing a stuck agent's
+// Agent instances and their health: a worker's agents of each role, saying what each is doing
+// and when it last showed life. It records state only; re-queueing a stuck agent's
 // step is the lease sweeper's job, never this module's.
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
@@ -16,16 +16,48 @@ export interface AgentStart {
   stepId: string;
 }
 
-/** Records that a worker's agent of `role` started a step; returns the agent's id. */
+/**
+ * Records that a worker's agent of `role` started a step; returns the agent's id. The worker's
+ * free agent of that role is reused (the one that already had this step first); when all of
+ * them are busy, as when a worker runs two developer steps at once, another one is added.
+ */
 export async function agentStarted(db: Db, start: AgentStart): Promise<string> {
-  const result = await db.execute<{ id: string }>(sql`
-    INSERT INTO agents (org_id, role, name, worker_id, status, current_step_id, heartbeat_at)
-    VALUES (${start.orgId}, ${start.role}, ${`${start.role}@${start.workerId}`}, ${start.workerId},
-      'working', ${start.stepId}, now())
-    ON CONFLICT (org_id, role, worker_id) DO UPDATE SET
-      status = 'working', current_step_id = EXCLUDED.current_step_id, heartbeat_at = now()
-    RETURNING id`);
-  return result.rows[0]!.id;
+  const { orgId, role, workerId, stepId } = start;
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`agent:${orgId}:${workerId}`}))`);
+    // An agent elsewhere that waited in this step is done with it: the step has moved on.
+    await tx.execute(sql`
+      UPDATE agents SET status = 'idle', current_step_id = NULL
+      WHERE org_id = ${orgId} AND current_step_id = ${stepId} AND status = 'waiting'
+        AND worker_id IS DISTINCT FROM ${workerId}`);
+    const reused = await tx.execute<{ id: string }>(sql`
+      UPDATE agents SET status = 'working', current_step_id = ${stepId}, heartbeat_at = now()
+      WHERE id = (
+        SELECT id FROM agents
+        WHERE org_id = ${orgId} AND role = ${role} AND worker_id = ${workerId}
+          AND (current_step_id = ${stepId} OR status NOT IN ('working', 'waiting'))
+        ORDER BY current_step_id = ${stepId} DESC NULLS LAST, created_at, name
+        LIMIT 1)
+      RETURNING id`);
+    if (reused.rows[0]) return reused.rows[0].id;
+    const count = await tx.execute<{ n: number }>(sql`
+      SELECT count(*)::int AS n FROM agents
+      WHERE org_id = ${orgId} AND role = ${role} AND worker_id = ${workerId}`);
+    const lane = count.rows[0]!.n + 1;
+    const [row] = await tx
+      .insert(tables.agents)
+      .values({
+        orgId,
+        role,
+        workerId,
+        name: `${role}@${workerId}${lane > 1 ? `#${lane}` : ''}`,
+        status: 'working',
+        currentStepId: stepId,
+        heartbeatAt: sql`now()`,
+      })
+      .returning({ id: tables.agents.id });
+    return row!.id;
+  });
 }
 
 /** Shows that the agent is alive. */

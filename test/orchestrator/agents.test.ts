@@ -1,6 +1,6 @@
-// Agent instances' lifecycle as the conductor and the worker record it: one row per
-// (organization, role, worker), working → idle/waiting/error, stopped with its worker, and a
-// stuck one (no heartbeat) turned to error while the sweeper re-queues its step.
+// Agent instances' lifecycle as the conductor and the worker record it: a worker's agents of
+// each role, working → idle/waiting/error, stopped with their worker, and a stuck one (no
+// heartbeat) turned to error while the sweeper re-queues its step.
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tables, type Database } from '../../src/db/index.js';
@@ -95,6 +95,48 @@ describe('agent lifecycle', () => {
       ['reviewer', 'w1'],
     ]);
     expect(listed[0]!.step).toMatchObject({ key: 's2', goal: 'step 2' });
+  });
+
+  it('adds an agent when a worker runs two steps of one role at once, and reuses a free one', async () => {
+    const { stepIds } = await createTaskWithSteps(database.db, owner, 3, 'architect');
+    const start = (stepId: string) =>
+      agentStarted(database.db, {
+        orgId: owner.orgId,
+        role: 'architect',
+        workerId: 'w-lanes',
+        stepId,
+      });
+    const [one, two] = await Promise.all([start(stepIds[0]!), start(stepIds[1]!)]);
+    expect(one).not.toBe(two);
+    const names = [(await agentOf(one!)).name, (await agentOf(two!)).name].sort();
+    expect(names).toEqual(['architect@w-lanes', 'architect@w-lanes#2']);
+
+    await agentFinished(database.db, one!, 'idle');
+    // The other one is still on its step; the next step goes to the free agent.
+    expect(await agentOf(two!)).toMatchObject({ status: 'working', currentStepId: stepIds[1] });
+    expect(await start(stepIds[2]!)).toBe(one);
+    // The same step started again (a retry) stays with the agent that had it.
+    expect(await start(stepIds[1]!)).toBe(two);
+  });
+
+  it('frees an agent that waited in a step once another worker takes the step up', async () => {
+    const { stepIds } = await createTaskWithSteps(database.db, owner, 1, 'planner');
+    const asked = await agentStarted(database.db, {
+      orgId: owner.orgId,
+      role: 'planner',
+      workerId: 'w-asked',
+      stepId: stepIds[0]!,
+    });
+    await agentFinished(database.db, asked, 'waiting');
+    const resumed = await agentStarted(database.db, {
+      orgId: owner.orgId,
+      role: 'planner',
+      workerId: 'w-resumed',
+      stepId: stepIds[0]!,
+    });
+    expect(resumed).not.toBe(asked);
+    expect(await agentOf(asked)).toMatchObject({ status: 'idle', currentStepId: null });
+    expect(await agentOf(resumed)).toMatchObject({ status: 'working', currentStepId: stepIds[0] });
   });
 
   it('records waiting and error, and a heartbeat moves heartbeat_at forward', async () => {

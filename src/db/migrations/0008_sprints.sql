@@ -19,5 +19,6 @@ ALTER TABLE tasks ADD COLUMN sprint_id uuid REFERENCES sprints(id) ON DELETE SET
 ALTER TABLE tasks ADD COLUMN depends_on uuid[] NOT NULL DEFAULT '{}'::uuid[];
 CREATE INDEX tasks_sprint_idx ON tasks (sprint_id) WHERE sprint_id IS NOT NULL;
 
+-- A worker has one agent per role and step it runs at once (developer@w1, developer@w1#2 …).
 ALTER TABLE agents ADD COLUMN worker_id text;
-CREATE UNIQUE INDEX agents_worker_role_idx ON agents (org_id, role, worker_id);
+CREATE UNIQUE INDEX agents_worker_name_idx ON agents (org_id, worker_id, name);
