@@ -5,9 +5,13 @@ import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tables } from '../../src/db/index.js';
-import { cancelTask } from '../../src/orchestrator/index.js';
+import { buildApp } from '../../src/api/index.js';
+import { createInProcessBus, type BusMessage } from '../../src/bus/index.js';
+import { createLogger, createMetrics } from '../../src/observability/index.js';
+import { cancelTask, taskTopic } from '../../src/orchestrator/index.js';
 import { bearer, createOrganization, createTestApp, type TestApp } from '../helpers/app.js';
 import { driveToMergeApproval } from '../helpers/drive-task.js';
+import { waitFor } from '../helpers/wait.js';
 
 let t: TestApp;
 let orgId: string;
@@ -184,5 +188,46 @@ describe('approvals', () => {
     expect(response.json().error).toMatchObject({ code: 'INVALID_STATE' });
     expect(response.json().error.message).toContain('cancelled');
     expect((await get(`/api/tasks/${taskId}`)).json().status).toBe('cancelled');
+  });
+
+  it('publishes the events a decision appended on the bus, once committed', async () => {
+    const bus = createInProcessBus();
+    const withBus = await buildApp({
+      config: t.config,
+      database: t.database,
+      logger: createLogger({ level: 'silent' }),
+      metrics: createMetrics(),
+      version: '0.0.0-test',
+      bus,
+    });
+    try {
+      const { taskId, approvalId } = await heldTask();
+      const received: BusMessage[] = [];
+      await bus.subscribe(taskTopic(orgId, taskId), (message) => void received.push(message));
+      const response = await withBus.inject({
+        method: 'POST',
+        url: `/api/approvals/${approvalId}/approve`,
+        headers: bearer(t.adminKey),
+        payload: {},
+      });
+      expect(response.statusCode).toBe(200);
+      const logged = (await get(`/api/tasks/${taskId}/events?after=0`)).json().items;
+      const appended = logged
+        .filter((event: { type: string }) =>
+          ['approval-approved', 'task-running'].includes(event.type),
+        )
+        .slice(-2)
+        .map((event: { seq: number; type: string }) => ({ seq: event.seq, type: event.type }));
+      await waitFor('the decision on the bus', () => received.length >= appended.length);
+      expect(
+        received.map((message) => {
+          const payload = message.payload as { seq: number; type: string };
+          return { seq: payload.seq, type: payload.type };
+        }),
+      ).toEqual(appended);
+    } finally {
+      await withBus.close();
+      await bus.close();
+    }
   });
 });
