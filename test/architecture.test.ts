@@ -76,11 +76,13 @@ function sourceFiles(dir: string): string[] {
 function moduleImports(): Array<[string, string, string]> {
   const edges: Array<[string, string, string]> = [];
   for (const file of sourceFiles(src)) {
-    const from = relative(src, file).split('/')[0]!;
+    const path = relative(src, file);
+    if (!path.includes('/')) continue; // src/index.ts: the package's entry re-exports everything
+    const from = path.split('/')[0]!;
     for (const match of readFileSync(file, 'utf8').matchAll(/from '(\.[^']+)'/g)) {
       const target = relative(src, resolve(dirname(file), match[1]!)).split('/')[0]!;
       if (target !== from && !target.startsWith('..'))
-        edges.push([from, target.replace(/\.js$/, ''), relative(src, file)]);
+        edges.push([from, target.replace(/\.js$/, ''), path]);
     }
   }
   return edges;
