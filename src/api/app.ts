@@ -142,7 +142,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(healthRoutes, deps);
   await app.register(authRoutes, deps);
-  await app.register(projectRoutes, deps);
+  const gateway = deps.gateway ?? ownGateway(app, deps);
+  await app.register(projectRoutes, { ...deps, gateway });
   await app.register(taskRoutes, deps);
   await app.register(roleRoutes, deps);
   await app.register(stepRoutes, deps);
@@ -150,7 +151,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(agentRoutes, deps);
   await app.register(sprintRoutes, deps);
   await app.register(workspaceRoutes, deps);
-  const gateway = deps.gateway ?? ownGateway(app, deps);
   await app.register(modelRoutes, { gateway });
   await app.register(spendRoutes, { gateway });
   await app.register(budgetRoutes, { gateway, database: deps.database });

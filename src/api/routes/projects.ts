@@ -27,7 +27,10 @@ export function toProject(row: ProjectRow): Project {
   };
 }
 
-export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database: { db } }) => {
+export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
+  app,
+  { database: { db }, gateway },
+) => {
   const tags = ['projects'];
 
   app.post(
@@ -80,6 +83,8 @@ export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { datab
     async (request) => {
       const principal = principalOf(request);
       const row = await updateProject(db, principal.orgId, request.params.id, request.body);
+      // The gateway keeps confidentiality in memory: it must hold from the very next call.
+      if (request.body.isConfidential !== undefined) gateway?.invalidateScope(principal.orgId);
       await recordAudit(db, principal, {
         action: 'project-updated',
         targetType: 'project',
