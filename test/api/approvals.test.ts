@@ -139,6 +139,33 @@ describe('approvals', () => {
     expect((await get(`/api/tasks/${taskId}`)).json().status).toBe('running');
   });
 
+  it('records the key as the decider when the key belongs to no user', async () => {
+    const project = await t.app.inject({
+      method: 'POST',
+      url: '/api/projects',
+      headers: bearer(other.key),
+      payload: { name: 'theirs' },
+    });
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/tasks',
+      headers: bearer(other.key),
+      payload: { projectId: project.json().id, description: 'Their task' },
+    });
+    const taskId = created.json().id as string;
+    const approvalId = await driveToMergeApproval(t.database.db, other.orgId, taskId);
+    const response = await decide(approvalId, 'approve', {}, other.key);
+    expect(response.statusCode).toBe(200);
+    const [key] = await t.database.db
+      .select()
+      .from(tables.apiKeys)
+      .where(eq(tables.apiKeys.orgId, other.orgId));
+    expect(key!.userId).toBeNull();
+    expect(response.json().decidedBy).toBe(key!.id);
+    // The first organization never sees it.
+    expect((await get(`/api/approvals?taskId=${taskId}`)).json().items).toEqual([]);
+  });
+
   it('rejecting fails the task with the reason', async () => {
     const { taskId, approvalId } = await heldTask();
     const response = await decide(approvalId, 'reject', { answer: 'Not this week' });
