@@ -22,6 +22,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Config } from '../config/index.js';
 import type { Database } from '../db/index.js';
+import { createCredentialCache } from '../auth/index.js';
 import type { Bus } from '../bus/index.js';
 import { CadreError } from '../errors/index.js';
 import { createGateway, type Gateway } from '../llm/index.js';
@@ -86,7 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
-  installAuth(app, deps.database.db);
+  installAuth(app, await createCredentialCache({ database: deps.database }));
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -2,11 +2,14 @@
 // need credentials unless they say `permission: 'public'`; a route may name the permission
 // it needs, which the caller's role must grant.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authenticate, isAllowed, type Permission, type Principal } from '../auth/index.js';
-import type { Db } from '../db/index.js';
+import { isAllowed, type CredentialCache, type Permission, type Principal } from '../auth/index.js';
 import { CadreError } from '../errors/index.js';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** The app's credential cache; routes that revoke a credential clear it. */
+    credentials: CredentialCache;
+  }
   interface FastifyRequest {
     principal: Principal | null;
   }
@@ -17,7 +20,9 @@ declare module 'fastify' {
 }
 
 /** Installs the check as the first hook of every request. */
-export function installAuth(app: FastifyInstance, db: Db) {
+export function installAuth(app: FastifyInstance, credentials: CredentialCache) {
+  app.decorate('credentials', credentials);
+  app.addHook('onClose', () => credentials.close());
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
     const permission = request.routeOptions.config?.permission;
@@ -25,7 +30,7 @@ export function installAuth(app: FastifyInstance, db: Db) {
     const path = request.routeOptions.url ?? request.url;
     if (permission === 'public' || !path.startsWith('/api/')) return;
     const token = bearerToken(request);
-    request.principal = token ? await authenticate(db, token) : null;
+    request.principal = token ? await credentials.authenticate(token) : null;
     if (!request.principal) {
       throw new CadreError(
         'UNAUTHENTICATED',

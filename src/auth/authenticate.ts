@@ -14,10 +14,26 @@ export async function authenticate(
   token: string,
   now = new Date(),
 ): Promise<Principal | null> {
-  const hash = hashToken(token);
-  return token.startsWith(sessionPrefix)
-    ? authenticateSession(db, hash, now)
-    : authenticateApiKey(db, hash, now);
+  return (
+    (await lookupCredential(db, hashToken(token), token.startsWith(sessionPrefix), now))
+      ?.principal ?? null
+  );
+}
+
+/** A valid credential: who it acts as, and until when it is valid (null: no end). */
+export interface Credential {
+  principal: Principal;
+  expiresAt: Date | null;
+}
+
+/** Looks up a key or session by its hash; null when unknown, revoked or expired. */
+export function lookupCredential(
+  db: Db,
+  hash: string,
+  isSession: boolean,
+  now: Date,
+): Promise<Credential | null> {
+  return isSession ? authenticateSession(db, hash, now) : authenticateApiKey(db, hash, now);
 }
 
 // The lookup runs on every API request: prepared once per database, it is planned once per
@@ -26,7 +42,13 @@ const apiKeyLookups = new WeakMap<Db, ReturnType<typeof prepareApiKeyLookup>>();
 
 function prepareApiKeyLookup(db: Db) {
   return db
-    .select({ id: apiKeys.id, orgId: apiKeys.orgId, userId: apiKeys.userId, role: apiKeys.role })
+    .select({
+      id: apiKeys.id,
+      orgId: apiKeys.orgId,
+      userId: apiKeys.userId,
+      role: apiKeys.role,
+      expiresAt: apiKeys.expiresAt,
+    })
     .from(apiKeys)
     .where(
       and(
@@ -43,7 +65,7 @@ function prepareApiKeyLookup(db: Db) {
 const lastUseWrites = new Map<string, number>();
 const lastUseResolutionMs = 60_000;
 
-async function authenticateApiKey(db: Db, hash: string, now: Date): Promise<Principal | null> {
+async function authenticateApiKey(db: Db, hash: string, now: Date): Promise<Credential | null> {
   let lookup = apiKeyLookups.get(db);
   if (!lookup) {
     lookup = prepareApiKeyLookup(db);
@@ -60,22 +82,24 @@ async function authenticateApiKey(db: Db, hash: string, now: Date): Promise<Prin
       .where(eq(apiKeys.id, key.id))
       .catch(() => undefined);
   }
-  return {
+  const principal: Principal = {
     orgId: key.orgId,
     userId: key.userId,
     role: Role.parse(key.role),
     credentialId: key.id,
     kind: 'api-key',
   };
+  return { principal, expiresAt: key.expiresAt };
 }
 
-async function authenticateSession(db: Db, hash: string, now: Date): Promise<Principal | null> {
+async function authenticateSession(db: Db, hash: string, now: Date): Promise<Credential | null> {
   const [session] = await db
     .select({
       id: sessions.id,
       orgId: sessions.orgId,
       userId: sessions.userId,
       role: memberships.role,
+      expiresAt: sessions.expiresAt,
     })
     .from(sessions)
     .innerJoin(
@@ -84,11 +108,12 @@ async function authenticateSession(db: Db, hash: string, now: Date): Promise<Pri
     )
     .where(and(eq(sessions.tokenHash, hash), gt(sessions.expiresAt, now)));
   if (!session) return null;
-  return {
+  const principal: Principal = {
     orgId: session.orgId,
     userId: session.userId,
     role: Role.parse(session.role),
     credentialId: session.id,
     kind: 'session',
   };
+  return { principal, expiresAt: session.expiresAt };
 }

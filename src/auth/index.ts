@@ -1,4 +1,7 @@
-export { authenticate } from './authenticate.js';
+export { authenticate, lookupCredential } from './authenticate.js';
+export type { Credential } from './authenticate.js';
+export { createCredentialCache, authChannel } from './credential-cache.js';
+export type { CredentialCache, CredentialCacheOptions } from './credential-cache.js';
 export { recordAudit } from './audit.js';
 export type { AuditEntry, AuditActor } from './audit.js';
 export { bootstrapAdmin, adminKeyFileName } from './bootstrap.js';

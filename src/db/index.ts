@@ -1,5 +1,5 @@
 export { connectDatabase } from './client.js';
-export type { Database, Db, ConnectOptions } from './client.js';
+export type { Database, Db, ConnectOptions, Listener } from './client.js';
 export { migrate } from './migrate.js';
 export type { MigrationResult } from './migrate.js';
 export { startEmbeddedPostgres } from './embedded-postgres.js';

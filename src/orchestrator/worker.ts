@@ -3,8 +3,7 @@
 // when there is nothing to do, and never holds a database connection while a step runs.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type pg from 'pg';
-import type { Database, Db } from '../db/index.js';
+import type { Database, Db, Listener } from '../db/index.js';
 import type { Logger } from '../observability/index.js';
 import {
   claimSteps,
@@ -74,7 +73,7 @@ export function createWorker(options: WorkerOptions): Worker {
   const { db } = database;
   const running = new Map<string, Promise<void>>();
   const stopping = new AbortController();
-  let listener: pg.PoolClient | null = null;
+  let listener: Listener | null = null;
   let wake: (() => void) | null = null;
   // A notification that arrives while the worker is busy claiming must not be lost.
   let isNudged = false;
@@ -164,9 +163,10 @@ export function createWorker(options: WorkerOptions): Worker {
   return {
     id: workerId,
     async start() {
-      listener = await database.pool.connect();
-      listener.on('notification', nudge);
-      await listener.query(`LISTEN ${workChannel}`);
+      // A lost notification connection leaves the poll interval to find new work.
+      listener = await database.listen(workChannel, nudge, (error) =>
+        logger.warn({ err: error, workerId }, 'notifications lost; polling only'),
+      );
       sweeper = setInterval(() => {
         const dead =
           onDead &&
@@ -185,9 +185,7 @@ export function createWorker(options: WorkerOptions): Worker {
       await loop;
       await Promise.allSettled(running.values());
       if (listener) {
-        listener.removeListener('notification', nudge);
-        await listener.query(`UNLISTEN ${workChannel}`).catch(() => undefined);
-        listener.release();
+        await listener.close();
         listener = null;
       }
     },

@@ -69,6 +69,7 @@ export const authRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database
   app.post('/api/auth/sign-out', { schema: { tags } }, async (request, reply) => {
     if (principalOf(request).kind === 'session') {
       await signOut(db, request.headers.authorization!.replace(/^Bearer\s+/i, ''));
+      app.credentials.clear(); // other nodes learn it from Postgres a moment later
     }
     return reply.status(204).send();
   });
@@ -148,6 +149,7 @@ export const authRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database
     async (request, reply) => {
       const principal = principalOf(request);
       await revokeApiKey(db, principal.orgId, request.params.id);
+      app.credentials.clear(); // other nodes learn it from Postgres a moment later
       await recordAudit(db, principal, {
         action: 'api-key-revoked',
         targetType: 'api-key',
