@@ -99,13 +99,13 @@ export function createConductor(options: ConductorOptions): Conductor {
       throw new CadreError('NOT_FOUND', `Step ${claimed.stepId} or its task is gone.`);
     const events: Published[] = [];
     const sink: EventSink = (event) => void events.push(event);
-    const outcome = (result: unknown, transition: (tx: Db) => Promise<void>): StepOutcome => ({
-      result,
-      transition,
-      afterCommit: () => publish(events),
-    });
+    const outcome = (
+      result: unknown,
+      agentStatus: 'idle' | 'waiting',
+      transition: (tx: Db) => Promise<void>,
+    ): StepOutcome => ({ result, transition, agentStatus, afterCommit: () => publish(events) });
     if (finishedStatuses.includes(task.status as TaskStatus)) {
-      return outcome({ skipped: `the task is ${task.status}` }, async (tx) => {
+      return outcome({ skipped: `the task is ${task.status}` }, 'idle', async (tx) => {
         await tx
           .update(tables.steps)
           .set({ status: 'cancelled' })
@@ -126,7 +126,7 @@ export function createConductor(options: ConductorOptions): Conductor {
     const taskWorktree = await ensureWorktree(options.workspaces, taskRef);
     if (step.kind === 'merge') {
       const merged = await options.workspaces.merge(taskRef, `Merge task: ${task.title}`);
-      return outcome({ commit: merged.commit }, async (tx) =>
+      return outcome({ commit: merged.commit }, 'idle', async (tx) =>
         afterMerge(tx, sink, await lockTask(tx, task.id), merged.commit),
       );
     }
@@ -190,7 +190,7 @@ export function createConductor(options: ConductorOptions): Conductor {
       });
     } catch (error) {
       if (cancelled.signal.aborted) {
-        return outcome({ cancelled: true }, async (tx) => {
+        return outcome({ cancelled: true }, 'idle', async (tx) => {
           await tx
             .update(tables.steps)
             .set({ status: 'cancelled' })
@@ -198,7 +198,7 @@ export function createConductor(options: ConductorOptions): Conductor {
         });
       }
       if (!(error instanceof StepSuspended)) throw error;
-      return outcome(null, async (tx) => {
+      return outcome(null, 'waiting', async (tx) => {
         await tx
           .update(tables.steps)
           .set({ status: 'waiting' })
@@ -225,7 +225,7 @@ export function createConductor(options: ConductorOptions): Conductor {
         logger.warn({ err: error, stepId: step.id }, 'could not remove a step worktree'),
       );
     const result = { summary: agent.summary, result: agent.result };
-    return outcome(result, async (tx) => {
+    return outcome(result, 'idle', async (tx) => {
       const locked = await lockTask(tx, task.id);
       if (finishedStatuses.includes(locked.status as TaskStatus)) return;
       await emit(tx, sink, locked, 'step-done', {

@@ -6,6 +6,13 @@ import { hostname } from 'node:os';
 import type { Database, Db, Listener } from '../db/index.js';
 import type { Logger } from '../observability/index.js';
 import {
+  agentFinished,
+  agentHeartbeat,
+  agentStarted,
+  agentsStopped,
+  markStuckAgents,
+} from './agents.js';
+import {
   claimSteps,
   completeStep,
   defaultBackoffMs,
@@ -22,6 +29,8 @@ export interface StepOutcome {
   transition?: (tx: Db) => Promise<void>;
   /** Runs once the step has committed (e.g. publishing the events the transition appended). */
   afterCommit?: () => Promise<void>;
+  /** What the step's agent does next: 'waiting' when the step waits for a human. */
+  agentStatus?: 'idle' | 'waiting';
 }
 
 /** Runs one claimed step; `signal` aborts when the lease is lost or the worker stops. */
@@ -85,19 +94,33 @@ export function createWorker(options: WorkerOptions): Worker {
     wake?.();
   };
 
+  // The agents table mirrors what runs where, for people; the queue never depends on it.
+  const track = <T>(work: Promise<T>, what: string) =>
+    work.catch((error: unknown) => {
+      logger.warn({ err: error, workerId }, `could not record ${what}`);
+      return null;
+    });
+
   async function run(step: ClaimedStep) {
     const lost = new AbortController();
     const signal = AbortSignal.any([lost.signal, stopping.signal]);
+    const agentId = await track(
+      agentStarted(db, { orgId: step.orgId, role: step.role, workerId, stepId: step.stepId }),
+      'an agent start',
+    );
     const heartbeat = setInterval(() => {
       renewLease(db, step, leaseMs).then(
         (isHeld) => isHeld || lost.abort(new Error('lease lost')),
         (error: unknown) => logger.warn({ err: error, stepId: step.stepId }, 'heartbeat failed'),
       );
+      if (agentId) void track(agentHeartbeat(db, agentId), 'a heartbeat');
     }, heartbeatMs);
     try {
       const outcome = await handler(step, signal);
       clearInterval(heartbeat);
       await completeStep(db, step, outcome.result, outcome.transition);
+      if (agentId)
+        await track(agentFinished(db, agentId, outcome.agentStatus ?? 'idle'), 'an agent end');
       await outcome
         .afterCommit?.()
         .catch((error: unknown) =>
@@ -106,6 +129,7 @@ export function createWorker(options: WorkerOptions): Worker {
     } catch (error) {
       clearInterval(heartbeat);
       if (stopping.signal.aborted) return; // the lease expires and another worker resumes it
+      if (agentId) await track(agentFinished(db, agentId, 'error'), 'an agent end');
       const message = error instanceof Error ? error.message : String(error);
       const dead = onDead && ((tx: Db) => onDead(tx, [step.stepId], message));
       await failStep(db, step, {
@@ -171,6 +195,7 @@ export function createWorker(options: WorkerOptions): Worker {
         const dead =
           onDead &&
           ((tx: Db, ids: string[]) => onDead(tx, ids, 'lease expired on the last attempt'));
+        void track(markStuckAgents(db, leaseMs), 'stuck agents');
         sweepExpiredLeases(db, dead).catch((error: unknown) =>
           logger.warn({ err: error }, 'sweep failed'),
         );
@@ -184,6 +209,7 @@ export function createWorker(options: WorkerOptions): Worker {
       nudge();
       await loop;
       await Promise.allSettled(running.values());
+      await track(agentsStopped(db, workerId), 'the agents stopping');
       if (listener) {
         await listener.close();
         listener = null;

@@ -126,5 +126,20 @@ describe('a whole task', () => {
       .where(eq(tables.sandboxRuns.taskId, task.id));
     expect(runs.length).toBeGreaterThanOrEqual(3);
     for (const model of Object.values(orchestra.models)) expect(model.remaining).toBe(0);
+
+    // Each role's agent worked and is idle again, with a recent heartbeat.
+    const agents = await database.db
+      .select()
+      .from(tables.agents)
+      .where(eq(tables.agents.orgId, owner.orgId));
+    expect(agents.map((agent) => agent.role).sort()).toEqual([
+      'developer',
+      'devops',
+      'planner',
+      'reviewer',
+      'tester',
+    ]);
+    for (const agent of agents)
+      expect(agent).toMatchObject({ status: 'idle', currentStepId: null });
   }, 90_000);
 });
