@@ -2,6 +2,7 @@
 // that nothing the command starts can escape them, sets the rlimits (setrlimit through the
 // shell's ulimit, one exec fewer than prlimit(1)), then runs the executor. Its script is a
 // constant: values travel only as arguments, never inside the script text.
+import { existsSync } from 'node:fs';
 import { rlimitValues } from './limits.js';
 import type { SandboxLimits } from './types.js';
 
@@ -34,12 +35,20 @@ export interface LauncherOptions {
   command: readonly string[];
 }
 
+// The launcher is killed when Cadre dies, even by SIGKILL: bubblewrap, started by it with
+// --die-with-parent, then takes the whole sandbox down with it.
+const deathSignal = existsSync('/usr/bin/setpriv')
+  ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--']
+  : [];
+
 /** The file and arguments that start a command under the launcher. */
 export function launcherCommand(options: LauncherOptions): { file: string; args: string[] } {
   const limitArgs = rlimitValues(options.limits, options);
+  const [file = '/bin/sh', ...prefix] = [...deathSignal, '/bin/sh'];
   return {
-    file: '/bin/sh',
+    file,
     args: [
+      ...prefix,
       '-c',
       script,
       'cadre-launcher',

@@ -1,6 +1,7 @@
 // SIGKILL of a worker process in the middle of a step: another worker process resumes the
 // step from its last checkpoint, and the side effect the dead worker started is not repeated.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asc, eq } from 'drizzle-orm';
@@ -11,6 +12,19 @@ import { call, createOrchestra, finish, type Orchestra } from '../helpers/orches
 import { waitFor } from '../helpers/wait.js';
 
 const leaseMs = 3000;
+
+/** The command lines of every process on this machine. */
+function runningCommands(): string[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      } catch {
+        return '';
+      }
+    });
+}
 const children: ChildProcess[] = [];
 
 function startWorker(databaseUrl: string, dataDir: string, script: Record<string, unknown[]>) {
@@ -92,6 +106,12 @@ describe('a worker process killed mid-step', () => {
 
     first.kill('SIGKILL');
     const killedAt = Date.now();
+    // Nothing of the dead worker's run survives it: no process still runs its command.
+    await waitFor(
+      "the dead worker's command to be gone",
+      () => !runningCommands().some((line) => line.includes('side-effects.log')),
+      10_000,
+    );
     await startWorker(orchestra.databaseUrl, orchestra.dataDir, {
       developer: [finish('The build was interrupted; the notes are written.')],
       reviewer: [finish('Fine.', { approved: true, feedback: '' })],
