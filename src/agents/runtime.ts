@@ -19,6 +19,7 @@ export type TranscriptEntry =
       costUsd: number;
     }
   | { kind: 'tool-start'; toolCallId: string; toolName: string }
+  | { kind: 'tool-suspended'; toolCallId: string; toolName: string }
   | {
       kind: 'tool-result';
       toolCallId: string;
@@ -157,63 +158,19 @@ async function runToolCalls(
   transcript: TranscriptEntry[],
   calls: ToolCall[],
 ) {
-  const { role, host, checkpoints, signal, onEvent = () => undefined } = options;
-  const started = new Set(
-    transcript.flatMap((entry) => (entry.kind === 'tool-start' ? [entry.toolCallId] : [])),
-  );
+  const { checkpoints, signal, onEvent = () => undefined } = options;
+  // Calls that began and may have taken effect; a call parked before it could act is not one.
+  const started = new Set<string>();
+  for (const entry of transcript) {
+    if (entry.kind === 'tool-start') started.add(entry.toolCallId);
+    if (entry.kind === 'tool-suspended') started.delete(entry.toolCallId);
+  }
   let finish: { summary: string; result: unknown } | null = null;
   for (const call of calls) {
     signal?.throwIfAborted();
-    const spec = role.tools.includes(call.toolName as never)
-      ? tools[call.toolName as keyof typeof tools]
-      : undefined;
-    let output: unknown;
-    let isError = false;
-    if (!spec) {
-      [output, isError] = [
-        `Unknown tool "${call.toolName}". You can use: ${role.tools.join(', ')}.`,
-        true,
-      ];
-    } else if (started.has(call.toolCallId) && spec.hasSideEffects) {
-      // It began before a crash and may have taken effect: never run it a second time.
-      [output, isError] = [
-        'This call was interrupted and may or may not have taken effect. Check the state before repeating it.',
-        true,
-      ];
-    } else {
-      const parsed = spec.input.safeParse(call.input);
-      if (!parsed.success) {
-        [output, isError] = [`Invalid input: ${z.prettifyError(parsed.error)}`, true];
-      } else {
-        if (spec.hasSideEffects)
-          await checkpoints.append({
-            kind: 'tool-start',
-            toolCallId: call.toolCallId,
-            toolName: call.toolName,
-          });
-        await onEvent({
-          type: 'tool-call-start',
-          toolCallId: call.toolCallId,
-          toolName: call.toolName,
-          input: parsed.data,
-        });
-        try {
-          output = await spec.run(host, parsed.data, { toolCallId: call.toolCallId });
-        } catch (error) {
-          // A cancelled or parked step, or a spent budget, ends the agent; any other failure
-          // is the model's to handle.
-          if (
-            signal?.aborted ||
-            error instanceof StepSuspended ||
-            (error instanceof CadreError && error.code === 'LLM_BUDGET_EXCEEDED')
-          )
-            throw error;
-          [output, isError] = [error instanceof Error ? error.message : String(error), true];
-        }
-        if (call.toolName === 'finish' && !isError)
-          finish = output as { summary: string; result: unknown };
-      }
-    }
+    let { output, isError } = await runOneTool(options, call, started.has(call.toolCallId));
+    if (call.toolName === 'finish' && !isError)
+      finish = output as { summary: string; result: unknown };
     if (repeats(transcript) >= repeatWarning && !isError) {
       output = {
         output,
@@ -239,6 +196,53 @@ async function runToolCalls(
     });
   }
   return finish;
+}
+
+/** One tool call: checked, started (checkpointed first when it has side effects) and run. */
+async function runOneTool(
+  options: RunAgentOptions,
+  call: ToolCall,
+  hasStarted: boolean,
+): Promise<{ output: unknown; isError: boolean }> {
+  const { role, host, checkpoints, signal, onEvent = () => undefined } = options;
+  const spec = role.tools.includes(call.toolName as never)
+    ? tools[call.toolName as keyof typeof tools]
+    : undefined;
+  if (!spec)
+    return {
+      output: `Unknown tool "${call.toolName}". You can use: ${role.tools.join(', ')}.`,
+      isError: true,
+    };
+  if (hasStarted && spec.hasSideEffects) {
+    // It began before a crash and may have taken effect: never run it a second time.
+    return {
+      output:
+        'This call was interrupted and may or may not have taken effect. Check the state before repeating it.',
+      isError: true,
+    };
+  }
+  const parsed = spec.input.safeParse(call.input);
+  if (!parsed.success)
+    return { output: `Invalid input: ${z.prettifyError(parsed.error)}`, isError: true };
+  const marker = { toolCallId: call.toolCallId, toolName: call.toolName };
+  if (spec.hasSideEffects) await checkpoints.append({ kind: 'tool-start', ...marker });
+  await onEvent({ type: 'tool-call-start', ...marker, input: parsed.data });
+  try {
+    return {
+      output: await spec.run(host, parsed.data, { toolCallId: call.toolCallId }),
+      isError: false,
+    };
+  } catch (error) {
+    if (error instanceof StepSuspended) {
+      // Parked before it acted (it waits for a human): when the step resumes, it runs again.
+      if (spec.hasSideEffects) await checkpoints.append({ kind: 'tool-suspended', ...marker });
+      throw error;
+    }
+    // A cancelled step or a spent budget ends the agent; any other failure is the model's.
+    if (signal?.aborted || (error instanceof CadreError && error.code === 'LLM_BUDGET_EXCEEDED'))
+      throw error;
+    return { output: error instanceof Error ? error.message : String(error), isError: true };
+  }
 }
 
 function toolDefinitions(role: RoleDefinition): Record<string, ToolDefinition> {

@@ -19,8 +19,12 @@ export interface ToolHost {
   listFiles(path: string): Promise<Array<{ path: string; type: string; size?: number }>>;
   readFile(path: string): Promise<string>;
   writeFile(path: string, content: string): Promise<void>;
-  /** Runs argv in the step's worktree, inside the sandbox. */
-  run(argv: string[], options: { timeoutMs: number }): Promise<CommandOutput>;
+  /**
+   * Runs argv in the step's worktree, inside the sandbox. A project may require a human's
+   * approval before a command with network access: then it throws StepSuspended until one
+   * decides, and the same call (same id) runs, or is refused, once they have.
+   */
+  run(argv: string[], options: { timeoutMs: number; toolCallId: string }): Promise<CommandOutput>;
   /** The project's test command, or null when none can be found. */
   testCommand(): Promise<string[] | null>;
   /** Commits everything in the worktree; null when there was nothing to commit. */

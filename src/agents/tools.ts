@@ -13,7 +13,6 @@ export interface ToolSpec<Input extends z.ZodType = z.ZodType> {
 }
 
 const outputLimit = 16_000;
-const commandTimeoutMs = 120_000;
 
 /** Cuts long text for the model, saying how much was left out. */
 export function clip(text: string, limit = outputLimit): string {
@@ -25,8 +24,8 @@ export function clip(text: string, limit = outputLimit): string {
 const Path = z.string().min(1).max(1000).describe('a path relative to the repository root');
 const define = <Input extends z.ZodType>(spec: ToolSpec<Input>) => spec as unknown as ToolSpec;
 
-async function runClipped(host: ToolHost, argv: string[], timeoutMs = commandTimeoutMs) {
-  const output = await host.run(argv, { timeoutMs });
+async function runClipped(host: ToolHost, argv: string[], toolCallId: string, timeoutMs: number) {
+  const output = await host.run(argv, { timeoutMs, toolCallId });
   return { ...output, stdout: clip(output.stdout), stderr: clip(output.stderr, 4000) };
 }
 
@@ -82,17 +81,18 @@ export const tools: Record<ToolName, ToolSpec> = {
       timeoutSeconds: z.number().int().min(1).max(1800).default(120),
     }),
     hasSideEffects: true,
-    run: (host, { argv, timeoutSeconds }) => runClipped(host, argv, timeoutSeconds * 1000),
+    run: (host, { argv, timeoutSeconds }, { toolCallId }) =>
+      runClipped(host, argv, toolCallId, timeoutSeconds * 1000),
   }),
   run_tests: define({
     description: "Run the project's tests inside the sandbox.",
     input: z.object({}),
     hasSideEffects: true,
-    run: async (host) => {
+    run: async (host, _input, { toolCallId }) => {
       const command = await host.testCommand();
       if (!command)
         return 'No test command found (no package.json test script, Makefile test target or pytest setup).';
-      const output = await runClipped(host, command, 600_000);
+      const output = await runClipped(host, command, toolCallId, 600_000);
       return { command, passed: output.exitCode === 0, ...output };
     },
   }),

@@ -1,4 +1,4 @@
-// Agent instances and their health: a worker's agents of each role, saying what each is doing
+// Agent instances and their health: the roles a worker's slots run, saying what each is doing
 // and when it last showed life. It records state only; re-queueing a stuck agent's
 // step is the lease sweeper's job, never this module's.
 import { asc, eq, sql } from 'drizzle-orm';
@@ -13,51 +13,35 @@ export interface AgentStart {
   orgId: string;
   role: string;
   workerId: string;
+  /** Which of the worker's concurrent slots runs the step (0-based). */
+  slot: number;
   stepId: string;
 }
 
 /**
- * Records that a worker's agent of `role` started a step; returns the agent's id. The worker's
- * free agent of that role is reused (the one that already had this step first); when all of
- * them are busy, as when a worker runs two developer steps at once, another one is added.
+ * Records that a worker's agent of `role` started a step; returns the agent's id. An agent is
+ * a role on one of a worker's slots (`developer@worker#2`): one statement, no lock, so that
+ * bookkeeping never slows the queue.
  */
 export async function agentStarted(db: Db, start: AgentStart): Promise<string> {
-  const { orgId, role, workerId, stepId } = start;
-  return db.transaction(async (tx) => {
-    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`agent:${orgId}:${workerId}`}))`);
-    // An agent elsewhere that waited in this step is done with it: the step has moved on.
-    await tx.execute(sql`
-      UPDATE agents SET status = 'idle', current_step_id = NULL
-      WHERE org_id = ${orgId} AND current_step_id = ${stepId} AND status = 'waiting'
-        AND worker_id IS DISTINCT FROM ${workerId}`);
-    const reused = await tx.execute<{ id: string }>(sql`
-      UPDATE agents SET status = 'working', current_step_id = ${stepId}, heartbeat_at = now()
-      WHERE id = (
-        SELECT id FROM agents
-        WHERE org_id = ${orgId} AND role = ${role} AND worker_id = ${workerId}
-          AND (current_step_id = ${stepId} OR status NOT IN ('working', 'waiting'))
-        ORDER BY current_step_id = ${stepId} DESC NULLS LAST, created_at, name
-        LIMIT 1)
-      RETURNING id`);
-    if (reused.rows[0]) return reused.rows[0].id;
-    const count = await tx.execute<{ n: number }>(sql`
-      SELECT count(*)::int AS n FROM agents
-      WHERE org_id = ${orgId} AND role = ${role} AND worker_id = ${workerId}`);
-    const lane = count.rows[0]!.n + 1;
-    const [row] = await tx
-      .insert(tables.agents)
-      .values({
-        orgId,
-        role,
-        workerId,
-        name: `${role}@${workerId}${lane > 1 ? `#${lane}` : ''}`,
-        status: 'working',
-        currentStepId: stepId,
-        heartbeatAt: sql`now()`,
-      })
-      .returning({ id: tables.agents.id });
-    return row!.id;
-  });
+  const { orgId, role, workerId, slot, stepId } = start;
+  const [row] = await db
+    .insert(tables.agents)
+    .values({
+      orgId,
+      role,
+      workerId,
+      name: `${role}@${workerId}#${slot + 1}`,
+      status: 'working',
+      currentStepId: stepId,
+      heartbeatAt: sql`now()`,
+    })
+    .onConflictDoUpdate({
+      target: [tables.agents.orgId, tables.agents.workerId, tables.agents.name],
+      set: { status: 'working', currentStepId: stepId, heartbeatAt: sql`now()` },
+    })
+    .returning({ id: tables.agents.id });
+  return row!.id;
 }
 
 /** Shows that the agent is alive. */

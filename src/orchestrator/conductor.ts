@@ -158,6 +158,7 @@ export function createConductor(options: ConductorOptions): Conductor {
         role: step.role,
       },
       hasNetwork: project.hasNetwork,
+      approveNetworkCommands: project.approveNetworkCommands,
       roles,
       signal: stepSignal,
     });

@@ -23,6 +23,8 @@ export interface StepHostOptions {
   worktree: TaskRef;
   step: { id: string; orgId: string; taskId: string; projectId: string; role: string };
   hasNetwork: boolean;
+  /** Whether a human must approve each command before it runs with network access. */
+  approveNetworkCommands: boolean;
   roles: ReadonlyMap<string, RoleDefinition>;
   signal: AbortSignal;
 }
@@ -47,7 +49,20 @@ export function createStepHost(options: StepHostOptions): ToolHost {
       (await workspaces.listFiles(worktree, path)).map((entry) => ({ ...entry })),
     readFile: (path) => workspaces.readFile(worktree, path),
     writeFile: (path, content) => workspaces.writeFile(worktree, path, content),
-    async run(argv, { timeoutMs }) {
+    async run(argv, { timeoutMs, toolCallId }) {
+      if (options.hasNetwork && options.approveNetworkCommands) {
+        const question = `Run with network access: ${argv.join(' ')}`;
+        const decision = await decide(db, step, { kind: 'network', question, toolCallId });
+        if (decision.status === 'rejected') {
+          const reason = decision.answer ? `: ${decision.answer}` : '.';
+          return {
+            exitCode: null,
+            stdout: '',
+            stderr: `A human refused this command${reason}`,
+            isTimedOut: false,
+          };
+        }
+      }
       const handle = await workspaces.runInTask({
         ...worktree,
         orgId: step.orgId,
@@ -73,7 +88,10 @@ export function createStepHost(options: StepHostOptions): ToolHost {
     remember: (text, tags) => remember(db, scope, text, tags),
     recall: (query, limit) => recall(db, scope, query, limit),
     askRole: (role, question) => askRole(options, host, role, question),
-    askHuman: (question, toolCallId) => askHuman(db, step, question, toolCallId),
+    askHuman: async (question, toolCallId) => {
+      const decision = await decide(db, step, { kind: 'question', question, toolCallId });
+      return `${decision.status}${decision.answer ? `: ${decision.answer}` : ''}`;
+    },
   };
   return host;
 }
@@ -140,32 +158,27 @@ async function askRole(
   return outcome.summary;
 }
 
-/** Returns a human's decision on this call, or records the question and parks the step. */
-async function askHuman(
+/** A human's decision on this call, or the question recorded and the step parked. */
+async function decide(
   db: Db,
   step: StepHostOptions['step'],
-  question: string,
-  toolCallId: string,
-): Promise<string> {
+  request: { kind: 'question' | 'network'; question: string; toolCallId: string },
+): Promise<{ status: string; answer: string | null }> {
   const [existing] = await db
     .select()
     .from(tables.approvals)
-    .where(and(eq(tables.approvals.stepId, step.id), eq(tables.approvals.toolCallId, toolCallId)));
-  if (existing && existing.status !== 'pending') {
-    return `${existing.status}${existing.answer ? `: ${existing.answer}` : ''}`;
-  }
+    .where(
+      and(
+        eq(tables.approvals.stepId, step.id),
+        eq(tables.approvals.toolCallId, request.toolCallId),
+      ),
+    );
+  if (existing && existing.status !== 'pending') return existing;
   if (!existing) {
     await db
       .insert(tables.approvals)
-      .values({
-        orgId: step.orgId,
-        taskId: step.taskId,
-        stepId: step.id,
-        kind: 'question',
-        question,
-        toolCallId,
-      })
+      .values({ orgId: step.orgId, taskId: step.taskId, stepId: step.id, ...request })
       .onConflictDoNothing();
   }
-  throw new StepSuspended(`waiting for a human to answer: ${question}`);
+  throw new StepSuspended(`waiting for a human: ${request.question}`);
 }

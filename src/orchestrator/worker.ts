@@ -81,6 +81,14 @@ export function createWorker(options: WorkerOptions): Worker {
   } = options;
   const { db } = database;
   const running = new Map<string, Promise<void>>();
+  // Which of the `concurrency` slots are busy; a slot names the agent that runs the step.
+  const busySlots = new Set<number>();
+  const freeSlot = () => {
+    let slot = 0;
+    while (busySlots.has(slot)) slot++;
+    busySlots.add(slot);
+    return slot;
+  };
   const stopping = new AbortController();
   let listener: Listener | null = null;
   let wake: (() => void) | null = null;
@@ -101,11 +109,11 @@ export function createWorker(options: WorkerOptions): Worker {
       return null;
     });
 
-  async function run(step: ClaimedStep) {
+  async function run(step: ClaimedStep, slot: number) {
     const lost = new AbortController();
     const signal = AbortSignal.any([lost.signal, stopping.signal]);
     const agentId = await track(
-      agentStarted(db, { orgId: step.orgId, role: step.role, workerId, stepId: step.stepId }),
+      agentStarted(db, { orgId: step.orgId, role: step.role, workerId, slot, stepId: step.stepId }),
       'an agent start',
     );
     const heartbeat = setInterval(() => {
@@ -152,7 +160,9 @@ export function createWorker(options: WorkerOptions): Worker {
           ? await claimSteps(db, { workerId, limit: free, leaseMs }).catch(logClaimError)
           : [];
       for (const step of steps) {
-        const task = run(step).finally(() => {
+        const slot = freeSlot();
+        const task = run(step, slot).finally(() => {
+          busySlots.delete(slot);
           running.delete(step.stepId);
           nudge();
         });

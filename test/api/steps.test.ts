@@ -125,6 +125,7 @@ describe('GET /api/steps/:id/transcript and GET /api/agents', () => {
       orgId,
       role: claimed!.role,
       workerId: 'test-worker',
+      slot: 0,
       stepId,
     });
     const checkpoints = createCheckpoints(t.database.db, orgId, claimed!);

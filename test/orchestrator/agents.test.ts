@@ -39,104 +39,51 @@ const silence = (id: string, ms: number) =>
     .where(eq(tables.agents.id, id));
 
 describe('agent lifecycle', () => {
-  it('keeps one row per organization, role and worker, working on the latest step', async () => {
+  it('keeps one row per organization, role and worker slot, working on the latest step', async () => {
     const { stepIds } = await createTaskWithSteps(database.db, owner, 2);
-    const first = await agentStarted(database.db, {
-      orgId: owner.orgId,
-      role: 'developer',
-      workerId: 'w1',
-      stepId: stepIds[0]!,
-    });
+    const start = (
+      role: string,
+      workerId: string,
+      slot: number,
+      stepId: string,
+      orgId = owner.orgId,
+    ) => agentStarted(database.db, { orgId, role, workerId, slot, stepId });
+    const first = await start('developer', 'w1', 0, stepIds[0]!);
     expect(await agentOf(first)).toMatchObject({
       orgId: owner.orgId,
       role: 'developer',
       workerId: 'w1',
+      name: 'developer@w1#1',
       status: 'working',
       currentStepId: stepIds[0],
     });
     await agentFinished(database.db, first, 'idle');
     expect(await agentOf(first)).toMatchObject({ status: 'idle', currentStepId: null });
 
-    const again = await agentStarted(database.db, {
-      orgId: owner.orgId,
-      role: 'developer',
-      workerId: 'w1',
-      stepId: stepIds[1]!,
-    });
+    const again = await start('developer', 'w1', 0, stepIds[1]!);
     expect(again).toBe(first);
     expect(await agentOf(again)).toMatchObject({ status: 'working', currentStepId: stepIds[1] });
 
-    // Another worker, another role or another organization is another agent.
-    const elsewhere = await agentStarted(database.db, {
-      orgId: owner.orgId,
-      role: 'developer',
-      workerId: 'w2',
-      stepId: stepIds[1]!,
-    });
-    const reviewer = await agentStarted(database.db, {
-      orgId: owner.orgId,
-      role: 'reviewer',
-      workerId: 'w1',
-      stepId: stepIds[1]!,
-    });
+    // Another slot, worker, role or organization is another agent.
+    const secondSlot = await start('developer', 'w1', 1, stepIds[0]!);
+    const elsewhere = await start('developer', 'w2', 0, stepIds[1]!);
+    const reviewer = await start('reviewer', 'w1', 0, stepIds[1]!);
     const { stepIds: otherSteps } = await createTaskWithSteps(database.db, other, 1);
-    const foreign = await agentStarted(database.db, {
-      orgId: other.orgId,
-      role: 'developer',
-      workerId: 'w1',
-      stepId: otherSteps[0]!,
-    });
-    expect(new Set([first, elsewhere, reviewer, foreign]).size).toBe(4);
+    const foreign = await start('developer', 'w1', 0, otherSteps[0]!, other.orgId);
+    expect(new Set([first, secondSlot, elsewhere, reviewer, foreign]).size).toBe(5);
+    expect((await agentOf(secondSlot)).name).toBe('developer@w1#2');
 
     const listed = await listAgents(database.db, owner.orgId);
-    expect(listed.map((agent) => [agent.role, agent.workerId])).toEqual([
-      ['developer', 'w1'],
-      ['developer', 'w2'],
-      ['reviewer', 'w1'],
+    expect(listed.map((agent) => agent.name).sort()).toEqual([
+      'developer@w1#1',
+      'developer@w1#2',
+      'developer@w2#1',
+      'reviewer@w1#1',
     ]);
-    expect(listed[0]!.step).toMatchObject({ key: 's2', goal: 'step 2' });
-  });
-
-  it('adds an agent when a worker runs two steps of one role at once, and reuses a free one', async () => {
-    const { stepIds } = await createTaskWithSteps(database.db, owner, 3, 'architect');
-    const start = (stepId: string) =>
-      agentStarted(database.db, {
-        orgId: owner.orgId,
-        role: 'architect',
-        workerId: 'w-lanes',
-        stepId,
-      });
-    const [one, two] = await Promise.all([start(stepIds[0]!), start(stepIds[1]!)]);
-    expect(one).not.toBe(two);
-    const names = [(await agentOf(one!)).name, (await agentOf(two!)).name].sort();
-    expect(names).toEqual(['architect@w-lanes', 'architect@w-lanes#2']);
-
-    await agentFinished(database.db, one!, 'idle');
-    // The other one is still on its step; the next step goes to the free agent.
-    expect(await agentOf(two!)).toMatchObject({ status: 'working', currentStepId: stepIds[1] });
-    expect(await start(stepIds[2]!)).toBe(one);
-    // The same step started again (a retry) stays with the agent that had it.
-    expect(await start(stepIds[1]!)).toBe(two);
-  });
-
-  it('frees an agent that waited in a step once another worker takes the step up', async () => {
-    const { stepIds } = await createTaskWithSteps(database.db, owner, 1, 'planner');
-    const asked = await agentStarted(database.db, {
-      orgId: owner.orgId,
-      role: 'planner',
-      workerId: 'w-asked',
-      stepId: stepIds[0]!,
+    expect(listed.find((agent) => agent.id === first)!.step).toMatchObject({
+      key: 's2',
+      goal: 'step 2',
     });
-    await agentFinished(database.db, asked, 'waiting');
-    const resumed = await agentStarted(database.db, {
-      orgId: owner.orgId,
-      role: 'planner',
-      workerId: 'w-resumed',
-      stepId: stepIds[0]!,
-    });
-    expect(resumed).not.toBe(asked);
-    expect(await agentOf(asked)).toMatchObject({ status: 'idle', currentStepId: null });
-    expect(await agentOf(resumed)).toMatchObject({ status: 'working', currentStepId: stepIds[0] });
   });
 
   it('records waiting and error, and a heartbeat moves heartbeat_at forward', async () => {
@@ -145,6 +92,7 @@ describe('agent lifecycle', () => {
       orgId: owner.orgId,
       role: 'tester',
       workerId: 'w-beat',
+      slot: 0,
       stepId: stepIds[0]!,
     });
     await silence(id, 60_000);
@@ -162,7 +110,7 @@ describe('agent lifecycle', () => {
   it("stops all of a worker's agents and no one else's", async () => {
     const { stepIds } = await createTaskWithSteps(database.db, owner, 1);
     const start = (role: string, workerId: string) =>
-      agentStarted(database.db, { orgId: owner.orgId, role, workerId, stepId: stepIds[0]! });
+      agentStarted(database.db, { orgId: owner.orgId, role, workerId, slot: 0, stepId: stepIds[0]! });
     const one = await start('architect', 'w-stop');
     const two = await start('devops', 'w-stop');
     const kept = await start('devops', 'w-keep');
@@ -189,6 +137,7 @@ describe('agent lifecycle', () => {
           orgId: stuck.orgId,
           role: index === 0 ? 'developer' : 'tester',
           workerId: 'w-dies',
+          slot: 0,
           stepId: step.stepId,
         }),
       ),
@@ -201,6 +150,7 @@ describe('agent lifecycle', () => {
       orgId: stuck.orgId,
       role: 'reviewer',
       workerId: 'w-dies',
+      slot: 0,
       stepId: silentStep,
     });
     await agentFinished(database.db, idle, 'idle');

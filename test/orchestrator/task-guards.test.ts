@@ -1,9 +1,17 @@
 // What stops or corrects a task: a cyclic plan sent back to the planner, a budget that runs
 // out before a model call is sent, and a cancellation while an agent's command runs.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tables } from '../../src/db/index.js';
-import { cancelChannel, cancelTask, createTask } from '../../src/orchestrator/index.js';
+import {
+  cancelChannel,
+  cancelTask,
+  createTask,
+  decideApproval,
+  listApprovals,
+} from '../../src/orchestrator/index.js';
 import { call, createOrchestra, finish, type Orchestra } from '../helpers/orchestra.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -115,4 +123,72 @@ describe('budgets', () => {
       .where(eq(tables.llmCalls.taskId, task.id));
     expect(ledger.map((row) => row.status)).toEqual(['refused']);
   }, 60_000);
+});
+
+describe('a command with network access', () => {
+  let orchestra: Orchestra;
+  beforeAll(async () => {
+    orchestra = await createOrchestra({
+      scripts: {
+        planner: [
+          finish('One step.', {
+            steps: [{ key: 'fetch', role: 'developer', goal: 'Fetch the dependencies' }],
+          }),
+        ],
+        developer: [
+          { toolCalls: [call('run_command', { argv: ['sh', '-c', 'echo ran >> network.log'] })] },
+          finish('Fetched.'),
+        ],
+        reviewer: [finish('Fine.', { approved: true, feedback: '' })],
+        tester: [finish('Fine.', { passed: true, report: 'ok' })],
+      },
+    });
+  }, 60_000);
+  afterAll(() => orchestra?.close());
+
+  it('waits for a human to approve it, then runs it once', async () => {
+    const { database } = orchestra;
+    const owner = await orchestra.seedProject('network');
+    await database.db
+      .update(tables.projects)
+      .set({ hasNetwork: true })
+      .where(eq(tables.projects.id, owner.projectId));
+    const task = await createTask(database.db, {
+      orgId: owner.orgId,
+      input: { projectId: owner.projectId, description: 'Fetch' },
+    });
+
+    // The step is parked, and the task waits, once the approval is asked.
+    await waitFor(
+      'the task to wait for a human',
+      async () => {
+        const [row] = await database.db
+          .select()
+          .from(tables.tasks)
+          .where(eq(tables.tasks.id, task.id));
+        return row!.status === 'waiting';
+      },
+      30_000,
+    );
+    const [approval] = await listApprovals(database.db, owner.orgId, {
+      taskId: task.id,
+      status: 'pending',
+    });
+    expect(approval).toMatchObject({
+      kind: 'network',
+      question: 'Run with network access: sh -c echo ran >> network.log',
+    });
+    expect(orchestra.models.developer!.calls).toHaveLength(1);
+
+    await decideApproval(database.db, () => undefined, owner.orgId, approval!.id, {
+      isApproved: true,
+      decidedBy: 'ops',
+    });
+    expect(await orchestra.finished(task.id)).toMatchObject({ status: 'done' });
+    const log = await readFile(
+      join(orchestra.dataDir, 'workspaces', owner.projectId, 'tasks', task.id, 'network.log'),
+      'utf8',
+    );
+    expect(log).toBe('ran\n');
+  }, 90_000);
 });

@@ -67,7 +67,7 @@ export const TranscriptEntry = z.discriminatedUnion('kind', [
   }),
   z.object({
     ...entryBase,
-    kind: z.literal('tool-start'),
+    kind: z.enum(['tool-start', 'tool-suspended']),
     toolCallId: z.string(),
     toolName: z.string(),
   }),
