@@ -168,7 +168,9 @@ async function runToolCalls(
   let finish: { summary: string; result: unknown } | null = null;
   for (const call of calls) {
     signal?.throwIfAborted();
-    let { output, isError } = await runOneTool(options, call, started.has(call.toolCallId));
+    const ran = await runOneTool(options, call, started.has(call.toolCallId));
+    const { isError } = ran;
+    let { output } = ran;
     if (call.toolName === 'finish' && !isError)
       finish = output as { summary: string; result: unknown };
     if (repeats(transcript) >= repeatWarning && !isError) {
