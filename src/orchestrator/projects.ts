@@ -1,6 +1,6 @@
 // Projects: the containers of tasks (and, with the workspace module, of a git repository).
 // Every query is scoped to one organization.
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { CadreError, notFound } from '../errors/index.js';
 import type { Db } from '../db/index.js';
 import { tables } from '../db/index.js';
@@ -37,12 +37,24 @@ export function listProjects(db: Db, orgId: string): Promise<ProjectRow[]> {
 
 /** One project of the organization, or NOT_FOUND. */
 export async function getProject(db: Db, orgId: string, id: string): Promise<ProjectRow> {
-  const [row] = await db
-    .select()
-    .from(projects)
-    .where(and(eq(projects.id, id), eq(projects.orgId, orgId)));
+  let lookup = projectLookups.get(db);
+  if (!lookup) projectLookups.set(db, (lookup = prepareProjectLookup(db)));
+  const [row] = await lookup.execute({ id, orgId });
   if (!row) throw notFound('project', id);
   return row;
+}
+
+// Read on most requests: a named prepared statement is parsed and planned once per connection.
+const projectLookups = new WeakMap<Db, ReturnType<typeof prepareProjectLookup>>();
+
+function prepareProjectLookup(db: Db) {
+  return db
+    .select()
+    .from(projects)
+    .where(
+      and(eq(projects.id, sql.placeholder('id')), eq(projects.orgId, sql.placeholder('orgId'))),
+    )
+    .prepare('cadre_project_by_id');
 }
 
 /** Changes the given fields of a project. */
