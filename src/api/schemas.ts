@@ -1,6 +1,8 @@
 // The HTTP contract: one zod schema per concept, shared by the routes (validation and the
 // OpenAPI document), the CLI and the web app.
 import { z } from 'zod';
+// The file itself, not the module's index: the web app bundles this contract.
+import { taskStatuses } from '../orchestrator/task-status.js';
 
 export const Id = z.uuid({ error: 'expected a UUID' });
 export const Timestamp = z.iso.datetime({ offset: true });
@@ -51,15 +53,7 @@ export const ProjectUpdate = ProjectCreate.partial().refine(
 );
 export type ProjectUpdate = z.infer<typeof ProjectUpdate>;
 
-export const TaskStatus = z.enum([
-  'queued',
-  'planning',
-  'running',
-  'waiting',
-  'done',
-  'failed',
-  'cancelled',
-]);
+export const TaskStatus = z.enum(taskStatuses);
 export type TaskStatus = z.infer<typeof TaskStatus>;
 
 /** Steps done of total, counting work, fix, review, test and merge steps. */

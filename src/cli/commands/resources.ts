@@ -53,7 +53,7 @@ export async function projectList(client: ApiClient, options: OutputOptions) {
 }
 
 /** A project's id from its id or its name. */
-async function resolveProject(client: ApiClient, reference: string): Promise<string> {
+export async function resolveProject(client: ApiClient, reference: string): Promise<string> {
   if (uuidPattern.test(reference)) return reference;
   const { items } = await client.request(ProjectList, 'GET', '/api/projects');
   const match = items.find((project) => project.name === reference);

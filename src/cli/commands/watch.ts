@@ -3,11 +3,12 @@
 // that starts late or reconnects misses nothing. It only reads, except for cancel.
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
-import { Project, Task } from '../../api/index.js';
+import { Task } from '../../api/index.js';
 import { SpendReport } from '../../api/routes/spend.js';
 import { TaskEvent } from '../../api/schemas.js';
 import type { ApiClient } from '../api-client.js';
-import { CliError, exitCodes } from '../exit-codes.js';
+import { exitCodes } from '../exit-codes.js';
+import { resolveProject } from './resources.js';
 
 const EventPage = z.object({ items: z.array(TaskEvent) });
 const finalEvents: Record<string, Task['status']> = {
@@ -141,8 +142,6 @@ export function describe(event: TaskEvent): string {
 
 const list = (value: unknown) => (Array.isArray(value) ? value.map(String).join('; ') : '');
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export interface CreateAndWatchOptions extends WatchOptions {
   project: string;
   title?: string;
@@ -157,7 +156,7 @@ export async function createAndWatch(
   options: CreateAndWatchOptions,
 ): Promise<number> {
   const task = await client.request(Task, 'POST', '/api/tasks', {
-    projectId: await projectId(client, options.project),
+    projectId: await resolveProject(client, options.project),
     description,
     title: options.title,
     priority: options.priority === undefined ? undefined : Number(options.priority),
@@ -170,23 +169,6 @@ export async function createAndWatch(
       : `Created task ${task.id}: ${task.title}. Watching it (Ctrl+C stops watching, not the task).`,
   );
   return watchTask(client, task.id, { ...options, write });
-}
-
-async function projectId(client: ApiClient, reference: string): Promise<string> {
-  if (uuidPattern.test(reference)) return reference;
-  const { items } = await client.request(
-    z.object({ items: z.array(Project) }),
-    'GET',
-    '/api/projects',
-  );
-  const match = items.find((project) => project.name === reference);
-  if (!match) {
-    throw new CliError(
-      `No project named "${reference}". List them with: cadre project list`,
-      exitCodes.failed,
-    );
-  }
-  return match.id;
 }
 
 /** `cadre task cancel <id>`. */
