@@ -110,7 +110,13 @@ describe('agent lifecycle', () => {
   it("stops all of a worker's agents and no one else's", async () => {
     const { stepIds } = await createTaskWithSteps(database.db, owner, 1);
     const start = (role: string, workerId: string) =>
-      agentStarted(database.db, { orgId: owner.orgId, role, workerId, slot: 0, stepId: stepIds[0]! });
+      agentStarted(database.db, {
+        orgId: owner.orgId,
+        role,
+        workerId,
+        slot: 0,
+        stepId: stepIds[0]!,
+      });
     const one = await start('architect', 'w-stop');
     const two = await start('devops', 'w-stop');
     const kept = await start('devops', 'w-keep');
