@@ -63,6 +63,8 @@ export interface RunAgentOptions {
   signal?: AbortSignal;
   onEvent?: (event: AgentEvent) => unknown;
   wallTimeMs?: number;
+  /** What this agent may spend on models, in USD: its role's share of the task's budget. */
+  budgetUsd?: number | null;
   now?: () => number;
 }
 
@@ -114,6 +116,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentOutcome> 
         `The ${role.name} ran past its ${Math.round(wallTimeMs / 1000)} s limit.`,
       );
     }
+    checkBudget(role, transcript, options.budgetUsd);
     signal?.throwIfAborted();
     const result = await gateway.generate({
       system: role.systemPrompt,
@@ -149,6 +152,26 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentOutcome> 
         `The ${role.name} repeated the same action ${repeatLimit} times in a row.`,
       );
     }
+  }
+}
+
+/** Stops an agent that has spent its share of the task's budget, before the next call. */
+function checkBudget(
+  role: RoleDefinition,
+  transcript: readonly TranscriptEntry[],
+  budgetUsd?: number | null,
+) {
+  if (budgetUsd === undefined || budgetUsd === null) return;
+  const spent = transcript.reduce(
+    (sum, entry) => sum + (entry.kind === 'model' ? entry.costUsd : 0),
+    0,
+  );
+  if (spent >= budgetUsd) {
+    throw new CadreError(
+      'LLM_BUDGET_EXCEEDED',
+      `The ${role.name} spent $${spent.toFixed(4)} of its $${budgetUsd.toFixed(4)} share (${role.budgetShare * 100} %) of the task's budget; raise the task's budget or the role's share.`,
+      { details: { scope: 'step', role: role.name, spentUsd: spent, limitUsd: budgetUsd } },
+    );
   }
 }
 

@@ -173,6 +173,7 @@ export function createConductor(options: ConductorOptions): Conductor {
         checkpoints: createCheckpoints(db, task.orgId, claimed),
         signal: stepSignal,
         wallTimeMs: options.agentWallTimeMs,
+        budgetUsd: task.budgetUsd === null ? null : Number(task.budgetUsd) * role.budgetShare,
         onEvent: async (event) => {
           await record(async (tx, recordSink) =>
             emit(

@@ -241,3 +241,42 @@ describe('agent runtime', () => {
     ).rejects.toMatchObject({ code: 'AGENT_TURN_LIMIT' });
   });
 });
+
+describe('the budget share of an agent', () => {
+  it("stops the agent before the call that would go past its share of the task's budget", async () => {
+    const expensive = createScriptedModel({
+      turns: [
+        {
+          toolCalls: [call('list_files', { path: '.' })],
+          usage: { inputTokens: 1000, outputTokens: 1000 },
+        },
+        { toolCalls: [call('list_files', { path: 'src' })] },
+      ],
+      info: { prices: { input: 1000, output: 1000, cachedInput: 0 } }, // $2 a call of 2000 tokens
+    });
+    const { gateway } = createHarness({
+      database,
+      models: {},
+      providers: [expensive.asProvider()],
+    });
+    const role = {
+      ...developer,
+      budgetShare: 0.5,
+      modelPolicy: { ...developer.modelPolicy, model: expensive.id },
+    };
+    const run = runAgent({
+      gateway,
+      role,
+      prompt: 'go',
+      context: { orgId },
+      host: memoryHost().host,
+      checkpoints: memoryCheckpoints(),
+      budgetUsd: 1.5,
+    });
+    await expect(run).rejects.toMatchObject({
+      code: 'LLM_BUDGET_EXCEEDED',
+      details: { scope: 'step', limitUsd: 1.5 },
+    });
+    expect(expensive.calls).toHaveLength(1);
+  });
+});
