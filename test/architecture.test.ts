@@ -10,7 +10,7 @@ const allowed: Record<string, readonly string[]> = {
   config: ['errors'],
   observability: ['config', 'errors'],
   db: ['config', 'errors'],
-  bus: ['config', 'errors'],
+  bus: ['db', 'config', 'errors'],
   auth: ['db', 'config', 'errors'],
   sandbox: ['config', 'errors'],
   workspace: ['sandbox', 'config', 'errors'],

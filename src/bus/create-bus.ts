@@ -1,12 +1,16 @@
 // Picks the bus the configuration asks for.
 import type { Config } from '../config/index.js';
+import type { Database } from '../db/index.js';
 import type { Bus } from './bus.js';
 import { createInProcessBus } from './in-process.js';
+import { createPostgresBus } from './postgres.js';
 import { createRabbitMqBus } from './rabbitmq.js';
 
-/** RabbitMQ when CADRE_RABBITMQ_URL is set, else the in-process bus. */
-export function createBus(config: Config): Promise<Bus> {
-  return config.rabbitmq.url
-    ? createRabbitMqBus(config.rabbitmq.url)
-    : Promise.resolve(createInProcessBus());
+/**
+ * RabbitMQ when CADRE_RABBITMQ_URL is set; otherwise Postgres notifications when a database
+ * is given (so that `cadre worker` processes reach `cadre up` live), else in-process only.
+ */
+export function createBus(config: Config, database?: Database): Promise<Bus> {
+  if (config.rabbitmq.url) return createRabbitMqBus(config.rabbitmq.url);
+  return database ? createPostgresBus(database) : Promise.resolve(createInProcessBus());
 }

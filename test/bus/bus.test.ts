@@ -2,12 +2,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createInProcessBus,
+  createPostgresBus,
   createRabbitMqBus,
   topicMatches,
   type Bus,
   type BusMessage,
 } from '../../src/bus/index.js';
+import type { Database } from '../../src/db/index.js';
 import { CadreError } from '../../src/errors/index.js';
+import { createTestDatabase } from '../helpers/database.js';
 import { startRabbitMq, type RabbitMq } from '../helpers/rabbitmq.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -154,5 +157,71 @@ describe('rabbitmq bus', () => {
     const failure = createRabbitMqBus('amqp://guest:secret@127.0.0.1:1');
     await expect(failure).rejects.toMatchObject({ code: 'BUS_UNAVAILABLE' });
     await expect(failure).rejects.toThrow(/guest:\[redacted\]@127\.0\.0\.1:1/);
+  });
+});
+
+describe('postgres bus', () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(() => database?.close());
+
+  it('carries events and broadcasts between processes that share the database', async () => {
+    // Each bus has connections of its own, as separate processes would.
+    const [publisher, nodeA, nodeB] = [
+      await createPostgresBus(database),
+      await createPostgresBus(database),
+      await createPostgresBus(database),
+    ];
+    try {
+      const events: string[] = [];
+      const cancels: string[] = [];
+      await nodeA.subscribe(
+        'org.o1.task.*',
+        (message) => void events.push(`A:${(message.payload as { seq: number }).seq}`),
+      );
+      await nodeB.subscribe(
+        'org.o1.#',
+        (message) => void events.push(`B:${(message.payload as { seq: number }).seq}`),
+      );
+      await nodeA.listen(
+        'task-cancelled',
+        (payload) => void cancels.push(`A:${(payload as { taskId: string }).taskId}`),
+      );
+      await nodeB.listen(
+        'task-cancelled',
+        (payload) => void cancels.push(`B:${(payload as { taskId: string }).taskId}`),
+      );
+      for (let seq = 1; seq <= 3; seq++) await publisher.publish('org.o1.task.t1', { seq });
+      await publisher.publish('org.o2.task.t9', { seq: 99 });
+      await publisher.broadcast('task-cancelled', { taskId: 't1' });
+      await waitFor('every event and broadcast', () => events.length === 6 && cancels.length === 2);
+      expect(events.filter((event) => event.startsWith('A'))).toEqual(['A:1', 'A:2', 'A:3']);
+      expect(events.filter((event) => event.startsWith('B'))).toEqual(['B:1', 'B:2', 'B:3']);
+      expect(cancels.sort()).toEqual(['A:t1', 'B:t1']);
+    } finally {
+      await Promise.all([publisher, nodeA, nodeB].map((bus) => bus.close()));
+    }
+  });
+
+  it('sends an event too large for a notification without its data', async () => {
+    const [publisher, reader] = await Promise.all([
+      createPostgresBus(database),
+      createPostgresBus(database),
+    ]);
+    try {
+      const seen: unknown[] = [];
+      await reader.subscribe('big', (message) => void seen.push(message.payload));
+      await publisher.publish('big', {
+        seq: 7,
+        type: 'gate-failed',
+        data: { feedback: 'x'.repeat(20_000) },
+      });
+      await waitFor('the event', () => seen.length === 1);
+      expect(seen).toEqual([{ seq: 7, type: 'gate-failed', data: { isTruncated: true } }]);
+    } finally {
+      await Promise.all([publisher.close(), reader.close()]);
+    }
   });
 });
