@@ -12,8 +12,8 @@ export type {
   AgentOutcome,
   Checkpoints,
   RunAgentOptions,
-  TranscriptEntry,
 } from './runtime.js';
+export type { TranscriptEntry } from './transcript.js';
 export type { CommandOutput, MemoryItem, ToolHost } from './tool-host.js';
 export { StepSuspended } from './tool-host.js';
 export { tools, clip } from './tools.js';

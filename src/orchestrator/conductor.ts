@@ -15,6 +15,7 @@ import { cancelChannel, publishEvents, type PublishedEvent } from './events.js';
 import { stepPrompt } from './prompts.js';
 import { listRoles } from './roles.js';
 import { createStepHost } from './step-host.js';
+import { ensureWorktree, mergeStep } from './step-worktrees.js';
 import { finishedStatuses, type TaskStatus } from './task-status.js';
 import {
   afterGate,
@@ -271,46 +272,6 @@ export function createConductor(options: ConductorOptions): Conductor {
       setImmediate(() => void publish(events).catch(() => undefined));
     },
   };
-}
-
-async function ensureWorktree(workspaces: Workspaces, ref: TaskRef, baseBranch?: string) {
-  try {
-    return await workspaces.getTaskWorktree(ref);
-  } catch (error) {
-    if (!(error instanceof CadreError && error.code === 'WORKSPACE_NOT_FOUND')) throw error;
-    if (!baseBranch) await ensureRepository(workspaces, ref.projectId);
-    return workspaces.createTaskWorktree(ref, baseBranch);
-  }
-}
-
-async function ensureRepository(workspaces: Workspaces, projectId: string) {
-  try {
-    await workspaces.getRepository(projectId);
-  } catch (error) {
-    if (!(error instanceof CadreError && error.code === 'WORKSPACE_NOT_FOUND')) throw error;
-    await workspaces.createRepository(projectId, { type: 'empty' });
-  }
-}
-
-/** Merges a step's branch into its task's; a conflict is returned for a fix step, not thrown. */
-async function mergeStep(
-  workspaces: Workspaces,
-  stepRef: TaskRef,
-  key: string,
-  taskBranch: string,
-) {
-  try {
-    await workspaces.merge(stepRef, `Merge step ${key}`);
-    return null;
-  } catch (error) {
-    if (!(error instanceof CadreError && error.code === 'MERGE_CONFLICT')) throw error;
-    const paths = (error.details as { paths?: string[] }).paths ?? [];
-    return {
-      stepKey: key,
-      paths,
-      diff: (await workspaces.diffSince(stepRef, taskBranch)).slice(0, 20_000),
-    };
-  }
 }
 
 /** What an agent event records in the task's log: names and outcomes, never payloads. */
