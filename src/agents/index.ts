@@ -7,12 +7,7 @@ export {
   toolNames,
 } from './roles.js';
 export { runAgent } from './runtime.js';
-export type {
-  AgentEvent,
-  AgentOutcome,
-  Checkpoints,
-  RunAgentOptions,
-} from './runtime.js';
+export type { AgentEvent, AgentOutcome, Checkpoints, RunAgentOptions } from './runtime.js';
 export type { TranscriptEntry } from './transcript.js';
 export type { CommandOutput, MemoryItem, ToolHost } from './tool-host.js';
 export { StepSuspended } from './tool-host.js';
