@@ -138,7 +138,10 @@ export const ApiKey = z.object({
 export const ApiKeyCreate = z.strictObject({
   name: z.string().trim().min(1).max(100),
   role: Role.default('member'),
-  expiresAt: Timestamp.optional(),
+  expiresAt: Timestamp.refine(
+    (value) => Date.parse(value) > Date.now(),
+    'must be in the future',
+  ).optional(),
 });
 export const ApiKeyCreated = ApiKey.extend({ key: z.string() });
 

@@ -1,4 +1,5 @@
 // Password sign-in, sessions and API key management.
+import { randomBytes } from 'node:crypto';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { CadreError, notFound } from '../errors/index.js';
 import type { Db } from '../db/index.js';
@@ -9,6 +10,10 @@ import { generateApiKey, generateSessionToken, hashToken } from './tokens.js';
 
 const { apiKeys, memberships, sessions, users } = tables;
 const sessionLifetimeMs = 7 * 24 * 60 * 60 * 1000;
+
+let decoy: Promise<string> | null = null;
+/** A real hash of a random password, made once, to verify against when there is no user. */
+const decoyHash = () => (decoy ??= hashPassword(randomBytes(16).toString('hex')));
 
 export interface SessionGrant {
   token: string;
@@ -31,8 +36,9 @@ export async function signIn(
     .where(eq(users.email, email.trim().toLowerCase()))
     .orderBy(memberships.createdAt)
     .limit(1);
-  const isValid = user?.passwordHash ? await verifyPassword(password, user.passwordHash) : false;
-  if (!user || !isValid) {
+  // An unknown email costs the same hashing as a wrong password: timing tells nothing.
+  const isValid = await verifyPassword(password, user?.passwordHash ?? (await decoyHash()));
+  if (!user?.passwordHash || !isValid) {
     throw new CadreError('UNAUTHENTICATED', 'Wrong email or password.');
   }
   const session = generateSessionToken();
