@@ -88,6 +88,11 @@ function summary({ task, spendUsd }: WatchSummary): string {
 const usd = (value: number) => `$${value.toFixed(4)}`;
 const clock = (timestamp: string) => timestamp.slice(11, 19);
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
+/** The first line of a long message: the summary at the end prints it whole. */
+const firstLine = (value: unknown) => {
+  const [first = '', ...rest] = text(value).split('\n');
+  return rest.length > 0 ? `${first} …` : first;
+};
 
 /** One event as a line a person reads. */
 export function describe(event: TaskEvent): string {
@@ -131,10 +136,10 @@ export function describe(event: TaskEvent): string {
     case 'task-merged':
       return `merged as ${text(data.commit)}`;
     case 'step-dead':
-      return `${key} failed for good: ${text(data.error)}`;
+      return `${key} failed for good: ${firstLine(data.error)}`;
     default:
       if (event.type.startsWith('task-')) {
-        return `task ${event.type.slice('task-'.length)}${data.error ? `: ${text(data.error)}` : ''}`;
+        return `task ${event.type.slice('task-'.length)}${data.error ? `: ${firstLine(data.error)}` : ''}`;
       }
       return `${event.type} ${JSON.stringify(data)}`;
   }
