@@ -90,14 +90,7 @@ export function createConductor(options: ConductorOptions): Conductor {
   };
 
   const handler: StepHandler = async (claimed, signal) => {
-    const [step] = await db.select().from(tables.steps).where(eq(tables.steps.id, claimed.stepId));
-    const [task] = await db.select().from(tables.tasks).where(eq(tables.tasks.id, claimed.taskId));
-    const [project] = await db
-      .select()
-      .from(tables.projects)
-      .where(eq(tables.projects.id, task!.projectId));
-    if (!step || !task || !project)
-      throw new CadreError('NOT_FOUND', `Step ${claimed.stepId} or its task is gone.`);
+    const { step, task, project } = await loadStep(db, claimed.stepId);
     const events: Published[] = [];
     const sink: EventSink = (event) => void events.push(event);
     const outcome = (
@@ -272,6 +265,18 @@ export function createConductor(options: ConductorOptions): Conductor {
       setImmediate(() => void publish(events).catch(() => undefined));
     },
   };
+}
+
+/** A claimed step with its task and project; NOT_FOUND (never retried) when one is gone. */
+async function loadStep(db: Db, stepId: string) {
+  const [row] = await db
+    .select({ step: tables.steps, task: tables.tasks, project: tables.projects })
+    .from(tables.steps)
+    .innerJoin(tables.tasks, eq(tables.tasks.id, tables.steps.taskId))
+    .innerJoin(tables.projects, eq(tables.projects.id, tables.tasks.projectId))
+    .where(eq(tables.steps.id, stepId));
+  if (!row) throw new CadreError('NOT_FOUND', `Step ${stepId}, its task or its project is gone.`);
+  return row;
 }
 
 /** What an agent event records in the task's log: names and outcomes, never payloads. */
