@@ -34,6 +34,7 @@ import { authRoutes } from './routes/auth.js';
 import { budgetRoutes } from './routes/budgets.js';
 import { expertRoutes } from './routes/experts.js';
 import { healthRoutes } from './routes/health.js';
+import { liveRoutes } from './routes/live.js';
 import { modelRoutes } from './routes/models.js';
 import { projectRoutes } from './routes/projects.js';
 import { spendRoutes } from './routes/spend.js';
@@ -147,6 +148,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(projectRoutes, { ...deps, gateway });
   await app.register(taskRoutes, deps);
   await app.register(roleRoutes, deps);
+  await app.register(liveRoutes, deps);
   await app.register(stepRoutes, deps);
   await app.register(approvalRoutes, deps);
   await app.register(agentRoutes, deps);

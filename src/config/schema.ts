@@ -20,6 +20,10 @@ export const ServerConfig = z.strictObject({
   bodyLimit: z.number().int().min(1024).default(1_048_576),
   /** Requests per minute for one API key or session (0 turns the limit off). */
   rateLimitPerMinute: z.number().int().min(0).default(1200),
+  /** How often live WebSocket clients are pinged; one that misses a ping is dropped. */
+  liveHeartbeatMs: z.number().int().min(100).default(15_000),
+  /** Bytes a live client may leave unread before it is dropped as too slow. */
+  liveMaxBufferedBytes: z.number().int().min(1024).default(1_048_576),
 });
 
 export const Config = z.strictObject({

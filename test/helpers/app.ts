@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/api/index.js';
+import { buildApp, type AppDeps } from '../../src/api/index.js';
 import { bootstrapAdmin, generateApiKey, type Role } from '../../src/auth/index.js';
 import { Config } from '../../src/config/index.js';
 import { tables, type Database } from '../../src/db/index.js';
@@ -21,7 +21,10 @@ export interface TestApp {
 }
 
 /** Builds the API in-process; `overrides` change settings as a configuration file would. */
-export async function createTestApp(overrides: Partial<Config> = {}): Promise<TestApp> {
+export async function createTestApp(
+  overrides: Partial<Config> = {},
+  deps: Partial<Pick<AppDeps, 'bus' | 'onRoute'>> = {},
+): Promise<TestApp> {
   const database = await createTestDatabase();
   const dataDir = await mkdtemp(join(tmpdir(), 'cadre-test-'));
   const config = Config.parse({ dataDir, ...overrides });
@@ -32,6 +35,7 @@ export async function createTestApp(overrides: Partial<Config> = {}): Promise<Te
     logger: createLogger({ level: 'silent' }),
     metrics: createMetrics(),
     version: '0.0.0-test',
+    ...deps,
   });
   await app.ready();
   return {

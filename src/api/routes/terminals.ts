@@ -21,9 +21,12 @@ import type { WorkspaceServices } from './workspace-services.js';
 /** The subprotocol a terminal client offers beside its token; the server answers with it. */
 export const terminalProtocol = 'cadre.terminal.v1';
 
+/** The subprotocol of the live event stream (routes/live.ts). */
+export const liveProtocol = 'cadre.live.v1';
+
 /** Picks the subprotocol to answer a WebSocket handshake with; never echoes a token. */
 export function selectWebSocketProtocol(protocols: Set<string>): string | false {
-  return protocols.has(terminalProtocol) ? terminalProtocol : false;
+  return [terminalProtocol, liveProtocol].find((protocol) => protocols.has(protocol)) ?? false;
 }
 
 const ClientMessage = z.discriminatedUnion('type', [
@@ -214,7 +217,8 @@ function streamTerminal(socket: TerminalSocket, terminal: Terminal) {
   })();
 }
 
-function tokenOf(request: FastifyRequest): string | null {
+/** The bearer token of a WebSocket request: its Authorization header or a `bearer.<token>` subprotocol. */
+export function tokenOf(request: FastifyRequest): string | null {
   const header = request.headers.authorization;
   const fromHeader = header ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : undefined;
   if (fromHeader) return fromHeader;
