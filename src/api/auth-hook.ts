@@ -64,3 +64,41 @@ export function principalOf(request: FastifyRequest): Principal {
     throw new CadreError('UNAUTHENTICATED', 'This route requires credentials.');
   return request.principal;
 }
+
+/**
+ * Authenticates a WebSocket upgrade. Browsers cannot set headers on a WebSocket, so the token
+ * may also come as the subprotocol `bearer.<token>`, offered beside `protocol`.
+ */
+export async function authenticateUpgrade(
+  request: FastifyRequest,
+  permission: Permission,
+  protocol: string,
+): Promise<Principal> {
+  const token = bearerToken(request) ?? subprotocolToken(request);
+  const principal = token ? await request.server.credentials.authenticate(token) : null;
+  if (!principal) {
+    throw new CadreError(
+      'UNAUTHENTICATED',
+      token
+        ? 'The API key or session is not valid (unknown, revoked or expired).'
+        : `Send the token as "Authorization: Bearer <token>" or as the WebSocket subprotocol "bearer.<token>" beside "${protocol}".`,
+    );
+  }
+  if (!isAllowed(principal.role, permission)) {
+    throw new CadreError(
+      'FORBIDDEN',
+      `Your role (${principal.role}) does not allow ${permission}.`,
+      {
+        details: { permission, role: principal.role },
+      },
+    );
+  }
+  request.principal = principal;
+  return principal;
+}
+
+function subprotocolToken(request: FastifyRequest): string | null {
+  const offered = String(request.headers['sec-websocket-protocol'] ?? '').split(',');
+  const bearer = offered.map((item) => item.trim()).find((item) => item.startsWith('bearer.'));
+  return bearer ? bearer.slice('bearer.'.length) : null;
+}

@@ -5,13 +5,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { WebSocket } from '@fastify/websocket';
 import { z } from 'zod';
-import { authenticate, isAllowed, type Principal } from '../../auth/index.js';
+import type { Principal } from '../../auth/index.js';
 import type { Bus, Subscription } from '../../bus/index.js';
 import type { Db } from '../../db/index.js';
 import { CadreError } from '../../errors/index.js';
 import { getTask, listEvents, taskTopic } from '../../orchestrator/index.js';
 import type { AppDeps } from '../app.js';
-import { tokenOf } from './terminals.js';
+import { authenticateUpgrade } from '../auth-hook.js';
+import { liveProtocol } from './terminals.js';
 
 const ClientMessage = z.union([
   z.strictObject({
@@ -50,21 +51,7 @@ export const liveRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
       config: { permission: 'public' },
       schema: { tags: ['live'] },
       preValidation: async (request) => {
-        const token = tokenOf(request);
-        const principal = token ? await authenticate(db, token) : null;
-        if (!principal) {
-          throw new CadreError(
-            'UNAUTHENTICATED',
-            'Send the token as "Authorization: Bearer <token>" or as the subprotocol "bearer.<token>" beside "cadre.live.v1".',
-          );
-        }
-        if (!isAllowed(principal.role, 'tasks:read')) {
-          throw new CadreError(
-            'FORBIDDEN',
-            `Your role (${principal.role}) does not allow tasks:read.`,
-          );
-        }
-        request.principal = principal;
+        await authenticateUpgrade(request, 'tasks:read', liveProtocol);
       },
     },
     (socket, request) =>

@@ -4,11 +4,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { authenticate, isAllowed } from '../../auth/index.js';
-import type { Db } from '../../db/index.js';
 import { CadreError } from '../../errors/index.js';
 import type { Terminal, TerminalInfo as TerminalInfoValue } from '../../sandbox/index.js';
-import { principalOf } from '../auth-hook.js';
+import { authenticateUpgrade, principalOf } from '../auth-hook.js';
 import {
   TaskParams,
   TerminalCreate,
@@ -43,10 +41,10 @@ const toInfo = (info: TerminalInfoValue) => ({
   isRunning: info.isRunning,
 });
 
-export const terminalRoutes: FastifyPluginAsyncZod<{
-  services: WorkspaceServices;
-  db: Db;
-}> = async (app, { services, db }) => {
+export const terminalRoutes: FastifyPluginAsyncZod<{ services: WorkspaceServices }> = async (
+  app,
+  { services },
+) => {
   const tags = ['terminals'];
   const streamed = new WeakMap<FastifyRequest, Terminal>();
   const base = '/api/projects/:projectId/tasks/:taskId/terminals';
@@ -140,24 +138,7 @@ export const terminalRoutes: FastifyPluginAsyncZod<{
       config: { permission: 'public' },
       schema: { tags, params: TerminalParams },
       preValidation: async (request) => {
-        const token = tokenOf(request);
-        const principal = token ? await authenticate(db, token) : null;
-        if (!principal) {
-          throw new CadreError(
-            'UNAUTHENTICATED',
-            'Send the token as "Authorization: Bearer <token>" or as the WebSocket subprotocol "bearer.<token>" beside "cadre.terminal.v1".',
-          );
-        }
-        if (!isAllowed(principal.role, 'terminal:open')) {
-          throw new CadreError(
-            'FORBIDDEN',
-            `Your role (${principal.role}) does not allow terminal:open.`,
-            {
-              details: { permission: 'terminal:open', role: principal.role },
-            },
-          );
-        }
-        request.principal = principal;
+        await authenticateUpgrade(request, 'terminal:open', terminalProtocol);
         // Ownership is checked before the upgrade, so that a stranger gets a plain 404.
         const params = request.params as z.infer<typeof TerminalParams>;
         streamed.set(request, await terminalOf(request, params));
@@ -215,16 +196,6 @@ function streamTerminal(socket: TerminalSocket, terminal: Terminal) {
       if (event.type === 'exit') socket.close(1000, 'terminal exited');
     }
   })();
-}
-
-/** The bearer token of a WebSocket request: its Authorization header or a `bearer.<token>` subprotocol. */
-export function tokenOf(request: FastifyRequest): string | null {
-  const header = request.headers.authorization;
-  const fromHeader = header ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : undefined;
-  if (fromHeader) return fromHeader;
-  const offered = String(request.headers['sec-websocket-protocol'] ?? '').split(',');
-  const bearer = offered.map((item) => item.trim()).find((item) => item.startsWith('bearer.'));
-  return bearer ? bearer.slice('bearer.'.length) : null;
 }
 
 function safeJson(text: string): unknown {

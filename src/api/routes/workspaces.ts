@@ -144,5 +144,5 @@ export const workspaceRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps)
 
   await app.register(workspaceFileRoutes, { services });
   await app.register(workspaceRunRoutes, { services, db });
-  await app.register(terminalRoutes, { services, db });
+  await app.register(terminalRoutes, { services });
 };
