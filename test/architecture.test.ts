@@ -5,6 +5,21 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
+const everythingBelowApi = [
+  'orchestrator',
+  'agents',
+  'auth',
+  'db',
+  'bus',
+  'llm',
+  'memory',
+  'sandbox',
+  'workspace',
+  'config',
+  'errors',
+  'observability',
+];
+
 const allowed: Record<string, readonly string[]> = {
   errors: [],
   config: ['errors'],
@@ -31,35 +46,8 @@ const allowed: Record<string, readonly string[]> = {
     'errors',
     'observability',
   ],
-  api: [
-    'orchestrator',
-    'agents',
-    'auth',
-    'db',
-    'bus',
-    'llm',
-    'memory',
-    'sandbox',
-    'workspace',
-    'config',
-    'errors',
-    'observability',
-  ],
-  cli: [
-    'api',
-    'orchestrator',
-    'agents',
-    'auth',
-    'db',
-    'bus',
-    'llm',
-    'memory',
-    'sandbox',
-    'workspace',
-    'config',
-    'errors',
-    'observability',
-  ],
+  api: everythingBelowApi,
+  cli: ['api', ...everythingBelowApi],
 };
 
 const src = resolve(import.meta.dirname, '..', 'src');

@@ -10,7 +10,13 @@ import {
   createCheckpoints,
   afterWork,
 } from '../../src/orchestrator/index.js';
-import { bearer, createOrganization, createTestApp, type TestApp } from '../helpers/app.js';
+import {
+  bearer,
+  createOrganization,
+  createTaskThroughApi,
+  createTestApp,
+  type TestApp,
+} from '../helpers/app.js';
 import { drivePlan, finishStep } from '../helpers/drive-task.js';
 
 let t: TestApp;
@@ -34,15 +40,8 @@ afterAll(() => t.close());
 
 const get = (url: string, key = t.adminKey) => t.app.inject({ url, headers: bearer(key) });
 
-async function newTask(description = 'Add a /health route') {
-  const response = await t.app.inject({
-    method: 'POST',
-    url: '/api/tasks',
-    headers: bearer(t.adminKey),
-    payload: { projectId, description },
-  });
-  return response.json().id as string;
-}
+const newTask = (description = 'Add a /health route') =>
+  createTaskThroughApi(t, projectId, description);
 
 describe('GET /api/tasks/:id/steps', () => {
   it('lists the steps in creation order with progress over work, fix, review, test and merge', async () => {

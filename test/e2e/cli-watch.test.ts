@@ -5,7 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tables } from '../../src/db/index.js';
 import { afterWork, appendEvent, cancelTask } from '../../src/orchestrator/index.js';
-import { bearer, createTestApp, type TestApp } from '../helpers/app.js';
+import { bearer, createTaskThroughApi, createTestApp, type TestApp } from '../helpers/app.js';
 import {
   driveGates,
   driveMerge,
@@ -53,15 +53,7 @@ function start(args: string[]) {
   return { output, exited };
 }
 
-async function newTask(description: string) {
-  const response = await t.app.inject({
-    method: 'POST',
-    url: '/api/tasks',
-    headers: bearer(t.adminKey),
-    payload: { projectId, description },
-  });
-  return response.json().id as string;
-}
+const newTask = (description: string) => createTaskThroughApi(t, projectId, description);
 
 describe('cadre task watch and cadre approval', () => {
   it('shows a task from plan to merge, with an approval decided from the CLI, and exits 0', async () => {

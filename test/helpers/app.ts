@@ -70,3 +70,14 @@ export async function createOrganization(database: Database, name: string, role:
 
 /** The Authorization header for a key. */
 export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+/** Creates a task through the API with the admin key; returns its id. */
+export async function createTaskThroughApi(t: TestApp, projectId: string, description: string) {
+  const response = await t.app.inject({
+    method: 'POST',
+    url: '/api/tasks',
+    headers: bearer(t.adminKey),
+    payload: { projectId, description },
+  });
+  return response.json().id as string;
+}

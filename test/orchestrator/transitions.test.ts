@@ -1,6 +1,6 @@
 // The task state machine at the database level: each transition as the conductor runs it
 // when a step commits, without agents.
-import { and, asc, eq } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tables, type Database } from '../../src/db/index.js';
 import { createTask } from '../../src/orchestrator/index.js';
@@ -10,10 +10,10 @@ import {
   afterMerge,
   afterPlan,
   afterWork,
-  lockTask,
   type EventSink,
 } from '../../src/orchestrator/transitions.js';
 import { createTestDatabase } from '../helpers/database.js';
+import { finishStep } from '../helpers/drive-task.js';
 import { createOrgAndProject } from '../helpers/tasks.js';
 
 let database: Database;
@@ -49,20 +49,12 @@ const taskOf = async (taskId: string) =>
   (await database.db.select().from(tables.tasks).where(eq(tables.tasks.id, taskId)))[0]!;
 
 /** Marks a step done with a result, as completeStep does, and runs a transition. */
-async function finish(
+const finish = (
   taskId: string,
   key: string,
   result: unknown,
-  transition: (tx: Database['db'], task: Awaited<ReturnType<typeof lockTask>>) => Promise<unknown>,
-) {
-  await database.db.transaction(async (tx) => {
-    await tx
-      .update(tables.steps)
-      .set({ status: 'done', result: { summary: 'ok', result } })
-      .where(and(eq(tables.steps.taskId, taskId), eq(tables.steps.key, key)));
-    await transition(tx, await lockTask(tx, taskId));
-  });
-}
+  transition: Parameters<typeof finishStep>[4],
+) => finishStep(database.db, taskId, key, result, transition);
 
 const plan = {
   summary: 'Design, then build and document in parallel.',

@@ -50,7 +50,7 @@ export const terminalRoutes: FastifyPluginAsyncZod<{ services: WorkspaceServices
   const base = '/api/projects/:projectId/tasks/:taskId/terminals';
   const ownerOf = async (request: FastifyRequest, params: z.infer<typeof TaskParams>) => {
     const principal = principalOf(request);
-    const { project, task } = await services.task(principal, params.projectId, params.taskId);
+    const { project, task } = await services.task(principal, params);
     return { owner: `${principal.orgId}/${project.id}/${task.id}`, project, task };
   };
   const terminalOf = async (

@@ -22,7 +22,7 @@ export const workspaceFileRoutes: FastifyPluginAsyncZod<{ services: WorkspaceSer
     principal: Parameters<WorkspaceServices['task']>[0],
     params: z.infer<typeof TaskParams>,
   ) => {
-    const { project, task } = await services.task(principal, params.projectId, params.taskId);
+    const { project, task } = await services.task(principal, params);
     return { projectId: project.id, taskId: task.id };
   };
 

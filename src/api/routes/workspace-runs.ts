@@ -38,11 +38,7 @@ export const workspaceRunRoutes: FastifyPluginAsyncZod<{
     },
     async (request) => {
       const principal = principalOf(request);
-      const { project, task } = await services.task(
-        principal,
-        request.params.projectId,
-        request.params.taskId,
-      );
+      const { project, task } = await services.task(principal, request.params);
       const { argv, stdin, env, cwd, timeoutMs, stepId } = request.body;
       if (stepId) await checkStep(db, principal.orgId, task.id, stepId);
       const abort = new AbortController();
@@ -74,11 +70,7 @@ export const workspaceRunRoutes: FastifyPluginAsyncZod<{
     },
     async (request) => {
       const principal = principalOf(request);
-      const { task } = await services.task(
-        principal,
-        request.params.projectId,
-        request.params.taskId,
-      );
+      const { task } = await services.task(principal, request.params);
       const rows = await listTaskRuns(db, principal.orgId, task.id);
       return {
         items: rows.map((row) => ({

@@ -33,8 +33,7 @@ export interface WorkspaceServices {
   /** The project and its task, or NOT_FOUND when either is not the caller's. */
   task(
     principal: Principal,
-    projectId: string,
-    taskId: string,
+    params: { projectId: string; taskId: string },
   ): Promise<{ project: ProjectRow; task: TaskRow }>;
 }
 
@@ -80,7 +79,7 @@ export function createWorkspaceServices(app: FastifyInstance, deps: AppDeps): Wo
           }),
       })),
     project: (principal, projectId) => getProject(db, principal.orgId, projectId),
-    task: async (principal, projectId, taskId) => {
+    task: async (principal, { projectId, taskId }) => {
       const project = await getProject(db, principal.orgId, projectId);
       const task = await getTask(db, principal.orgId, taskId);
       if (task.projectId !== project.id) {

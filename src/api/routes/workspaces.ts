@@ -83,11 +83,7 @@ export const workspaceRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps)
       schema: { tags, params: TaskParams, body: WorktreeCreate, response: { 201: Worktree } },
     },
     async (request, reply) => {
-      const { project, task } = await services.task(
-        principalOf(request),
-        request.params.projectId,
-        request.params.taskId,
-      );
+      const { project, task } = await services.task(principalOf(request), request.params);
       const worktree = await workspaces.createTaskWorktree(
         { projectId: project.id, taskId: task.id },
         request.body.baseBranch,
@@ -105,11 +101,7 @@ export const workspaceRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps)
       schema: { tags, params: TaskParams, response: { 200: Diff } },
     },
     async (request) => {
-      const { project, task } = await services.task(
-        principalOf(request),
-        request.params.projectId,
-        request.params.taskId,
-      );
+      const { project, task } = await services.task(principalOf(request), request.params);
       return workspaces.diff({ projectId: project.id, taskId: task.id });
     },
   );
@@ -122,11 +114,7 @@ export const workspaceRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps)
     },
     async (request) => {
       const principal = principalOf(request);
-      const { project, task } = await services.task(
-        principal,
-        request.params.projectId,
-        request.params.taskId,
-      );
+      const { project, task } = await services.task(principal, request.params);
       const result = await workspaces.merge(
         { projectId: project.id, taskId: task.id },
         request.body.message,
