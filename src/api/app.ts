@@ -30,6 +30,7 @@ import type { Logger, Metrics } from '../observability/index.js';
 import type { Workspaces } from '../workspace/index.js';
 import { installAuth } from './auth-hook.js';
 import { handleError, handleNotFound } from './errors.js';
+import { createWorkspaceServices } from './routes/workspace-services.js';
 import { authRoutes } from './routes/auth.js';
 import { budgetRoutes } from './routes/budgets.js';
 import { expertRoutes } from './routes/experts.js';
@@ -148,12 +149,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(projectRoutes, { ...deps, gateway });
   await app.register(taskRoutes, deps);
   await app.register(roleRoutes, deps);
-  await app.register(liveRoutes, deps);
+  // Built once: the workspace routes open terminals and the live stream follows them.
+  const services = createWorkspaceServices(app, deps);
+  await app.register(liveRoutes, { ...deps, services });
   await app.register(stepRoutes, deps);
   await app.register(approvalRoutes, deps);
   await app.register(agentRoutes, deps);
   await app.register(sprintRoutes, deps);
-  await app.register(workspaceRoutes, deps);
+  await app.register(workspaceRoutes, { ...deps, services });
   await app.register(modelRoutes, { gateway });
   await app.register(spendRoutes, { gateway });
   await app.register(budgetRoutes, { gateway, database: deps.database });

@@ -87,6 +87,7 @@ export async function createServices({
           onDead: conductor.onDead,
           isRetryable: conductor.isRetryable,
           concurrency: config.workers.concurrency,
+          bus,
         });
         await worker.start();
         workers.push(worker);

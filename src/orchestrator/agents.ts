@@ -9,6 +9,9 @@ export type AgentRow = typeof tables.agents.$inferSelect;
 export const agentStatuses = ['idle', 'working', 'waiting', 'error', 'stopped'] as const;
 export type AgentStatus = (typeof agentStatuses)[number];
 
+/** The topic an agent's status changes are published on: `{ agentId, status, stepId }`. */
+export const agentTopic = (orgId: string, agentId: string) => `org.${orgId}.agent.${agentId}`;
+
 export interface AgentStart {
   orgId: string;
   role: string;

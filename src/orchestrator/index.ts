@@ -56,6 +56,7 @@ export {
   agentHeartbeat,
   agentFinished,
   agentsStopped,
+  agentTopic,
   markStuckAgents,
   listAgents,
   agentStatuses,

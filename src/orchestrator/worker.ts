@@ -3,6 +3,7 @@
 // when there is nothing to do, and never holds a database connection while a step runs.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { Bus } from '../bus/index.js';
 import type { Database, Db, Listener } from '../db/index.js';
 import type { Logger } from '../observability/index.js';
 import {
@@ -10,7 +11,9 @@ import {
   agentHeartbeat,
   agentStarted,
   agentsStopped,
+  agentTopic,
   markStuckAgents,
+  type AgentStatus,
 } from './agents.js';
 import {
   claimSteps,
@@ -54,6 +57,8 @@ export interface WorkerOptions {
   backoffMs?: (attempt: number) => number;
   /** Runs in the transaction that dead-letters steps, with their ids and the last error. */
   onDead?: (tx: Db, stepIds: string[], error: string) => Promise<void>;
+  /** Where agents' status changes are published (`agentTopic`), for live views. */
+  bus?: Bus;
 }
 
 export interface Worker {
@@ -78,6 +83,7 @@ export function createWorker(options: WorkerOptions): Worker {
     isRetryable = () => true,
     backoffMs = defaultBackoffMs,
     onDead,
+    bus,
   } = options;
   const { db } = database;
   const running = new Map<string, Promise<void>>();
@@ -108,6 +114,9 @@ export function createWorker(options: WorkerOptions): Worker {
       logger.warn({ err: error, workerId }, `could not record ${what}`);
       return null;
     });
+  const announce = (agentId: string, orgId: string, status: AgentStatus, stepId: string) =>
+    bus &&
+    track(bus.publish(agentTopic(orgId, agentId), { agentId, status, stepId }), 'an agent change');
 
   async function run(step: ClaimedStep, slot: number) {
     const lost = new AbortController();
@@ -116,6 +125,7 @@ export function createWorker(options: WorkerOptions): Worker {
       agentStarted(db, { orgId: step.orgId, role: step.role, workerId, slot, stepId: step.stepId }),
       'an agent start',
     );
+    if (agentId) await announce(agentId, step.orgId, 'working', step.stepId);
     const heartbeat = setInterval(() => {
       renewLease(db, step, leaseMs).then(
         (isHeld) => isHeld || lost.abort(new Error('lease lost')),
@@ -127,8 +137,11 @@ export function createWorker(options: WorkerOptions): Worker {
       const outcome = await handler(step, signal);
       clearInterval(heartbeat);
       await completeStep(db, step, outcome.result, outcome.transition);
-      if (agentId)
-        await track(agentFinished(db, agentId, outcome.agentStatus ?? 'idle'), 'an agent end');
+      if (agentId) {
+        const status = outcome.agentStatus ?? 'idle';
+        await track(agentFinished(db, agentId, status), 'an agent end');
+        await announce(agentId, step.orgId, status, step.stepId);
+      }
       await outcome
         .afterCommit?.()
         .catch((error: unknown) =>
@@ -137,7 +150,10 @@ export function createWorker(options: WorkerOptions): Worker {
     } catch (error) {
       clearInterval(heartbeat);
       if (stopping.signal.aborted) return; // the lease expires and another worker resumes it
-      if (agentId) await track(agentFinished(db, agentId, 'error'), 'an agent end');
+      if (agentId) {
+        await track(agentFinished(db, agentId, 'error'), 'an agent end');
+        await announce(agentId, step.orgId, 'error', step.stepId);
+      }
       const message = error instanceof Error ? error.message : String(error);
       const dead = onDead && ((tx: Db) => onDead(tx, [step.stepId], message));
       await failStep(db, step, {

@@ -92,6 +92,7 @@ export async function createOrchestra({
     onDead: conductor.onDead,
     isRetryable: conductor.isRetryable,
     backoffMs: () => 0,
+    bus,
   });
   if (runsWorker) await worker.start();
 

@@ -1,35 +1,64 @@
-// GET /api/live: one WebSocket for live events. A client subscribes to a task (resuming
-// after the last sequence number it saw: nothing lost, nothing twice, D7) or to its whole
-// organization. Every subscription is checked against the caller's organization; a client
-// that misses a ping or cannot keep up is dropped instead of growing the server's memory.
+// GET /api/live: one WebSocket for everything live. A client subscribes to its organization, a
+// project, a task (resuming after the last sequence number it saw: nothing lost, nothing twice,
+// D7), an agent or a terminal. Every subscription is checked against the caller's organization
+// and role; a client that misses a ping or cannot keep up is dropped instead of growing the
+// server's memory. A task's subscribers also learn who else is looking at it.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { WebSocket } from '@fastify/websocket';
+import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Principal } from '../../auth/index.js';
+import { isAllowed, type Principal } from '../../auth/index.js';
 import type { Bus, Subscription } from '../../bus/index.js';
-import type { Db } from '../../db/index.js';
+import { tables, type Db } from '../../db/index.js';
 import { CadreError } from '../../errors/index.js';
-import { getTask, listEvents, taskTopic } from '../../orchestrator/index.js';
+import {
+  agentTopic,
+  getProject,
+  getTask,
+  listEvents,
+  taskTopic,
+} from '../../orchestrator/index.js';
+import type { Terminal } from '../../sandbox/index.js';
 import type { AppDeps } from '../app.js';
 import { authenticateUpgrade } from '../auth-hook.js';
+import { createPresence, type Presence, type Viewer } from '../presence.js';
 import { liveProtocol } from './terminals.js';
+import type { WorkspaceServices } from './workspace-services.js';
+
+const SubscriptionId = z.string().min(1).max(100);
+const subscribe = <T extends z.ZodRawShape>(shape: T) =>
+  z.strictObject({ type: z.literal('subscribe'), id: SubscriptionId, ...shape });
 
 const ClientMessage = z.union([
-  z.strictObject({
-    type: z.literal('subscribe'),
-    id: z.string().min(1).max(100),
+  subscribe({ scope: z.literal('organization') }),
+  subscribe({ scope: z.literal('project'), projectId: z.uuid() }),
+  subscribe({
     scope: z.literal('task'),
     taskId: z.uuid(),
     afterSeq: z.number().int().min(0).default(0),
   }),
-  z.strictObject({
-    type: z.literal('subscribe'),
-    id: z.string().min(1).max(100),
-    scope: z.literal('organization'),
+  subscribe({ scope: z.literal('agent'), agentId: z.uuid() }),
+  subscribe({
+    scope: z.literal('terminal'),
+    projectId: z.uuid(),
+    taskId: z.uuid(),
+    terminalId: z.string().min(1).max(100),
   }),
-  z.strictObject({ type: z.literal('unsubscribe'), id: z.string().min(1).max(100) }),
+  z.strictObject({ type: z.literal('unsubscribe'), id: SubscriptionId }),
+  z.strictObject({
+    type: z.literal('terminal-input'),
+    id: SubscriptionId,
+    data: z.string().max(65_536),
+  }),
+  z.strictObject({
+    type: z.literal('terminal-resize'),
+    id: SubscriptionId,
+    cols: z.number().int(),
+    rows: z.number().int(),
+  }),
 ]);
 type ClientMessage = z.infer<typeof ClientMessage>;
+type SubscribeMessage = Extract<ClientMessage, { type: 'subscribe' }>;
 
 interface LiveEvent {
   seq: number;
@@ -37,11 +66,24 @@ interface LiveEvent {
   data: Record<string, unknown>;
 }
 
-export const liveRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
-  const { bus } = deps;
+type Send = (message: Record<string, unknown>) => void;
+
+/** What one subscription holds: how to end it and, for a terminal, where its input goes. */
+interface Held {
+  end(): Promise<void>;
+  terminal?: Terminal;
+}
+
+export const liveRoutes: FastifyPluginAsyncZod<AppDeps & { services: WorkspaceServices }> = async (
+  app,
+  deps,
+) => {
+  const { bus, services } = deps;
   if (!bus) return; // an app built without a bus serves no live events
   const { db } = deps.database;
   const { liveHeartbeatMs, liveMaxBufferedBytes } = deps.config.server;
+  const presence = createPresence(bus, liveHeartbeatMs);
+  app.addHook('onClose', () => presence.close());
 
   app.get(
     '/api/live',
@@ -55,20 +97,29 @@ export const liveRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
       },
     },
     (socket, request) =>
-      serve(socket, request.principal!, { db, bus, liveHeartbeatMs, liveMaxBufferedBytes }),
+      serve(socket, request.principal!, {
+        db,
+        bus,
+        services,
+        presence,
+        liveHeartbeatMs,
+        liveMaxBufferedBytes,
+      }),
   );
 };
 
 interface ServeOptions {
   db: Db;
   bus: Bus;
+  services: WorkspaceServices;
+  presence: Presence;
   liveHeartbeatMs: number;
   liveMaxBufferedBytes: number;
 }
 
 function serve(socket: WebSocket, principal: Principal, options: ServeOptions) {
-  const subscriptions = new Map<string, Subscription>();
-  const send = (message: Record<string, unknown>) => {
+  const held = new Map<string, Held>();
+  const send: Send = (message) => {
     if (socket.readyState !== socket.OPEN) return;
     if (socket.bufferedAmount > options.liveMaxBufferedBytes) {
       socket.close(
@@ -93,33 +144,142 @@ function serve(socket: WebSocket, principal: Principal, options: ServeOptions) {
     socket.ping();
   }, options.liveHeartbeatMs);
 
+  // Messages are handled one after another, so that a subscription and the input that
+  // follows it arrive in the order they were sent.
+  let queue = Promise.resolve();
+  let isClosed = false;
   socket.on('message', (raw: Buffer) => {
     const parsed = ClientMessage.safeParse(safeJson(raw.toString()));
     if (!parsed.success)
       return fail(new CadreError('VALIDATION_FAILED', z.prettifyError(parsed.error)));
-    void handle(parsed.data).catch((error: unknown) => fail(error, parsed.data.id));
+    queue = queue.then(() => handle(parsed.data).catch((error) => fail(error, parsed.data.id)));
   });
   socket.on('close', () => {
+    isClosed = true;
     clearInterval(heartbeat);
-    for (const subscription of subscriptions.values()) void subscription.unsubscribe();
-    subscriptions.clear();
+    queue = queue.then(async () => {
+      await Promise.all([...held.values()].map((subscription) => subscription.end()));
+      held.clear();
+    });
   });
 
   async function handle(message: ClientMessage) {
-    await subscriptions.get(message.id)?.unsubscribe();
-    subscriptions.delete(message.id);
+    if (message.type === 'terminal-input' || message.type === 'terminal-resize') {
+      const terminal = held.get(message.id)?.terminal;
+      if (!terminal) throw new CadreError('NOT_FOUND', `No terminal subscription ${message.id}.`);
+      if (message.type === 'terminal-input') terminal.write(message.data);
+      else terminal.resize(message.cols, message.rows);
+      return;
+    }
+    await held.get(message.id)?.end();
+    held.delete(message.id);
     if (message.type === 'unsubscribe') return;
-    const subscription =
-      message.scope === 'task'
-        ? await followTask(options, principal, message.taskId, message.afterSeq, (event) =>
-            send(toMessage(message.id, message.taskId, event)),
-          )
-        : await options.bus.subscribe(`org.${principal.orgId}.task.*`, ({ topic, payload }) =>
-            send(toMessage(message.id, topic.split('.').at(-1)!, payload as LiveEvent)),
-          );
-    subscriptions.set(message.id, subscription);
+    const subscription = await open(message, principal, options, (payload) =>
+      send({ ...payload, id: message.id }),
+    );
+    if (isClosed) return subscription.end();
+    held.set(message.id, subscription);
     send({ type: 'subscribed', id: message.id });
   }
+}
+
+/** Starts one subscription after checking that the caller may see what it names. */
+async function open(
+  message: SubscribeMessage,
+  principal: Principal,
+  options: ServeOptions,
+  send: Send,
+): Promise<Held> {
+  const { db, bus } = options;
+  const { orgId } = principal;
+  const unsubscribing = (subscription: Subscription) => ({
+    end: () => subscription.unsubscribe(),
+  });
+  switch (message.scope) {
+    case 'organization': {
+      const events = await bus.subscribe(`org.${orgId}.task.*`, ({ topic, payload }) =>
+        send(eventMessage(topic.split('.').at(-1)!, payload as LiveEvent)),
+      );
+      const agents = await bus.subscribe(`org.${orgId}.agent.*`, ({ payload }) =>
+        send({ type: 'agent', ...(payload as object) }),
+      );
+      return { end: async () => void (await Promise.all([events, agents].map(unsubscribe))) };
+    }
+    case 'project': {
+      await getProject(db, orgId, message.projectId); // NOT_FOUND for another organization's
+      const isInProject = projectMembership(db, orgId, message.projectId);
+      return unsubscribing(
+        await bus.subscribe(`org.${orgId}.task.*`, async ({ topic, payload }) => {
+          const taskId = topic.split('.').at(-1)!;
+          if (await isInProject(taskId)) send(eventMessage(taskId, payload as LiveEvent));
+        }),
+      );
+    }
+    case 'task': {
+      const events = await followTask(options, principal, message.taskId, message.afterSeq, send);
+      const leave = await options.presence.join(
+        orgId,
+        message.taskId,
+        await viewerOf(db, principal),
+        (viewers) => send({ type: 'presence', taskId: message.taskId, viewers }),
+      );
+      return { end: async () => void (await Promise.all([events.unsubscribe(), leave()])) };
+    }
+    case 'agent': {
+      const [agent] = await db
+        .select({ status: tables.agents.status, stepId: tables.agents.currentStepId })
+        .from(tables.agents)
+        .where(and(eq(tables.agents.id, message.agentId), eq(tables.agents.orgId, orgId)));
+      if (!agent) {
+        throw new CadreError('NOT_FOUND', `No agent with id ${message.agentId}.`, {
+          details: { kind: 'agent', id: message.agentId },
+        });
+      }
+      send({ type: 'agent', agentId: message.agentId, ...agent });
+      return unsubscribing(
+        await bus.subscribe(agentTopic(orgId, message.agentId), ({ payload }) =>
+          send({ type: 'agent', ...(payload as object) }),
+        ),
+      );
+    }
+    case 'terminal':
+      return followTerminal(options.services, principal, message, send);
+  }
+}
+
+const unsubscribe = (subscription: Subscription) => subscription.unsubscribe();
+
+/** Whether a task of the organization is in the project; asks the database once per task. */
+function projectMembership(db: Db, orgId: string, projectId: string) {
+  const known = new Map<string, Promise<boolean>>();
+  return (taskId: string) => {
+    let answer = known.get(taskId);
+    if (!answer) {
+      answer = db
+        .select({ projectId: tables.tasks.projectId })
+        .from(tables.tasks)
+        .where(and(eq(tables.tasks.id, taskId), eq(tables.tasks.orgId, orgId)))
+        .then(([task]) => task?.projectId === projectId);
+      known.set(taskId, answer);
+    }
+    return answer;
+  };
+}
+
+/** How a caller is named to the other viewers of a task: the user, else the API key. */
+async function viewerOf(db: Db, principal: Principal): Promise<Viewer> {
+  if (principal.userId) {
+    const [user] = await db
+      .select({ name: tables.users.name })
+      .from(tables.users)
+      .where(eq(tables.users.id, principal.userId));
+    if (user) return { userId: principal.userId, name: user.name };
+  }
+  const [key] = await db
+    .select({ name: tables.apiKeys.name })
+    .from(tables.apiKeys)
+    .where(eq(tables.apiKeys.id, principal.credentialId));
+  return { userId: null, name: key ? `API key "${key.name}"` : 'someone' };
 }
 
 /**
@@ -132,17 +292,20 @@ async function followTask(
   principal: Principal,
   taskId: string,
   afterSeq: number,
-  deliver: (event: LiveEvent) => void,
+  send: Send,
 ): Promise<Subscription> {
   await getTask(options.db, principal.orgId, taskId); // NOT_FOUND for another organization's task
   let lastSeq = afterSeq;
+  const deliver = (event: LiveEvent) => {
+    send(eventMessage(taskId, event));
+    lastSeq = event.seq;
+  };
   let chain = Promise.resolve();
   const catchUp = async () => {
     for (;;) {
       const rows = await listEvents(options.db, taskId, lastSeq, 500);
       for (const row of rows) {
         deliver({ seq: row.seq, type: row.type, data: row.data as Record<string, unknown> });
-        lastSeq = row.seq;
       }
       if (rows.length < 500) return;
     }
@@ -150,12 +313,8 @@ async function followTask(
   const onLive = (event: LiveEvent) => {
     chain = chain.then(async () => {
       if (event.seq <= lastSeq) return;
-      if (event.seq === lastSeq + 1 && !event.data.isTruncated) {
-        deliver(event);
-        lastSeq = event.seq;
-      } else {
-        await catchUp();
-      }
+      if (event.seq === lastSeq + 1 && !event.data.isTruncated) deliver(event);
+      else await catchUp();
     });
   };
   const subscription = await options.bus.subscribe(
@@ -167,9 +326,33 @@ async function followTask(
   return subscription;
 }
 
+/** Streams a terminal of the caller's task: its scrollback, its output, then its exit. */
+async function followTerminal(
+  services: WorkspaceServices,
+  principal: Principal,
+  message: Extract<SubscribeMessage, { scope: 'terminal' }>,
+  send: Send,
+): Promise<Held> {
+  if (!isAllowed(principal.role, 'terminal:open')) {
+    throw new CadreError('FORBIDDEN', `The ${principal.role} role may not use terminals.`);
+  }
+  const { project, task } = await services.task(principal, message);
+  const terminal = services
+    .terminals()
+    .get(message.terminalId, `${principal.orgId}/${project.id}/${task.id}`);
+  const stop = new AbortController();
+  void (async () => {
+    for await (const event of terminal.events(stop.signal)) {
+      if (event.type === 'output') send({ type: 'terminal-output', data: event.data });
+      else send({ type: 'terminal-exit', exitCode: event.exitCode });
+    }
+  })().catch((error: unknown) => send({ type: 'error', code: 'INTERNAL', message: String(error) }));
+  return { end: async () => stop.abort(), terminal };
+}
+
 /** An event as the client receives it: `type` is the message's, `eventType` the event's. */
-function toMessage(id: string, taskId: string, event: LiveEvent) {
-  return { type: 'event', id, taskId, seq: event.seq, eventType: event.type, data: event.data };
+function eventMessage(taskId: string, event: LiveEvent) {
+  return { type: 'event', taskId, seq: event.seq, eventType: event.type, data: event.data };
 }
 
 function safeJson(text: string): unknown {

@@ -19,10 +19,12 @@ import {
   Worktree,
   WorktreeCreate,
 } from './workspace-schemas.js';
-import { createWorkspaceServices } from './workspace-services.js';
+import type { WorkspaceServices } from './workspace-services.js';
 
-export const workspaceRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
-  const services = createWorkspaceServices(app, deps);
+export const workspaceRoutes: FastifyPluginAsyncZod<
+  AppDeps & { services: WorkspaceServices }
+> = async (app, deps) => {
+  const { services } = deps;
   const { workspaces } = services;
   const { db } = deps.database;
   const tags = ['workspaces'];
