@@ -22,7 +22,11 @@ export class ApiError extends Error {
   }
 }
 
-async function request<T extends z.ZodType>(
+/** Fired when the server no longer accepts the session: the app goes back to sign-in. */
+export const unauthorizedEvent = 'cadre:unauthorized';
+
+/** Calls the API with the session's token; parses the answer with `schema`. */
+export async function request<T extends z.ZodType>(
   schema: T,
   path: string,
   init: RequestInit = {},
@@ -38,6 +42,7 @@ async function request<T extends z.ZodType>(
     const error = parsed.success
       ? parsed.data.error
       : { code: 'HTTP_' + response.status, message: response.statusText };
+    if (response.status === 401 && token) window.dispatchEvent(new Event(unauthorizedEvent));
     throw new ApiError(response.status, error.code, error.message);
   }
   return schema.parse(payload);

@@ -343,7 +343,7 @@ async function followTerminal(
   const stop = new AbortController();
   void (async () => {
     for await (const event of terminal.events(stop.signal)) {
-      if (event.type === 'output') send({ type: 'terminal-output', data: event.data });
+      if (event.type === 'output') send({ type: 'terminal-output', seq: event.seq, data: event.data });
       else send({ type: 'terminal-exit', exitCode: event.exitCode });
     }
   })().catch((error: unknown) => send({ type: 'error', code: 'INTERNAL', message: String(error) }));

@@ -1,0 +1,36 @@
+// The live connection for React: one LiveClient per signed-in session, and hooks to follow a
+// scope for as long as a component shows it.
+import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
+import { LiveClient, type LiveMessage, type LiveScope, type LiveStatus } from './live';
+
+const LiveContext = createContext<{ client: LiveClient | null; status: LiveStatus }>({
+  client: null,
+  status: 'closed',
+});
+
+export function LiveProvider({ token, children }: { token: string; children: ReactNode }) {
+  const [status, setStatus] = useState<LiveStatus>('connecting');
+  const [client, setClient] = useState<LiveClient | null>(null);
+  useEffect(() => {
+    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/live`;
+    const created = new LiveClient({ url, token: () => token, onStatus: setStatus });
+    setClient(created);
+    return () => created.close();
+  }, [token]);
+  return <LiveContext.Provider value={{ client, status }}>{children}</LiveContext.Provider>;
+}
+
+export const useLiveStatus = () => useContext(LiveContext).status;
+export const useLiveClient = () => useContext(LiveContext).client;
+
+/** Follows `scope` (none when null) while mounted; `onMessage` may change on every render. */
+export function useLive(scope: LiveScope | null, onMessage: (message: LiveMessage) => void) {
+  const { client } = useContext(LiveContext);
+  const handler = useRef(onMessage);
+  handler.current = onMessage;
+  const key = scope && JSON.stringify(scope);
+  useEffect(() => {
+    if (!client || !key) return;
+    return client.subscribe(JSON.parse(key) as LiveScope, (message) => handler.current(message));
+  }, [client, key]);
+}

@@ -1,0 +1,3 @@
+export function IdePage(_props: { projectId: string; taskId: string | null }) {
+  return null;
+}

@@ -1,0 +1,85 @@
+// The organization's projects: create one, then follow its tasks or open its IDE.
+import { useState, type FormEvent } from 'react';
+import { api } from '../api';
+import { Link } from '../router';
+import { Empty, ErrorNote, Loaded, messageOf, useResource } from '../ui';
+
+export function ProjectsPage() {
+  const projects = useResource(api.projects, 'projects');
+  const [error, setError] = useState<string | null>(null);
+  const [name, setName] = useState('');
+  const [isCreating, setCreating] = useState(false);
+
+  const create = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    setCreating(true);
+    try {
+      await api.createProject(name.trim());
+      setName('');
+      projects.reload();
+    } catch (failure) {
+      setError(messageOf(failure));
+    } finally {
+      setCreating(false);
+    }
+  };
+
+  return (
+    <section className="card">
+      <h1>Projects</h1>
+      <form className="row" onSubmit={create}>
+        <input
+          name="project-name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          placeholder="New project name"
+          aria-label="New project name"
+        />
+        <button type="submit" className="primary" disabled={!name.trim() || isCreating}>
+          {isCreating ? 'Creating…' : 'Create project'}
+        </button>
+      </form>
+      {error && <ErrorNote error={error} />}
+      <Loaded resource={projects} what="projects">
+        {(items) =>
+          items.length === 0 ? (
+            <Empty>
+              No projects yet. Create one above, or from a terminal:{' '}
+              <code>cadre project create my-app</code>
+            </Empty>
+          ) : (
+            <div className="table-scroll">
+              <table data-testid="projects">
+                <thead>
+                  <tr>
+                    <th>Name</th>
+                    <th>Description</th>
+                    <th>Created</th>
+                    <th />
+                  </tr>
+                </thead>
+                <tbody>
+                  {items.map((project) => (
+                    <tr key={project.id}>
+                      <td>
+                        {project.name}{' '}
+                        {project.isConfidential && <span className="badge">confidential</span>}
+                      </td>
+                      <td className="muted">{project.description || '—'}</td>
+                      <td className="muted">{new Date(project.createdAt).toLocaleString()}</td>
+                      <td className="actions">
+                        <Link to={`/tasks?project=${project.id}`}>Tasks</Link>
+                        <Link to={`/projects/${project.id}/ide`}>IDE</Link>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )
+        }
+      </Loaded>
+    </section>
+  );
+}

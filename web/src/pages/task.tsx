@@ -1,0 +1,3 @@
+export function TaskPage(_props: { taskId: string }) {
+  return null;
+}

@@ -1,0 +1,3 @@
+export function TasksPage(_props: Record<string, unknown>) {
+  return <p className="muted">Coming up.</p>;
+}
