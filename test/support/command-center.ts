@@ -1,0 +1,90 @@
+// The whole command center for browser tests: the real API and built web app on a loopback
+// port, over a back end whose agents are scripted models (createOrchestra), with a seeded
+// project and an owner's API key. Use it inside vitest; close it in afterAll.
+import { join } from 'node:path';
+import { buildApp } from '../../src/api/index.js';
+import { generateApiKey } from '../../src/auth/index.js';
+import { Config } from '../../src/config/index.js';
+import { tables } from '../../src/db/index.js';
+import { createLogger, createMetrics } from '../../src/observability/index.js';
+import type { ScriptedTurn } from '../../src/testing/index.js';
+import { repositoryRoot } from '../e2e/cli-process.js';
+import { call, createOrchestra, finish } from '../helpers/orchestra.js';
+
+/** One task's script: plan one step, write a file, test, review, merge. */
+export function oneTaskScript(): Record<string, ScriptedTurn[]> {
+  return {
+    planner: [
+      finish('One step: add the function.', {
+        summary: 'Add add()',
+        steps: [
+          {
+            key: 'impl',
+            role: 'developer',
+            goal: 'Add add(a, b) to src/math.js',
+            acceptance: ['npm test passes'],
+          },
+        ],
+      }),
+    ],
+    developer: [
+      {
+        toolCalls: [
+          call('write_file', { path: 'src/math.js', content: 'exports.add = (a, b) => a + b;\n' }),
+        ],
+      },
+      { toolCalls: [call('run_tests', {})] },
+      { toolCalls: [call('git_commit', { message: 'Add add()' })] },
+      finish('Added add().'),
+    ],
+    reviewer: [finish('Looks right.', { approved: true, feedback: '' })],
+    tester: [
+      { toolCalls: [call('run_tests', {})] },
+      finish('Tests pass.', { passed: true, report: '1 passed' }),
+    ],
+  };
+}
+
+/** Starts it with scripts for `tasks` tasks run one after another. */
+export async function startCommandCenter({ tasks = 3 } = {}) {
+  const scripts: Record<string, ScriptedTurn[]> = {};
+  for (let index = 0; index < tasks; index++) {
+    for (const [role, turns] of Object.entries(oneTaskScript())) {
+      (scripts[role] ??= []).push(...turns);
+    }
+  }
+  const orchestra = await createOrchestra({
+    scripts,
+    modelInfo: { prices: { input: 3, output: 15, cachedInput: 0.3 } },
+  });
+  const { orgId, projectId } = await orchestra.seedProject('math');
+  const key = generateApiKey();
+  await orchestra.database.db
+    .insert(tables.apiKeys)
+    .values({ orgId, name: 'browser', prefix: key.prefix, keyHash: key.hash, role: 'owner' });
+  const app = await buildApp({
+    config: Config.parse({ dataDir: orchestra.dataDir }),
+    database: orchestra.database,
+    logger: createLogger({ level: 'silent' }),
+    metrics: createMetrics(),
+    version: '0.0.0-test',
+    webRoot: join(repositoryRoot, 'dist', 'web'),
+    gateway: orchestra.gateway,
+    workspaces: orchestra.workspaces,
+    bus: orchestra.bus,
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    url,
+    key: key.token,
+    orgId,
+    projectId,
+    orchestra,
+    async close() {
+      await app.close();
+      await orchestra.close();
+    },
+  };
+}
+
+export type CommandCenter = Awaited<ReturnType<typeof startCommandCenter>>;
