@@ -1,10 +1,13 @@
 // A task's changes: committing what its worktree holds, and the diff of its branch (with
-// uncommitted work) against the base it started from. Reading a diff changes nothing.
+// uncommitted work) against the base it started from, which a merge does not erase. Reading a
+// diff changes nothing.
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CadreError } from '../errors/index.js';
 import { runGit } from './git.js';
-import type { TaskWorktree } from './worktrees.js';
+import { preMergeRef } from './layout.js';
+import type { TaskBranch, TaskWorktree } from './worktrees.js';
 
 /** One changed file. */
 export interface ChangedFile {
@@ -16,7 +19,10 @@ export interface ChangedFile {
 export interface TaskDiff {
   baseBranch: string;
   branch: string;
-  /** The commit the branch and the base last had in common. */
+  /**
+   * The commit the diff is taken against: the one the branch and the base last had in common
+   * or, once the branch is merged, the one they had in common just before the merge.
+   */
   mergeBase: string;
   files: ChangedFile[];
   patch: string;
@@ -49,35 +55,75 @@ export async function commitTaskChanges(
 /** The diff of the task's branch and uncommitted work against its base; touches no index. */
 export async function diffTask(worktree: TaskWorktree): Promise<TaskDiff> {
   const git = { gitDir: worktree.gitDir, workTree: worktree.path };
-  const mergeBase = (
-    await runGit({ ...git, args: ['merge-base', worktree.baseBranch, 'HEAD'] })
-  ).stdout.trim();
+  const mergeBase = await diffBase(worktree, 'HEAD');
   // A private index, so that untracked files show and the task's own index is left alone.
   const indexFile = join(worktree.gitDir, `cadre-diff-${randomUUID()}.index`);
   const env = { GIT_INDEX_FILE: indexFile };
   try {
     await runGit({ ...git, env, args: ['read-tree', 'HEAD'] });
     await runGit({ ...git, env, args: ['add', '--all', '--', '.'] });
-    const names = await runGit({
-      ...git,
-      env,
-      args: ['diff', '--cached', '--name-status', '-z', '-M', mergeBase],
-    });
-    const patch = await runGit({
-      ...git,
-      env,
-      args: ['diff', '--cached', '-M', '--binary', mergeBase],
-    });
-    return {
-      baseBranch: worktree.baseBranch,
-      branch: worktree.branch,
-      mergeBase,
-      files: parseNameStatus(names.stdout),
-      patch: patch.stdout,
-    };
+    const diff = (args: string[]) => runGit({ ...git, env, args: ['diff', '--cached', ...args] });
+    return await toTaskDiff(worktree, mergeBase, diff);
   } finally {
     await rm(indexFile, { force: true });
   }
+}
+
+/** The diff of a task whose worktree was removed: its branch's commits against its base. */
+export async function diffTaskBranch(branch: TaskBranch): Promise<TaskDiff> {
+  const head = `refs/heads/${branch.branch}`;
+  const mergeBase = await diffBase(branch, head);
+  const diff = (args: string[]) =>
+    runGit({ gitDir: branch.gitDir, args: ['diff', ...args, head, '--'] });
+  return toTaskDiff(branch, mergeBase, diff);
+}
+
+/**
+ * Where the branch left its base. Once the branch is merged that is the branch's own head,
+ * which would show nothing: then the base's head from just before the merge stands in.
+ */
+async function diffBase(branch: TaskBranch, head: string): Promise<string> {
+  const { gitDir, baseBranch, taskId } = branch;
+  const commitOf = async (revision: string) => {
+    const found = await runGit({
+      gitDir,
+      args: ['rev-parse', '--verify', '--quiet', `${revision}^{commit}`],
+      okExitCodes: [1],
+    });
+    return found.exitCode === 0 ? found.stdout.trim() : null;
+  };
+  const mergeBase = async (revision: string) =>
+    (await runGit({ gitDir, args: ['merge-base', revision, head] })).stdout.trim();
+  const [headCommit, base, preMerge] = await Promise.all([
+    commitOf(head),
+    commitOf(`refs/heads/${baseBranch}`),
+    commitOf(preMergeRef(taskId)),
+  ]);
+  const sinceBase = base ? await mergeBase(base) : null;
+  if (sinceBase && sinceBase !== headCommit) return sinceBase;
+  if (preMerge) return mergeBase(preMerge);
+  if (sinceBase) return sinceBase;
+  throw new CadreError(
+    'INVALID_STATE',
+    `The base branch "${baseBranch}" of task ${taskId} no longer exists, so its changes have nothing to be compared with; recreate the branch to see them.`,
+    { details: { baseBranch, branch: branch.branch } },
+  );
+}
+
+async function toTaskDiff(
+  branch: TaskBranch,
+  mergeBase: string,
+  diff: (args: string[]) => Promise<{ stdout: string }>,
+): Promise<TaskDiff> {
+  const names = await diff(['--name-status', '-z', '-M', mergeBase]);
+  const patch = await diff(['-M', '--binary', mergeBase]);
+  return {
+    baseBranch: branch.baseBranch,
+    branch: branch.branch,
+    mergeBase,
+    files: parseNameStatus(names.stdout),
+    patch: patch.stdout,
+  };
 }
 
 function parseNameStatus(text: string): ChangedFile[] {

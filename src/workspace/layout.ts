@@ -31,6 +31,15 @@ export function taskLayout(project: ProjectLayout, taskId: string) {
   };
 }
 
+/**
+ * The ref that keeps the base branch's head from just before the task was merged into it, so
+ * that a merged task's diff still shows what the merge brought in.
+ */
+export function preMergeRef(taskId: string): string {
+  checkId('taskId', taskId);
+  return `refs/cadre/pre-merge/${taskId}`;
+}
+
 /** Refuses a branch name git would not accept or that looks like an option. */
 export function checkBranchName(field: string, name: string): string {
   const isValid =

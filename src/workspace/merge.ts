@@ -1,10 +1,12 @@
 // Merging a task's branch into its base without a checkout of the base: git merge-tree
 // computes the result, and the base moves only by a compare-and-swap of its ref. A conflict
-// is MERGE_CONFLICT with the conflicting paths, and the base does not move.
+// is MERGE_CONFLICT with the conflicting paths, and the base does not move. Before the base
+// moves, the base's old head is kept under the task's pre-merge ref for its diff.
 import { basename, join, resolve } from 'node:path';
 import { CadreError } from '../errors/index.js';
 import { commitTaskChanges } from './changes.js';
 import { runGit } from './git.js';
+import { preMergeRef } from './layout.js';
 import type { TaskWorktree } from './worktrees.js';
 
 /** The outcome of a merge. */
@@ -45,7 +47,11 @@ export async function mergeTask(
     ).exitCode === 0;
   if (await isAncestor(taskHead, baseHead))
     return { ...result, commit: baseHead, isAlreadyMerged: true };
+  // Kept before the base moves: a failed move leaves a ref that diffs exactly as the base did.
+  const keepBase = () =>
+    runGit({ gitDir, args: ['update-ref', preMergeRef(worktree.taskId), baseHead] });
   if (await isAncestor(baseHead, taskHead)) {
+    await keepBase();
     await moveBase(gitDir, baseRef, taskHead, baseHead);
     return { ...result, commit: taskHead, isFastForward: true };
   }
@@ -75,6 +81,7 @@ export async function mergeTask(
     env,
     args: ['commit-tree', tree.trim(), '-p', baseHead, '-p', taskHead, '-m', message],
   });
+  await keepBase();
   await moveBase(gitDir, baseRef, commit.stdout.trim(), baseHead);
   return { ...result, commit: commit.stdout.trim() };
 }

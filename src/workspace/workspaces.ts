@@ -3,7 +3,7 @@
 // worktree through the sandbox. Git operations on one project run one at a time.
 import { CadreError } from '../errors/index.js';
 import type { ExecutorName, RunHandle, RunOptions, RunResult, Sandbox } from '../sandbox/index.js';
-import { commitTaskChanges, diffTask, type TaskDiff } from './changes.js';
+import { commitTaskChanges, diffTask, diffTaskBranch, type TaskDiff } from './changes.js';
 import { listFiles, readWorkspaceFile, writeWorkspaceFile, type FileEntry } from './files.js';
 import { projectLayout } from './layout.js';
 import { diffSince, searchTracked, statusOf } from './inspect.js';
@@ -16,6 +16,7 @@ import {
 } from './repository.js';
 import {
   createTaskWorktree,
+  getTaskBranch,
   getTaskWorktree,
   removeTaskWorktree,
   type TaskWorktree,
@@ -72,6 +73,10 @@ export interface Workspaces {
   readFile(task: TaskRef, path: string): Promise<string>;
   writeFile(task: TaskRef, path: string, content: string): Promise<void>;
   commit(task: TaskRef, message: string): Promise<string | null>;
+  /**
+   * The task's changes against its base, still shown once it is merged; from its branch alone
+   * (committed work only) when its worktree was removed.
+   */
   diff(task: TaskRef): Promise<TaskDiff>;
   /** `git status` of the task's worktree. */
   status(task: TaskRef): Promise<string>;
@@ -118,7 +123,15 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
       writeWorkspaceFile((await worktree(task)).path, path, content),
     commit: (task, message) =>
       serial(task.projectId, async () => commitTaskChanges(await worktree(task), message, now())),
-    diff: (task) => serial(task.projectId, async () => diffTask(await worktree(task))),
+    diff: (task) =>
+      serial(task.projectId, async () => {
+        const found = await worktree(task).catch((error: unknown) => {
+          if (error instanceof CadreError && error.code === 'WORKSPACE_NOT_FOUND') return null;
+          throw error;
+        });
+        if (found) return diffTask(found);
+        return diffTaskBranch(await getTaskBranch(layout(task.projectId), task.taskId));
+      }),
     status: async (task) => statusOf(await worktree(task)),
     diffSince: async (task, since) => diffSince(await worktree(task), since),
     search: async (task, pattern, path) => searchTracked(await worktree(task), pattern, path),

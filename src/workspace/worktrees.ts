@@ -7,14 +7,19 @@ import { runGit } from './git.js';
 import { checkBranchName, taskLayout, type ProjectLayout } from './layout.js';
 import { getRepositoryInfo } from './repository.js';
 
-/** A task's worktree. */
-export interface TaskWorktree {
+/** A task's branch and the base branch it started from. */
+export interface TaskBranch {
   taskId: string;
-  /** The worktree folder on the server; the sandbox mounts it as /workspace. */
-  path: string;
+  /** The git directory to run git in: the worktree's own, or the project's without one. */
   gitDir: string;
   branch: string;
   baseBranch: string;
+}
+
+/** A task's worktree. */
+export interface TaskWorktree extends TaskBranch {
+  /** The worktree folder on the server; the sandbox mounts it as /workspace. */
+  path: string;
 }
 
 const baseKey = (branch: string) => `branch.${branch}.cadrebase`;
@@ -66,6 +71,30 @@ export async function getTaskWorktree(
     branch: task.branch,
     baseBranch: base.stdout.trim(),
   };
+}
+
+/**
+ * The task's branch, whether or not its worktree still exists; WORKSPACE_NOT_FOUND when the
+ * task never had one.
+ */
+export async function getTaskBranch(project: ProjectLayout, taskId: string): Promise<TaskBranch> {
+  const task = taskLayout(project, taskId);
+  const gitDir = project.gitDir;
+  const notFound = new CadreError(
+    'WORKSPACE_NOT_FOUND',
+    `Task ${taskId} has no branch; create its worktree with POST .../worktree first.`,
+  );
+  if (!existsSync(gitDir)) throw notFound;
+  const [base, head] = await Promise.all([
+    runGit({ gitDir, args: ['config', baseKey(task.branch)], okExitCodes: [1] }),
+    runGit({
+      gitDir,
+      args: ['rev-parse', '--verify', '--quiet', `refs/heads/${task.branch}`],
+      okExitCodes: [1],
+    }),
+  ]);
+  if (base.exitCode !== 0 || head.exitCode !== 0) throw notFound;
+  return { taskId, gitDir, branch: task.branch, baseBranch: base.stdout.trim() };
 }
 
 /** Removes the task's worktree folder; its branch (and so its commits) stays. */
