@@ -31,6 +31,9 @@ export function useLive(scope: LiveScope | null, onMessage: (message: LiveMessag
   const key = scope && JSON.stringify(scope);
   useEffect(() => {
     if (!client || !key) return;
-    return client.subscribe(JSON.parse(key) as LiveScope, (message) => handler.current(message));
+    const subscription = client.subscribe(JSON.parse(key) as LiveScope, (message) =>
+      handler.current(message),
+    );
+    return () => subscription.unsubscribe();
   }, [client, key]);
 }

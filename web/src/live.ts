@@ -31,6 +31,12 @@ export type LiveMessage =
   | { type: 'subscribed'; id: string }
   | { type: 'error'; id?: string; code: string; message: string };
 
+export interface LiveSubscription {
+  /** Sends a message for this subscription, e.g. `{ type: 'terminal-input', data }`. */
+  send(message: Record<string, unknown>): void;
+  unsubscribe(): void;
+}
+
 export type LiveStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 /** The part of a WebSocket the client uses: the browser's and undici's both fit. */
@@ -87,23 +93,19 @@ export class LiveClient {
     this.connect();
   }
 
-  /** Follows a scope until the returned function is called. */
-  subscribe(scope: LiveScope, onMessage: (message: LiveMessage) => void): () => void {
+  /** Follows a scope until `unsubscribe()`; `send` talks to the subscription (a terminal). */
+  subscribe(scope: LiveScope, onMessage: (message: LiveMessage) => void): LiveSubscription {
     const id = `s${this.nextId++}`;
     const followed = { scope, onMessage, lastSeq: 0 };
     this.followed.set(id, followed);
     if (this.isOpen()) this.socket!.send(this.subscription(id, followed));
-    return () => {
-      this.followed.delete(id);
-      if (this.isOpen()) this.socket!.send(JSON.stringify({ type: 'unsubscribe', id }));
+    return {
+      send: (message) => this.send(JSON.stringify({ ...message, id })),
+      unsubscribe: () => {
+        this.followed.delete(id);
+        if (this.isOpen()) this.socket!.send(JSON.stringify({ type: 'unsubscribe', id }));
+      },
     };
-  }
-
-  /** Sends a message for subscription `id` now, or as soon as the connection is back. */
-  send(id: string, message: Record<string, unknown>): void {
-    const text = JSON.stringify({ ...message, id });
-    if (this.isOpen()) this.socket!.send(text);
-    else this.outbox.push(text);
   }
 
   close(): void {
@@ -112,6 +114,12 @@ export class LiveClient {
     const socket = this.socket;
     this.socket = null;
     socket?.close();
+  }
+
+  /** Sends now, or as soon as the connection is back. */
+  private send(text: string) {
+    if (this.isOpen()) this.socket!.send(text);
+    else this.outbox.push(text);
   }
 
   private isOpen() {
