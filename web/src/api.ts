@@ -1,8 +1,9 @@
 // The web app's view of the HTTP API: the same schemas as the server's contract.
 import { z } from 'zod';
-import { ErrorBody, Health, Project } from '../../src/api/schemas';
+import { ErrorBody, Health, Project, Task, TaskPage, type TaskCreate } from '../../src/api/schemas';
+import { taskStatuses, type TaskStatus } from '../../src/orchestrator/task-status';
 
-export { type Health, type Project };
+export { taskStatuses, type Health, type Project, type Task, type TaskStatus };
 
 const tokenKey = 'cadre.token';
 
@@ -54,6 +55,17 @@ export const api = {
     request(z.object({ items: z.array(Project) }), '/api/projects').then((page) => page.items),
   createProject: (name: string) =>
     request(Project, '/api/projects', { method: 'POST', body: JSON.stringify({ name }) }),
+  tasks: (filter: {
+    projectId?: string | null;
+    status?: string | null;
+    cursor?: string | null;
+  }) => {
+    const query = new URLSearchParams({ limit: '50' });
+    for (const [name, value] of Object.entries(filter)) if (value) query.set(name, value);
+    return request(TaskPage, `/api/tasks?${query}`);
+  },
+  createTask: (input: TaskCreate) =>
+    request(Task, '/api/tasks', { method: 'POST', body: JSON.stringify(input) }),
   /** Ends a password session on the server; an API key stays valid (it is revoked elsewhere). */
   signOut: () =>
     session.get()?.startsWith('cadre_session_')
