@@ -1,6 +1,6 @@
 // Appends to a task's event log. Sequence numbers come from the task row, taken under its
 // row lock, so that each task's events are numbered 1, 2, 3… with no gap and no repeat.
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Bus } from '../bus/index.js';
 import type { Db } from '../db/index.js';
 import { tables } from '../db/index.js';
@@ -44,6 +44,31 @@ export function listEvents(
     .from(tables.events)
     .where(and(eq(tables.events.taskId, taskId), gt(tables.events.seq, after)))
     .orderBy(asc(tables.events.seq))
+    .limit(limit);
+}
+
+/** The organization's latest events, newest first, with their tasks' titles. */
+export function recentEvents(db: Db, orgId: string, limit: number) {
+  // Only the most recently changed tasks can hold the latest events: the primary key serves it.
+  const recentTasks = db
+    .select({ id: tables.tasks.id })
+    .from(tables.tasks)
+    .where(eq(tables.tasks.orgId, orgId))
+    .orderBy(desc(tables.tasks.updatedAt))
+    .limit(limit);
+  return db
+    .select({
+      taskId: tables.events.taskId,
+      taskTitle: tables.tasks.title,
+      seq: tables.events.seq,
+      type: tables.events.type,
+      data: tables.events.data,
+      createdAt: tables.events.createdAt,
+    })
+    .from(tables.events)
+    .innerJoin(tables.tasks, eq(tables.tasks.id, tables.events.taskId))
+    .where(inArray(tables.events.taskId, recentTasks))
+    .orderBy(desc(tables.events.createdAt), desc(tables.events.seq))
     .limit(limit);
 }
 

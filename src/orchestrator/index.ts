@@ -1,4 +1,11 @@
-export { appendEvent, listEvents, publishEvents, taskTopic, cancelChannel } from './events.js';
+export {
+  appendEvent,
+  listEvents,
+  recentEvents,
+  publishEvents,
+  taskTopic,
+  cancelChannel,
+} from './events.js';
 export type { NewEvent, EventRow, PublishedEvent } from './events.js';
 export {
   createProject,

@@ -227,3 +227,39 @@ describe('task events', () => {
     expect(bad.statusCode).toBe(400);
   });
 });
+
+describe("the organization's recent events", () => {
+  it('lists the latest events newest first with their tasks, and none of another organization', async () => {
+    const first = (await createTask({ projectId, description: 'Recent one' })).json();
+    const second = (await createTask({ projectId, description: 'Recent two' })).json();
+    const stranger = await createOrganization(t.database, 'Recent events');
+    const theirProject = await t.app.inject({
+      method: 'POST',
+      url: '/api/projects',
+      headers: bearer(stranger.key),
+      payload: { name: 'theirs' },
+    });
+    await createTask({ projectId: theirProject.json().id, description: 'Theirs' }, stranger.key);
+
+    const response = await t.app.inject({
+      method: 'GET',
+      url: '/api/events?limit=3',
+      headers: bearer(t.adminKey),
+    });
+    expect(response.statusCode).toBe(200);
+    const items = response.json().items as { taskId: string; taskTitle: string; type: string }[];
+    expect(items).toHaveLength(3);
+    expect(items.slice(0, 2).map((item) => item.taskId)).toEqual([second.id, second.id]);
+    expect(items[0]).toMatchObject({ taskTitle: 'Recent two' });
+    expect(items[2]).toMatchObject({ taskId: first.id });
+    expect(items.map((item) => item.taskTitle)).not.toContain('Theirs');
+
+    const bad = await t.app.inject({
+      method: 'GET',
+      url: '/api/events?limit=0',
+      headers: bearer(t.adminKey),
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.code).toBe('VALIDATION_FAILED');
+  });
+});

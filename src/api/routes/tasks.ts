@@ -1,4 +1,5 @@
-// /api/tasks: create, list (filters, cursor pages), get and cancel the organization's tasks.
+// /api/tasks: create, list (filters, cursor pages), get and cancel the organization's tasks; read a
+// task's events, or the latest events of the whole organization (/api/events).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { recordAudit } from '../../auth/index.js';
 import { validationError } from '../../errors/index.js';
@@ -9,6 +10,7 @@ import {
   getTask,
   listEvents,
   listTasks,
+  recentEvents,
   taskProgress,
   publishEvents,
   type PublishedEvent,
@@ -28,6 +30,10 @@ import {
   TaskStatus,
 } from '../schemas.js';
 import { z } from 'zod';
+
+const RecentEventsQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
 
 /** The API's view of a task row. */
 export function toTask(row: TaskRow, progress: Progress): Task {
@@ -180,6 +186,30 @@ export const taskRoutes: FastifyPluginAsyncZod<AppDeps> = async (
           taskId: row.taskId,
           seq: row.seq,
           type: row.type,
+          data: row.data as Record<string, unknown>,
+          createdAt: row.createdAt.toISOString(),
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/api/events',
+    {
+      config: { permission: 'tasks:read' },
+      schema: {
+        tags,
+        querystring: RecentEventsQuery,
+        response: {
+          200: z.object({ items: z.array(TaskEvent.extend({ taskTitle: z.string() })) }),
+        },
+      },
+    },
+    async (request) => {
+      const rows = await recentEvents(db, principalOf(request).orgId, request.query.limit);
+      return {
+        items: rows.map((row) => ({
+          ...row,
           data: row.data as Record<string, unknown>,
           createdAt: row.createdAt.toISOString(),
         })),
