@@ -141,7 +141,7 @@ describe('GET /api/projects/:projectId/tasks/:taskId/diff', () => {
     const taskId = await createTaskThroughApi(t, projectId, 'Add a greeting');
     const otherTaskId = await createTaskThroughApi(t, projectId, 'Never started');
     const base = `/api/projects/${projectId}/tasks`;
-    const post = (url: string, payload: unknown) =>
+    const post = (url: string, payload: Record<string, unknown>) =>
       t.app.inject({ method: 'POST', url, headers, payload });
     expect((await post(`/api/projects/${projectId}/workspace`, {})).statusCode).toBe(201);
     expect((await post(`${base}/${taskId}/worktree`, {})).statusCode).toBe(201);
