@@ -39,6 +39,7 @@ import { liveRoutes } from './routes/live.js';
 import { modelRoutes } from './routes/models.js';
 import { projectRoutes } from './routes/projects.js';
 import { spendRoutes } from './routes/spend.js';
+import { summaryRoutes } from './routes/summary.js';
 import { roleRoutes } from './routes/roles.js';
 import { taskRoutes } from './routes/tasks.js';
 import { stepRoutes } from './routes/steps.js';
@@ -159,6 +160,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(workspaceRoutes, { ...deps, services });
   await app.register(modelRoutes, { gateway });
   await app.register(spendRoutes, { gateway });
+  await app.register(summaryRoutes, { ...deps, gateway });
   await app.register(budgetRoutes, { gateway, database: deps.database });
   await app.register(expertRoutes, { gateway });
 

@@ -1,7 +1,8 @@
 // The HTTP contract: one zod schema per concept, shared by the routes (validation and the
 // OpenAPI document), the CLI and the web app.
 import { z } from 'zod';
-// The file itself, not the module's index: the web app bundles this contract.
+// The files themselves, not the module's index: the web app bundles this contract.
+import { agentStatuses } from '../orchestrator/agent-status.js';
 import { taskStatuses } from '../orchestrator/task-status.js';
 
 export const Id = z.uuid({ error: 'expected a UUID' });
@@ -159,3 +160,47 @@ export const EventsQuery = z.strictObject({
   after: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
+
+export const AgentStatus = z.enum(agentStatuses);
+export type AgentStatus = z.infer<typeof AgentStatus>;
+
+export const SummaryQuery = z.strictObject({
+  /** The charts' window: this many hours, the current one last. */
+  hours: z.coerce.number().int().min(1).max(168).default(24),
+});
+
+/** One hour of the dashboard's charts; an hour without activity has zeros and nulls. */
+export const SummaryHour = z.object({
+  /** The hour's start, UTC. */
+  hour: Timestamp,
+  /** Tasks that ended in the hour (done, failed or cancelled), and the failed among them. */
+  tasksFinished: z.number().int(),
+  tasksFailed: z.number().int(),
+  /** Steps that ran and ended in the hour (done, or failed for good). */
+  stepsFinished: z.number().int(),
+  /** Those steps' run time, from claim to end: median and 95th percentile; null without any. */
+  stepP50Ms: z.number().nullable(),
+  stepP95Ms: z.number().nullable(),
+  /** Model calls of the hour. */
+  costUsd: z.number(),
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+});
+export type SummaryHour = z.infer<typeof SummaryHour>;
+
+/** The dashboard's numbers, for the caller's organization. */
+export const Summary = z.object({
+  generatedAt: Timestamp,
+  hours: z.number().int(),
+  /** Tasks not finished yet: queued, planning, running or waiting. */
+  runningTasks: z.number().int(),
+  tasksByStatus: z.record(TaskStatus, z.number().int()),
+  /** Steps ready in the work queue that no worker has claimed yet. */
+  queueDepth: z.number().int(),
+  agentsByStatus: z.record(AgentStatus, z.number().int()),
+  /** Model spend since midnight UTC. */
+  spendTodayUsd: z.number(),
+  /** One entry per hour of the window, oldest first, every hour present. */
+  series: z.array(SummaryHour),
+});
+export type Summary = z.infer<typeof Summary>;

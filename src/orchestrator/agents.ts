@@ -6,8 +6,7 @@ import type { Db } from '../db/index.js';
 import { tables } from '../db/index.js';
 
 export type AgentRow = typeof tables.agents.$inferSelect;
-export const agentStatuses = ['idle', 'working', 'waiting', 'error', 'stopped'] as const;
-export type AgentStatus = (typeof agentStatuses)[number];
+export { agentStatuses, type AgentStatus } from './agent-status.js';
 
 /** The topic an agent's status changes are published on: `{ agentId, status, stepId }`. */
 export const agentTopic = (orgId: string, agentId: string) => `org.${orgId}.agent.${agentId}`;
