@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { Task } from '../../api/index.js';
 import { SpendReport } from '../../api/routes/spend.js';
 import { TaskEvent } from '../../api/schemas.js';
+import { describeEvent } from '../../orchestrator/event-text.js';
 import type { ApiClient } from '../api-client.js';
 import { exitCodes } from '../exit-codes.js';
 import { resolveProject } from './resources.js';
@@ -87,65 +88,14 @@ function summary({ task, spendUsd }: WatchSummary): string {
 
 const usd = (value: number) => `$${value.toFixed(4)}`;
 const clock = (timestamp: string) => timestamp.slice(11, 19);
-const text = (value: unknown) => (typeof value === 'string' ? value : '');
-/** The first line of a long message: the summary at the end prints it whole. */
-const firstLine = (value: unknown) => {
-  const [first = '', ...rest] = text(value).split('\n');
-  return rest.length > 0 ? `${first} …` : first;
-};
 
-/** One event as a line a person reads. */
+/** One event as a line a person reads, pointing at the command that answers an approval. */
 export function describe(event: TaskEvent): string {
-  const data = event.data;
-  const key = text(data.key);
-  const role = text(data.role);
-  switch (event.type) {
-    case 'task-created':
-      return 'task created';
-    case 'step-queued':
-      return `${key} queued for the ${role}`;
-    case 'step-started':
-      return `${role} started ${key}${Number(data.attempt) > 1 ? ` (attempt ${String(data.attempt)})` : ''}`;
-    case 'step-done':
-      return `${role} finished ${key}${data.summary ? `: ${text(data.summary)}` : ''}`;
-    case 'agent-turn': {
-      const tools = Array.isArray(data.toolCalls) ? data.toolCalls.join(', ') : '';
-      return `  ${key} turn ${String(data.turn)}: ${text(data.model)}, ${usd(Number(data.costUsd ?? 0))}${tools ? ` → ${tools}` : ''}`;
-    }
-    case 'tool-call-start':
-      return `  ${key} ${text(data.tool)} …`;
-    case 'tool-call-end':
-      return `  ${key} ${text(data.tool)} ${data.isError ? 'failed' : 'ok'}`;
-    case 'plan-accepted':
-      return `plan accepted: ${String(data.steps)} steps. ${text(data.summary)}`.trim();
-    case 'plan-rejected':
-      return `plan refused, the planner tries again: ${list(data.problems)}`;
-    case 'gates-queued':
-      return `review and tests queued (round ${String(data.round)})`;
-    case 'gates-passed':
-      return `review and tests passed (round ${String(data.round)})`;
-    case 'gate-failed':
-      return `gate failed (round ${String(data.round)}): ${list(data.feedback)}`;
-    case 'approval-requested':
-      return `approval requested (${text(data.kind)}${data.reason ? `: ${text(data.reason)}` : ''}); see: cadre approval list --task ${event.taskId}`;
-    case 'approval-approved':
-    case 'approval-rejected':
-      return `${text(data.kind)} approval ${event.type.slice('approval-'.length)}`;
-    case 'merge-conflict':
-      return `merge conflict in ${text(data.step)}: ${list(data.paths)}`;
-    case 'task-merged':
-      return `merged as ${text(data.commit)}`;
-    case 'step-dead':
-      return `${key} failed for good: ${firstLine(data.error)}`;
-    default:
-      if (event.type.startsWith('task-')) {
-        return `task ${event.type.slice('task-'.length)}${data.error ? `: ${firstLine(data.error)}` : ''}`;
-      }
-      return `${event.type} ${JSON.stringify(data)}`;
-  }
+  const line = describeEvent(event);
+  return event.type === 'approval-requested'
+    ? `${line}; see: cadre approval list --task ${event.taskId}`
+    : line;
 }
-
-const list = (value: unknown) => (Array.isArray(value) ? value.map(String).join('; ') : '');
 
 export interface CreateAndWatchOptions extends WatchOptions {
   project: string;
