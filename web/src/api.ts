@@ -1,9 +1,33 @@
 // The web app's view of the HTTP API: the same schemas as the server's contract.
 import { z } from 'zod';
-import { ErrorBody, Health, Project, Task, TaskPage, type TaskCreate } from '../../src/api/schemas';
+import {
+  ErrorBody,
+  Health,
+  Project,
+  Summary,
+  Task,
+  TaskEvent,
+  TaskPage,
+  type TaskCreate,
+} from '../../src/api/schemas';
 import { taskStatuses, type TaskStatus } from '../../src/orchestrator/task-status';
 
-export { taskStatuses, type Health, type Project, type Task, type TaskStatus };
+export { taskStatuses, type Health, type Project, type Summary, type Task, type TaskStatus };
+
+/** An agent as GET /api/agents lists it (the fields the app shows). */
+export const Agent = z.object({
+  id: z.string(),
+  role: z.string(),
+  name: z.string(),
+  status: z.string(),
+  heartbeatAt: z.string().nullable(),
+  activity: z.string().nullable(),
+  step: z.object({ key: z.string(), taskId: z.string(), taskTitle: z.string() }).nullable(),
+});
+export type Agent = z.infer<typeof Agent>;
+
+export const RecentEvent = TaskEvent.extend({ taskTitle: z.string() });
+export type RecentEvent = z.infer<typeof RecentEvent>;
 
 const tokenKey = 'cadre.token';
 
@@ -64,6 +88,13 @@ export const api = {
     for (const [name, value] of Object.entries(filter)) if (value) query.set(name, value);
     return request(TaskPage, `/api/tasks?${query}`);
   },
+  summary: (hours = 24) => request(Summary, `/api/summary?hours=${hours}`),
+  recentEvents: (limit = 30) =>
+    request(z.object({ items: z.array(RecentEvent) }), `/api/events?limit=${limit}`).then(
+      (page) => page.items,
+    ),
+  agents: () =>
+    request(z.object({ items: z.array(Agent) }), '/api/agents').then((page) => page.items),
   createTask: (input: TaskCreate) =>
     request(Task, '/api/tasks', { method: 'POST', body: JSON.stringify(input) }),
   /** Ends a password session on the server; an API key stays valid (it is revoked elsewhere). */
