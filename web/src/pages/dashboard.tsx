@@ -18,10 +18,17 @@ import {
 import { TaskTable } from './tasks';
 
 const unfinished = 'queued,planning,running,waiting';
+const detail = new Set([
+  'agent-turn',
+  'tool-call-start',
+  'tool-call-end',
+  'text-delta',
+  'reasoning-delta',
+]);
 
 export function DashboardPage() {
   const summary = useResource(() => api.summary(24), 'summary');
-  const events = useResource(() => api.recentEvents(30), 'events');
+  const events = useResource(() => api.recentEvents(60), 'events');
   const running = useResource(() => api.tasks({ status: unfinished }), 'running');
   const agents = useResource(api.agents, 'agents');
   const projects = useResource(api.projects, 'projects');
@@ -154,7 +161,8 @@ function AgentList({ agents }: { agents: Agent[] }) {
 }
 
 function Activity({ events }: { events: RecentEvent[] }) {
-  const shown = events.filter((event) => event.type !== 'agent-turn');
+  // Turns and tool calls are the task page's detail; the stream keeps to what happened.
+  const shown = events.filter((event) => !detail.has(event.type));
   if (shown.length === 0) {
     return <Empty>No activity yet. What the agents do shows here as it happens.</Empty>;
   }
