@@ -1,0 +1,145 @@
+// The IDE over one task's worktree: the file tree on the left, the editor on the right and
+// the terminals below it. A task without a worktree gets one on request.
+import { useEffect, useState, type CSSProperties, type KeyboardEvent } from 'react';
+import { ApiError } from '../../api';
+import { Empty, ErrorNote, Loaded, messageOf, useResource } from '../../ui';
+import { ideApi, type TaskRef } from './api';
+import { EditorPanel } from './editor-panel';
+import { FileTreeView } from './file-tree-view';
+import { RefreshIcon } from './icons';
+import { useOpenFiles } from './open-files';
+import { Splitter, useStoredSize } from './splitter';
+import { TerminalPanel } from './terminal-panel';
+
+export function TaskWorkspace({ taskRef, status }: { taskRef: TaskRef; status: string }) {
+  const files = useResource(() => ideApi.files(taskRef), taskRef.taskId);
+  const hasNoWorktree =
+    files.error instanceof ApiError && files.error.code === 'WORKSPACE_NOT_FOUND';
+
+  // The agents make the worktree when they start: look again when the task moves on.
+  const { reload } = files;
+  useEffect(() => {
+    if (hasNoWorktree) reload();
+    // Only a change of status is a reason to ask again, not a change of the answer.
+  }, [status]);
+
+  if (hasNoWorktree && files.data === undefined)
+    return <NoWorktree taskRef={taskRef} onCreated={files.reload} />;
+  return (
+    <Loaded resource={files} what="the worktree's files">
+      {(entries) => (
+        <Workspace
+          taskRef={taskRef}
+          entries={entries}
+          onRefresh={files.reload}
+          isRefreshing={files.isLoading}
+        />
+      )}
+    </Loaded>
+  );
+}
+
+function Workspace(props: {
+  taskRef: TaskRef;
+  entries: Parameters<typeof FileTreeView>[0]['entries'];
+  onRefresh: () => void;
+  isRefreshing: boolean;
+}) {
+  const { taskRef, entries, onRefresh, isRefreshing } = props;
+  const openFiles = useOpenFiles(taskRef);
+  const [treeWidth, setTreeWidth] = useStoredSize('cadre.ide.tree-width', 240);
+  const [terminalHeight, setTerminalHeight] = useStoredSize('cadre.ide.terminal-height', 260);
+  const sizes = {
+    '--tree-width': `${treeWidth}px`,
+    '--terminal-height': `${terminalHeight}px`,
+  } as CSSProperties;
+
+  // Ctrl+S saves from anywhere in the IDE but a terminal, where it means something to the shell.
+  const saveShortcut = (event: KeyboardEvent) => {
+    const isSave = (event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 's';
+    if (!isSave || event.defaultPrevented) return;
+    if ((event.target as Element).closest('.ide-terminals')) return;
+    event.preventDefault();
+    if (openFiles.activePath) void openFiles.save(openFiles.activePath);
+  };
+
+  return (
+    <div className="ide-body" style={sizes} onKeyDown={saveShortcut}>
+      <aside className="ide-files" aria-label="Files">
+        <div className="ide-pane-head">
+          <span>Files</span>
+          <button
+            className="ide-icon-button"
+            aria-label="Refresh files"
+            title="Refresh files"
+            onClick={onRefresh}
+            disabled={isRefreshing}
+          >
+            <RefreshIcon />
+          </button>
+        </div>
+        {entries.length === 0 ? (
+          <p className="ide-hint">The worktree is empty.</p>
+        ) : (
+          <FileTreeView
+            entries={entries}
+            selectedPath={openFiles.activePath}
+            onOpen={(path) => void openFiles.open(path)}
+          />
+        )}
+      </aside>
+      <Splitter
+        orientation="vertical"
+        label="Resize the file tree"
+        size={treeWidth}
+        min={160}
+        max={600}
+        onResize={setTreeWidth}
+      />
+      <div className="ide-main">
+        <EditorPanel openFiles={openFiles} />
+        <Splitter
+          orientation="horizontal"
+          label="Resize the terminals"
+          size={terminalHeight}
+          min={120}
+          max={800}
+          isInverted
+          onResize={setTerminalHeight}
+        />
+        <TerminalPanel taskRef={taskRef} />
+      </div>
+    </div>
+  );
+}
+
+function NoWorktree({ taskRef, onCreated }: { taskRef: TaskRef; onCreated: () => void }) {
+  const [isCreating, setCreating] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const create = async () => {
+    setCreating(true);
+    setError(null);
+    try {
+      await ideApi.createWorktree(taskRef);
+      onCreated();
+    } catch (failure) {
+      setError(messageOf(failure));
+      setCreating(false);
+    }
+  };
+  return (
+    <div className="ide-notice">
+      <Empty>
+        <p>
+          This task has no worktree yet: its agents make one when they start working on it. Open one
+          now to browse and edit its files and run commands; it starts from the project's base
+          branch.
+        </p>
+        <button className="primary" onClick={() => void create()} disabled={isCreating}>
+          {isCreating ? 'Opening…' : 'Open a worktree'}
+        </button>
+      </Empty>
+      {error && <ErrorNote error={error} />}
+    </div>
+  );
+}

@@ -1,0 +1,116 @@
+// The IDE of a project: the task picker (the chosen task is in the URL, the newest by default)
+// and the chosen task's workspace. Loaded on demand: Monaco and xterm.js stay out of the app's
+// first bundle.
+import { useEffect, useMemo } from 'react';
+import { api } from '../../api';
+import { useLive } from '../../live-context';
+import { Link, navigate } from '../../router';
+import { Empty, ErrorNote, Loaded, Loading, StatusBadge, useResource } from '../../ui';
+import { ideApi, type Task } from './api';
+import { TaskWorkspace } from './task-workspace';
+
+const idePath = (projectId: string, taskId: string) =>
+  `/projects/${encodeURIComponent(projectId)}/ide?task=${encodeURIComponent(taskId)}`;
+
+export function Workbench({ projectId, taskId }: { projectId: string; taskId: string | null }) {
+  const tasks = useResource(() => ideApi.tasks(projectId), projectId);
+  const projects = useResource(api.projects, 'projects');
+  const project = projects.data?.find((item) => item.id === projectId);
+  // New tasks and status changes show in the picker as they happen.
+  useLive({ scope: 'project', projectId }, (message) => {
+    if (message.type === 'event' && message.eventType.startsWith('task-')) tasks.reload();
+  });
+
+  if (projects.data && !project)
+    return (
+      <Empty>
+        There is no project <code>{projectId}</code>. <Link to="/projects">Pick a project</Link>.
+      </Empty>
+    );
+  return (
+    <Loaded resource={tasks} what="tasks">
+      {(items) =>
+        items.length === 0 ? (
+          <>
+            <header className="ide-bar">
+              <h1>{project?.name ?? 'IDE'}</h1>
+            </header>
+            <Empty>
+              This project has no tasks yet, and the IDE works on a task's worktree.{' '}
+              <Link to={`/tasks?project=${projectId}`}>Create a task</Link> on the Tasks page, then
+              come back here.
+            </Empty>
+          </>
+        ) : (
+          <ChosenTask
+            projectId={projectId}
+            projectName={project?.name}
+            tasks={items}
+            taskId={taskId ?? items[0]!.id}
+            isDefault={taskId === null}
+          />
+        )
+      }
+    </Loaded>
+  );
+}
+
+function ChosenTask(props: {
+  projectId: string;
+  projectName: string | undefined;
+  tasks: Task[];
+  taskId: string;
+  isDefault: boolean;
+}) {
+  const { projectId, tasks, taskId, isDefault } = props;
+  const listed = tasks.find((task) => task.id === taskId);
+  // A task older than the listed ones is asked for by its id.
+  const other = useResource(
+    () => (listed ? Promise.resolve(null) : ideApi.task(taskId)),
+    listed ? '' : taskId,
+  );
+  const task = listed ?? (other.data?.projectId === projectId ? other.data : undefined);
+  const taskRef = useMemo(() => ({ projectId, taskId }), [projectId, taskId]);
+
+  // The newest task by default, written into the address so that a reload keeps it even after
+  // newer tasks are made. Replaced, not pushed: Back still leaves the IDE.
+  useEffect(() => {
+    if (isDefault) history.replaceState(null, '', idePath(projectId, taskId));
+  }, [isDefault, projectId, taskId]);
+
+  const options = task && !listed ? [task, ...tasks] : tasks;
+  return (
+    <>
+      <header className="ide-bar">
+        <h1>{props.projectName ?? 'IDE'}</h1>
+        <label className="ide-task-picker">
+          <span>Task</span>
+          <select
+            value={task ? taskId : ''}
+            onChange={(event) => navigate(idePath(projectId, event.target.value))}
+          >
+            {!task && <option value="">Choose a task</option>}
+            {options.map((option) => (
+              <option key={option.id} value={option.id}>
+                {option.title} — {option.status}
+              </option>
+            ))}
+          </select>
+        </label>
+        {task && <StatusBadge status={task.status} />}
+        {task && (
+          <Link to={`/tasks/${task.id}`} className="ide-bar-link">
+            Task details
+          </Link>
+        )}
+      </header>
+      {task ? (
+        <TaskWorkspace key={taskId} taskRef={taskRef} status={task.status} />
+      ) : other.data === undefined && !other.error ? (
+        <Loading what="the task" />
+      ) : (
+        <ErrorNote error={`This project has no task ${taskId}. Choose one of its tasks above.`} />
+      )}
+    </>
+  );
+}
