@@ -1,3 +1,199 @@
-export function TaskPage(_props: { taskId: string }) {
-  return null;
+// One task's page: its header, the live graph of its steps, a step's transcript, the diff, its
+// approvals, spend and activity. Everything follows the task's live subscription.
+import { useEffect, useMemo, useState } from 'react';
+import { ApiError } from '../api';
+import { Link } from '../router';
+import { Empty, ErrorNote, Loaded, Loading, useResource } from '../ui';
+import { Activity } from './task/activity';
+import { taskApi, type StepStatus, type Task, type TaskStatus } from './task/api';
+import { Approvals } from './task/approvals';
+import { Costs } from './task/costs';
+import { DiffView } from './task/diff-view';
+import { StepGraph } from './task/step-graph';
+import { StepPanel } from './task/step-panel';
+import { TaskHeader } from './task/task-header';
+import { useTaskLive, type LiveEvent } from './task/use-task-live';
+import { useReloadOn } from './task/use-throttled';
+import './task.css';
+
+const isUuid = (value: string) =>
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+const finished: readonly TaskStatus[] = ['done', 'failed', 'cancelled'];
+
+export function TaskPage({ taskId }: { taskId: string }) {
+  return isUuid(taskId) ? <TaskView taskId={taskId} /> : <TaskNotFound taskId={taskId} />;
+}
+
+function TaskNotFound({ taskId }: { taskId: string }) {
+  return (
+    <div className="task-page">
+      <section className="card task-missing" role="alert">
+        <h1>Task not found</h1>
+        <p className="muted">
+          There is no task <code>{taskId}</code> in your organization: the link may be wrong, or the
+          task was deleted.
+        </p>
+        <Link to="/tasks">Back to tasks</Link>
+      </section>
+    </div>
+  );
+}
+
+/** How many events of each concern arrived: each count changing reloads that concern. */
+function versionsOf(events: LiveEvent[]) {
+  const count = (test: (type: string) => boolean) =>
+    events.filter((event) => test(event.type)).length;
+  return {
+    task: count((type) => type.startsWith('task-') || type.startsWith('approval-')),
+    approvals: count((type) => type.startsWith('approval-') || type.startsWith('task-')),
+    diff: count((type) => type === 'step-done' || type === 'task-merged'),
+    spend: count((type) => type === 'agent-turn'),
+  };
+}
+
+function TaskView({ taskId }: { taskId: string }) {
+  const task = useResource(() => taskApi.task(taskId), taskId);
+  if (task.error && task.data === undefined) {
+    if (task.error instanceof ApiError && task.error.status === 404)
+      return <TaskNotFound taskId={taskId} />;
+    return <ErrorNote error={task.error} onRetry={task.reload} />;
+  }
+  if (task.data === undefined) return <Loading what="the task" />;
+  return <TaskDetail task={task.data} reloadTask={task.reload} />;
+}
+
+/** The page of a task that exists: the rest is loaded only then, so a wrong link asks once. */
+function TaskDetail({ task, reloadTask }: { task: Task; reloadTask: () => void }) {
+  const taskId = task.id;
+  const steps = useResource(() => taskApi.steps(taskId), taskId);
+  const approvals = useResource(() => taskApi.approvals(taskId), taskId);
+  const log = useResource(() => taskApi.events(taskId), taskId);
+  const me = useResource(taskApi.me, 'me');
+  const project = useResource(() => taskApi.project(task.projectId), task.projectId);
+  const live = useTaskLive(taskId);
+  const now = useNow(15_000);
+  const [selectedKey, setSelectedKey] = useState<string | null>(null);
+  const [tab, setTab] = useState<'transcript' | 'diff'>('transcript');
+
+  const versions = useMemo(() => versionsOf(live.events), [live.events]);
+  useReloadOn(live.events.length, steps.reload, 300);
+  useReloadOn(versions.task, reloadTask, 300);
+  useReloadOn(versions.approvals, approvals.reload, 300);
+  const times = useMemo(
+    () => new Map(log.data?.items.map((event) => [event.seq, event.createdAt])),
+    [log.data],
+  );
+
+  // The log's order is the truth; a finished task never changes again.
+  const status = finished.includes(task.status) ? task.status : (live.status ?? task.status);
+  const selected = steps.data?.items.find((step) => step.key === selectedKey);
+  const select = (key: string) => {
+    setSelectedKey(key);
+    setTab('transcript');
+  };
+  const refresh = () => {
+    reloadTask();
+    steps.reload();
+    approvals.reload();
+  };
+
+  return (
+    <div className="task-page">
+      <TaskHeader
+        task={task}
+        status={status}
+        progress={steps.data?.progress ?? task.progress}
+        project={project.data}
+        viewers={live.viewers}
+        myUserId={me.data?.user?.id ?? null}
+        onCancelled={refresh}
+        now={now}
+      />
+      {live.error && <ErrorNote error={`Live updates stopped: ${live.error}`} />}
+      <Approvals approvals={approvals} onDecided={refresh} />
+      <div className="task-columns">
+        <div className="task-main">
+          <section className="card graph-card" aria-labelledby="steps-title">
+            <div className="task-card-head">
+              <h2 id="steps-title">Steps</h2>
+              <Legend />
+            </div>
+            <Loaded resource={steps} what="the steps">
+              {({ items }) =>
+                items.length === 0 ? (
+                  <Empty>No steps yet: the planner starts as soon as a worker is free.</Empty>
+                ) : (
+                  <StepGraph steps={items} selectedKey={selectedKey} onSelect={select} />
+                )
+              }
+            </Loaded>
+          </section>
+          <section className="card detail-card">
+            <div className="task-tabs" role="tablist" aria-label="Step or changes">
+              <button
+                role="tab"
+                id="tab-transcript"
+                aria-selected={tab === 'transcript'}
+                aria-controls="panel-transcript"
+                onClick={() => setTab('transcript')}
+              >
+                Transcript
+              </button>
+              <button
+                role="tab"
+                id="tab-diff"
+                aria-selected={tab === 'diff'}
+                aria-controls="panel-diff"
+                onClick={() => setTab('diff')}
+              >
+                Diff
+              </button>
+            </div>
+            {tab === 'transcript' ? (
+              <div role="tabpanel" id="panel-transcript" aria-labelledby="tab-transcript">
+                {selected ? (
+                  <StepPanel key={selected.id} step={selected} events={live.events} />
+                ) : (
+                  <Empty>Select a step in the graph to see what its agent did, turn by turn.</Empty>
+                )}
+              </div>
+            ) : (
+              <div role="tabpanel" id="panel-diff" aria-labelledby="tab-diff">
+                <DiffView projectId={task.projectId} taskId={taskId} version={versions.diff} />
+              </div>
+            )}
+          </section>
+        </div>
+        <aside className="task-side">
+          <Costs taskId={taskId} budgetUsd={task.budgetUsd} version={versions.spend} />
+          <Activity events={live.events} times={times} />
+        </aside>
+      </div>
+    </div>
+  );
+}
+
+const legend: StepStatus[] = ['pending', 'queued', 'running', 'waiting', 'done', 'failed'];
+
+function Legend() {
+  return (
+    <ul className="step-legend" aria-label="Step colours">
+      {legend.map((status) => (
+        <li key={status} data-status={status}>
+          <span className="step-node-dot" aria-hidden />
+          {status}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** The time now, again every `intervalMs`: for "updated 3 min ago" to stay true. */
+function useNow(intervalMs: number): number {
+  const [now, setNow] = useState(Date.now);
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), intervalMs);
+    return () => clearInterval(timer);
+  }, [intervalMs]);
+  return now;
 }

@@ -1,0 +1,72 @@
+// The selected step: its goal, outcome and the transcript of its agent, kept up to date while
+// the agent works.
+import { Empty, formatUsd, Loaded, StatusBadge, useResource } from '../../ui';
+import { taskApi, type Step } from './api';
+import { Clipped } from './clipped';
+import { TranscriptView } from './transcript';
+import { useReloadOn } from './use-throttled';
+import type { LiveEvent } from './use-task-live';
+
+export function StepPanel({ step, events }: { step: Step; events: LiveEvent[] }) {
+  const transcript = useResource(() => taskApi.transcript(step.id), step.id);
+  // Its agent's turns and tool calls, and the step's own state changes.
+  const mentions = events.filter((event) => event.data.key === step.key).length;
+  useReloadOn(`${mentions}:${step.status}`, transcript.reload, 500);
+
+  const turns = transcript.data?.items.filter((entry) => entry.kind === 'model') ?? [];
+  const costUsd = turns.reduce((sum, entry) => sum + entry.costUsd, 0);
+
+  return (
+    <section className="step-panel" aria-label={`Step ${step.key}`} data-testid="step-panel">
+      <header className="step-panel-head">
+        <h2>
+          <code>{step.key}</code>
+        </h2>
+        <StatusBadge status={step.status} />
+        <span className="muted">
+          {step.role} · {step.kind}
+          {step.round > 0 && ` · round ${step.round}`}
+          {step.attempts > 1 && ` · attempt ${step.attempts}`}
+          {turns.length > 0 &&
+            ` · ${turns.length} turn${turns.length === 1 ? '' : 's'} · ${formatUsd(costUsd)}`}
+        </span>
+      </header>
+      <details className="step-goal">
+        <summary>Goal{step.acceptance.length > 0 && ' and acceptance criteria'}</summary>
+        <Clipped text={step.goal} maxLines={12} className="prose" />
+        {step.acceptance.length > 0 && (
+          <ul className="acceptance">
+            {step.acceptance.map((criterion) => (
+              <li key={criterion}>{criterion}</li>
+            ))}
+          </ul>
+        )}
+      </details>
+      {step.summary && <p className="step-summary">{step.summary}</p>}
+      {step.error && (
+        <div className="step-error" role="alert">
+          <strong>{step.status === 'queued' ? 'Failed, will retry:' : 'Error:'}</strong>
+          <Clipped text={step.error} maxLines={8} />
+        </div>
+      )}
+      <Loaded resource={transcript} what="the transcript">
+        {({ items }) =>
+          items.length === 0 ? (
+            <Empty>{emptyTranscript(step)}</Empty>
+          ) : (
+            <TranscriptView items={items} />
+          )
+        }
+      </Loaded>
+    </section>
+  );
+}
+
+function emptyTranscript(step: Step): string {
+  if (step.kind === 'merge') return 'The merge runs without an agent: it has no transcript.';
+  if (step.status === 'pending' || step.status === 'queued')
+    return 'This step has not started yet.';
+  if (step.status === 'running') return 'The agent is starting: its first turn shows up here.';
+  if (step.status === 'cancelled') return 'This step was cancelled before its agent took a turn.';
+  return 'No transcript was recorded for this step.';
+}

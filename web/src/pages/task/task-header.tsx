@@ -1,0 +1,135 @@
+// The top of the task page: what the task is, where it stands, and the way to cancel it.
+import { useState } from 'react';
+import type { Viewer } from '../../live';
+import { Link } from '../../router';
+import { ErrorNote, formatAgo, formatDuration, formatUsd, messageOf } from '../../ui';
+import { taskApi, type Project, type Task, type TaskStatus } from './api';
+import { Clipped } from './clipped';
+import { Presence } from './presence';
+
+const finished: readonly TaskStatus[] = ['done', 'failed', 'cancelled'];
+
+export function TaskHeader(props: {
+  task: Task;
+  status: TaskStatus;
+  progress: Task['progress'];
+  project: Project | undefined;
+  viewers: Viewer[];
+  myUserId: string | null;
+  onCancelled: () => void;
+  now: number;
+}) {
+  const { task, status, progress, project, viewers, myUserId, onCancelled, now } = props;
+  const [isCancelling, setCancelling] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const isFinished = finished.includes(status);
+
+  const cancel = async () => {
+    setCancelling(true);
+    setError(null);
+    try {
+      await taskApi.cancel(task.id);
+      onCancelled();
+    } catch (failure) {
+      setError(messageOf(failure));
+    } finally {
+      setCancelling(false);
+    }
+  };
+
+  const ranFor = task.startedAt
+    ? (task.finishedAt ? Date.parse(task.finishedAt) : now) - Date.parse(task.startedAt)
+    : null;
+  const percent = progress.total === 0 ? 0 : Math.round((progress.done / progress.total) * 100);
+  const hasOwnTitle = task.description.trim() !== task.title.trim();
+
+  return (
+    <header className="card task-header">
+      <nav className="task-breadcrumb" aria-label="Breadcrumb">
+        <Link to="/tasks">Tasks</Link>
+        <span aria-hidden>/</span>
+        {project ? (
+          <Link to={`/tasks?project=${project.id}`}>{project.name}</Link>
+        ) : (
+          <span className="muted">…</span>
+        )}
+      </nav>
+      <div className="task-title-row">
+        <h1>{task.title}</h1>
+        <span className={`status status-${status} task-status`} data-testid="task-status">
+          {status}
+        </span>
+        <div className="task-actions">
+          {!isFinished && (
+            <button
+              className="danger-outline"
+              onClick={() => void cancel()}
+              disabled={isCancelling}
+              title="Stop this task's agents; the task cannot be resumed"
+            >
+              {isCancelling ? 'Cancelling…' : 'Cancel'}
+            </button>
+          )}
+        </div>
+      </div>
+      {hasOwnTitle && (
+        <Clipped
+          text={task.description}
+          maxLines={3}
+          maxChars={400}
+          className="prose task-description"
+        />
+      )}
+      {task.error && (
+        <div className="task-error" role="alert">
+          <Clipped text={task.error} maxLines={4} />
+        </div>
+      )}
+      {error && <ErrorNote error={error} />}
+      <div className="task-meta">
+        <div className="task-progress" title={`${progress.done} of ${progress.total} steps done`}>
+          <div
+            className="task-meter"
+            role="progressbar"
+            aria-label="Steps done"
+            aria-valuemin={0}
+            aria-valuemax={progress.total}
+            aria-valuenow={progress.done}
+          >
+            <div style={{ width: `${percent}%` }} data-status={status} />
+          </div>
+          <span>
+            {progress.total === 0
+              ? 'No steps planned yet'
+              : `${progress.done} of ${progress.total} steps`}
+          </span>
+        </div>
+        <Fact label="Created" iso={task.createdAt} now={now} />
+        <Fact label="Updated" iso={task.updatedAt} now={now} />
+        {ranFor !== null && (
+          <span className="task-fact">
+            <span className="muted">{task.finishedAt ? 'Ran' : 'Running'}</span>{' '}
+            {formatDuration(ranFor)}
+          </span>
+        )}
+        {task.budgetUsd !== null && (
+          <span className="task-fact">
+            <span className="muted">Budget</span> {formatUsd(task.budgetUsd)}
+          </span>
+        )}
+        <Presence viewers={viewers} myUserId={myUserId} />
+      </div>
+    </header>
+  );
+}
+
+function Fact({ label, iso, now }: { label: string; iso: string; now: number }) {
+  return (
+    <span className="task-fact">
+      <span className="muted">{label}</span>{' '}
+      <time dateTime={iso} title={new Date(iso).toLocaleString()}>
+        {formatAgo(iso, now)}
+      </time>
+    </span>
+  );
+}
