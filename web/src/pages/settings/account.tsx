@@ -1,0 +1,128 @@
+// Account: who the browser is signed in as, and changing that user's password. A key that
+// belongs to no user has no password to change.
+import { useState, type FormEvent } from 'react';
+import { ErrorNote, Loaded, messageOf, type Resource } from '../../ui';
+import { settingsApi, type Identity } from './api';
+import { Success } from './parts';
+
+export function AccountSection({ identity }: { identity: Resource<Identity> }) {
+  return (
+    <div className="stack">
+      <section className="card">
+        <h2>Signed in as</h2>
+        <Loaded resource={identity} what="your account">
+          {(me) => (
+            <dl className="settings-facts" data-testid="me">
+              <dt>Name</dt>
+              <dd>{me.user?.name ?? <span className="muted">an API key without a user</span>}</dd>
+              <dt>Email</dt>
+              <dd>{me.user?.email ?? '—'}</dd>
+              <dt>Role</dt>
+              <dd>{me.role}</dd>
+              <dt>Signed in with</dt>
+              <dd>{me.credential === 'session' ? 'email and password' : 'an API key'}</dd>
+              <dt>Organization</dt>
+              <dd>
+                <code>{me.orgId}</code>
+              </dd>
+            </dl>
+          )}
+        </Loaded>
+      </section>
+      <section className="card">
+        <h2>Password</h2>
+        <Loaded resource={identity} what="your account">
+          {(me) =>
+            me.user ? (
+              <PasswordForm
+                hasPassword={me.user.hasPassword}
+                email={me.user.email}
+                onSaved={identity.reload}
+              />
+            ) : (
+              <p className="settings-note">
+                This API key belongs to no user, so there is no password to change. Sign in as a
+                user (with email and password) to set one.
+              </p>
+            )
+          }
+        </Loaded>
+      </section>
+    </div>
+  );
+}
+
+const minimumLength = 12;
+
+function PasswordForm(props: { hasPassword: boolean; email: string; onSaved: () => void }) {
+  const { hasPassword, email } = props;
+  const [password, setPassword] = useState('');
+  const [repeated, setRepeated] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [isSaved, setSaved] = useState(false);
+  const [isSaving, setSaving] = useState(false);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setSaved(false);
+    if (password.length < minimumLength) {
+      return setError(`The password must be at least ${minimumLength} characters.`);
+    }
+    if (password !== repeated) return setError('The two passwords differ.');
+    setError(null);
+    setSaving(true);
+    try {
+      await settingsApi.changePassword(password);
+      setPassword('');
+      setRepeated('');
+      setSaved(true);
+      props.onSaved();
+    } catch (failure) {
+      setError(messageOf(failure));
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  return (
+    <form className="settings-form" onSubmit={submit} aria-label="Change password" noValidate>
+      <p className="muted settings-text">
+        {hasPassword
+          ? `Sign in as ${email} with the new password from now on.`
+          : `${email} has no password yet: set one to sign in with email and password.`}
+      </p>
+      {/* The user name helps password managers file the new password under the right account. */}
+      <input type="text" name="username" value={email} autoComplete="username" readOnly hidden />
+      <div className="settings-fields">
+        <label>
+          New password
+          <input
+            type="password"
+            name="newPassword"
+            autoComplete="new-password"
+            value={password}
+            onChange={(event) => setPassword(event.target.value)}
+          />
+          <small className="muted">At least {minimumLength} characters.</small>
+        </label>
+        <label>
+          Repeat it
+          <input
+            type="password"
+            name="repeatPassword"
+            autoComplete="new-password"
+            value={repeated}
+            onChange={(event) => setRepeated(event.target.value)}
+          />
+        </label>
+      </div>
+      <div className="settings-actions">
+        <button type="submit" className="primary" disabled={isSaving}>
+          {isSaving ? 'Saving…' : hasPassword ? 'Change password' : 'Set password'}
+        </button>
+      </div>
+      {error && <ErrorNote error={error} />}
+      {isSaved && <Success>Password saved.</Success>}
+    </form>
+  );
+}
