@@ -51,7 +51,7 @@ export function EditorPanel({ openFiles }: { openFiles: OpenFiles }) {
             <SaveStatus file={active} />
             <button
               className="ide-save"
-              disabled={active.state !== 'ready' || active.save.state === 'saving'}
+              disabled={!active.isDirty || active.save.state === 'saving'}
               onClick={() => void save(active.path)}
               title="Save (Ctrl+S)"
             >

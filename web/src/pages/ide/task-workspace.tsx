@@ -1,9 +1,10 @@
 // The IDE over one task's worktree: the file tree on the left, the editor on the right and
 // the terminals below it. A task without a worktree gets one on request.
-import { useEffect, useState, type CSSProperties, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type CSSProperties, type KeyboardEvent } from 'react';
 import { ApiError } from '../../api';
-import { Empty, ErrorNote, Loaded, messageOf, useResource } from '../../ui';
-import { ideApi, type TaskRef } from './api';
+import { Empty, Loaded, messageOf, useResource } from '../../ui';
+import { Link } from '../../router';
+import { ideApi, type Task, type TaskRef } from './api';
 import { EditorPanel } from './editor-panel';
 import { FileTreeView } from './file-tree-view';
 import { RefreshIcon } from './icons';
@@ -11,20 +12,28 @@ import { useOpenFiles } from './open-files';
 import { Splitter, useStoredSize } from './splitter';
 import { TerminalPanel } from './terminal-panel';
 
-export function TaskWorkspace({ taskRef, status }: { taskRef: TaskRef; status: string }) {
+export function TaskWorkspace(props: {
+  taskRef: TaskRef;
+  task: Task;
+  /** Counts the task's events that may change its files: a step done, a new status. */
+  changes: number;
+}) {
+  const { taskRef, task, changes } = props;
   const files = useResource(() => ideApi.files(taskRef), taskRef.taskId);
   const hasNoWorktree =
     files.error instanceof ApiError && files.error.code === 'WORKSPACE_NOT_FOUND';
 
-  // The agents make the worktree when they start: look again when the task moves on.
+  // Agents make the worktree when they start and change files as they go: look again then.
   const { reload } = files;
+  const seenChanges = useRef(changes);
   useEffect(() => {
-    if (hasNoWorktree) reload();
-    // Only a change of status is a reason to ask again, not a change of the answer.
-  }, [status]);
+    if (changes === seenChanges.current) return;
+    seenChanges.current = changes;
+    reload();
+  }, [changes, reload]);
 
   if (hasNoWorktree && files.data === undefined)
-    return <NoWorktree taskRef={taskRef} onCreated={files.reload} />;
+    return <NoWorktree taskRef={taskRef} task={task} onCreated={files.reload} />;
   return (
     <Loaded resource={files} what="the worktree's files">
       {(entries) => (
@@ -113,7 +122,8 @@ function Workspace(props: {
   );
 }
 
-function NoWorktree({ taskRef, onCreated }: { taskRef: TaskRef; onCreated: () => void }) {
+function NoWorktree(props: { taskRef: TaskRef; task: Task; onCreated: () => void }) {
+  const { taskRef, task, onCreated } = props;
   const [isCreating, setCreating] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const create = async () => {
@@ -123,23 +133,35 @@ function NoWorktree({ taskRef, onCreated }: { taskRef: TaskRef; onCreated: () =>
       await ideApi.createWorktree(taskRef);
       onCreated();
     } catch (failure) {
-      setError(messageOf(failure));
+      setError(
+        failure instanceof ApiError && failure.code === 'WORKSPACE_EXISTS'
+          ? "The task's branch is still there but its worktree folder was removed, and the " +
+              'server cannot check the branch out again. Its changes are on the task page.'
+          : messageOf(failure),
+      );
       setCreating(false);
     }
   };
   return (
     <div className="ide-notice">
       <Empty>
+        <h2>This task has no worktree</h2>
         <p>
-          This task has no worktree yet: its agents make one when they start working on it. Open one
-          now to browse and edit its files and run commands; it starts from the project's base
-          branch.
+          {task.finishedAt
+            ? 'It never had one, or it was removed when the task ended.'
+            : 'Its agents make one when they start working on it.'}{' '}
+          Open one now to browse and edit its files and run commands in a terminal; it starts from
+          the project&apos;s base branch.
         </p>
         <button className="primary" onClick={() => void create()} disabled={isCreating}>
           {isCreating ? 'Opening…' : 'Open a worktree'}
         </button>
+        {error && (
+          <p className="error" role="alert">
+            {error} <Link to={`/tasks/${task.id}`}>Open the task</Link>
+          </p>
+        )}
       </Empty>
-      {error && <ErrorNote error={error} />}
     </div>
   );
 }

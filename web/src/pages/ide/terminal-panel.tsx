@@ -1,6 +1,6 @@
 // The terminals of a task: a tab each, "New terminal" opens one, closing a tab ends its
 // terminal. Terminals still running on the server come back as tabs after a reload.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { ErrorNote, Loading, messageOf } from '../../ui';
 import { ideApi, type TaskRef } from './api';
 import { CloseIcon, PlusIcon, TerminalIcon } from './icons';
@@ -36,9 +36,20 @@ export function TerminalPanel({ taskRef }: { taskRef: TaskRef }) {
   }, [taskRef]);
   useEffect(load, [load]);
 
-  const change = useCallback((key: string, change: Partial<TerminalTab>) => {
-    setTabs((list) => list?.map((tab) => (tab.key === key ? { ...tab, ...change } : tab)) ?? null);
-  }, []);
+  const current = useRef(tabs);
+  current.current = tabs;
+  const change = useCallback(
+    (key: string, change: Partial<TerminalTab>) => {
+      const isClosed = !current.current?.some((tab) => tab.key === key);
+      // Opened after its tab was closed: end it rather than leave it running unseen.
+      if (isClosed && change.terminalId)
+        ideApi.closeTerminal(taskRef, change.terminalId).catch(() => undefined);
+      setTabs(
+        (list) => list?.map((tab) => (tab.key === key ? { ...tab, ...change } : tab)) ?? null,
+      );
+    },
+    [taskRef],
+  );
 
   const create = () => {
     const number = count + 1;

@@ -1,7 +1,7 @@
 // The IDE of a project: the task picker (the chosen task is in the URL, the newest by default)
 // and the chosen task's workspace. Loaded on demand: Monaco and xterm.js stay out of the app's
 // first bundle.
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { api } from '../../api';
 import { useLive } from '../../live-context';
 import { Link, navigate } from '../../router';
@@ -16,9 +16,16 @@ export function Workbench({ projectId, taskId }: { projectId: string; taskId: st
   const tasks = useResource(() => ideApi.tasks(projectId), projectId);
   const projects = useResource(api.projects, 'projects');
   const project = projects.data?.find((item) => item.id === projectId);
-  // New tasks and status changes show in the picker as they happen.
+  const chosenId = taskId ?? tasks.data?.[0]?.id;
+  const [changes, setChanges] = useState(0);
+  // New tasks and status changes show in the picker as they happen; the chosen task's files
+  // are listed again when a step of it is done.
   useLive({ scope: 'project', projectId }, (message) => {
-    if (message.type === 'event' && message.eventType.startsWith('task-')) tasks.reload();
+    if (message.type !== 'event') return;
+    const isTaskChange = message.eventType.startsWith('task-');
+    if (isTaskChange) tasks.reload();
+    if (message.taskId === chosenId && (isTaskChange || message.eventType === 'step-done'))
+      setChanges((count) => count + 1);
   });
 
   if (projects.data && !project)
@@ -35,11 +42,18 @@ export function Workbench({ projectId, taskId }: { projectId: string; taskId: st
             <header className="ide-bar">
               <h1>{project?.name ?? 'IDE'}</h1>
             </header>
-            <Empty>
-              This project has no tasks yet, and the IDE works on a task's worktree.{' '}
-              <Link to={`/tasks?project=${projectId}`}>Create a task</Link> on the Tasks page, then
-              come back here.
-            </Empty>
+            <div className="ide-notice">
+              <Empty>
+                <h2>This project has no tasks yet</h2>
+                <p>
+                  The IDE opens a task&apos;s worktree: the branch its agents work on. Create a task
+                  on the Tasks page, then come back here to see and edit its files.
+                </p>
+                <Link to={`/tasks?project=${projectId}`} className="ide-button-link">
+                  Create a task
+                </Link>
+              </Empty>
+            </div>
           </>
         ) : (
           <ChosenTask
@@ -48,6 +62,7 @@ export function Workbench({ projectId, taskId }: { projectId: string; taskId: st
             tasks={items}
             taskId={taskId ?? items[0]!.id}
             isDefault={taskId === null}
+            changes={changes}
           />
         )
       }
@@ -61,6 +76,7 @@ function ChosenTask(props: {
   tasks: Task[];
   taskId: string;
   isDefault: boolean;
+  changes: number;
 }) {
   const { projectId, tasks, taskId, isDefault } = props;
   const listed = tasks.find((task) => task.id === taskId);
@@ -105,7 +121,7 @@ function ChosenTask(props: {
         )}
       </header>
       {task ? (
-        <TaskWorkspace key={taskId} taskRef={taskRef} status={task.status} />
+        <TaskWorkspace key={taskId} taskRef={taskRef} task={task} changes={props.changes} />
       ) : other.data === undefined && !other.error ? (
         <Loading what="the task" />
       ) : (
