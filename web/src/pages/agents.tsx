@@ -30,6 +30,15 @@ export function AgentsPage() {
     wasOpen.current = isOpen;
   }, [liveStatus, reload]);
 
+  // Heartbeats send no live message: while agents work, read them again now and then, so that
+  // one that falls silent is seen to.
+  const isAnyWorking = agents.data?.some((agent) => agent.status === 'working') ?? false;
+  useEffect(() => {
+    if (!isAnyWorking) return;
+    const timer = setInterval(reload, refreshWhileWorkingMs);
+    return () => clearInterval(timer);
+  }, [isAnyWorking, reload]);
+
   const select = (agentId: string | null) =>
     navigate(agentId ? `/agents?agent=${encodeURIComponent(agentId)}` : '/agents');
   const selected = agents.data?.find((agent) => agent.id === selectedId);
@@ -87,6 +96,8 @@ export function AgentsPage() {
     </div>
   );
 }
+
+const refreshWhileWorkingMs = 10_000;
 
 /** "2 working · 3 idle", most urgent first. */
 function summarize(agents: Agent[]): string {

@@ -4,6 +4,7 @@ import { Link } from '../../router';
 import { formatAgo, StatusBadge } from '../../ui';
 import type { Agent } from './api';
 import { Activity, AgentName, Health } from './agent-table';
+import { RecentSteps } from './recent-steps';
 
 export function AgentDetail(props: { agent: Agent; now: number; onClose: () => void }) {
   const { agent, now } = props;
@@ -56,6 +57,8 @@ export function AgentDetail(props: { agent: Agent; now: number; onClose: () => v
           <Link to={`/tasks/${agent.step.taskId}`}>Open the task</Link>
         </p>
       )}
+      <h3 className="agents-subhead">Recent steps</h3>
+      <RecentSteps agent={agent} now={now} />
     </aside>
   );
 }

@@ -88,7 +88,7 @@ export function Health({ agent, now }: { agent: Agent; now: number }) {
   return isHealthy(agent, now) ? (
     <span className="agents-health good">healthy</span>
   ) : (
-    <span className="agents-health bad" title="Working, but no heartbeat for 30 s or more">
+    <span className="agents-health bad" title="Working, but no heartbeat for 9 s or more">
       no heartbeat
     </span>
   );

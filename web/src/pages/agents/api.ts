@@ -10,6 +10,8 @@ export const Agent = z.object({
   name: z.string(),
   /** idle, working, waiting, error or stopped; kept a string so that a new status still shows. */
   status: z.string(),
+  /** The server's verdict on its heartbeat; older servers leave it out. */
+  isHealthy: z.boolean().optional(),
   workerId: z.string().nullable(),
   currentStepId: Id.nullable(),
   heartbeatAt: Timestamp.nullable(),
@@ -21,6 +23,26 @@ export const Agent = z.object({
   createdAt: Timestamp,
 });
 export type Agent = z.infer<typeof Agent>;
+
+/** A step the agent ran (its latest attempt). */
+export const AgentStepRun = z.object({
+  stepId: Id,
+  key: z.string(),
+  kind: z.string(),
+  role: z.string(),
+  status: z.string(),
+  taskId: Id,
+  taskTitle: z.string(),
+  startedAt: Timestamp.nullable(),
+  /** Null while the step has not ended. */
+  finishedAt: Timestamp.nullable(),
+  durationMs: z.number().nullable(),
+});
+export type AgentStepRun = z.infer<typeof AgentStepRun>;
+
+/** An agent and the last steps it ran, newest first. */
+export const AgentDetail = Agent.extend({ recentSteps: z.array(AgentStepRun) });
+export type AgentDetail = z.infer<typeof AgentDetail>;
 
 export const Role = z.object({
   name: z.string(),
@@ -40,14 +62,19 @@ export type Role = z.infer<typeof Role>;
 export const agentsApi = {
   agents: () =>
     request(z.object({ items: z.array(Agent) }), '/api/agents').then((page) => page.items),
+  agent: (agentId: string) => request(AgentDetail, `/api/agents/${encodeURIComponent(agentId)}`),
   roles: () => request(z.object({ items: z.array(Role) }), '/api/roles').then((page) => page.items),
 };
 
-/** A working agent silent for this long is stuck: workers beat every 3 s, leases last 10 s. */
-export const staleAfterMs = 30_000;
+/** A working agent silent for three worker heartbeats (3 s each) is stuck, as the server says. */
+export const staleAfterMs = 9_000;
 
-/** Whether the agent looks alive: a working agent must keep beating; others owe nothing. */
+/**
+ * Whether the agent looks alive: a working agent must keep beating; others owe nothing. The
+ * server's verdict wins (it is free of this browser's clock); an older server gives none.
+ */
 export function isHealthy(agent: Agent, now: number): boolean {
+  if (agent.isHealthy !== undefined) return agent.isHealthy;
   if (agent.status !== 'working') return true;
   return agent.heartbeatAt !== null && now - Date.parse(agent.heartbeatAt) < staleAfterMs;
 }
