@@ -164,6 +164,59 @@ export const EventsQuery = z.strictObject({
 export const AgentStatus = z.enum(agentStatuses);
 export type AgentStatus = z.infer<typeof AgentStatus>;
 
+export const StepKind = z.enum(['plan', 'work', 'fix', 'review', 'test', 'merge']);
+export type StepKind = z.infer<typeof StepKind>;
+export const StepStatus = z.enum([
+  'pending',
+  'queued',
+  'running',
+  'waiting',
+  'done',
+  'failed',
+  'dead',
+  'cancelled',
+]);
+export type StepStatus = z.infer<typeof StepStatus>;
+
+export const Agent = z.object({
+  id: Id,
+  role: z.string(),
+  name: z.string(),
+  status: AgentStatus,
+  /** False when it is working but has not shown life for three worker heartbeats (9 s). */
+  isHealthy: z.boolean(),
+  workerId: z.string().nullable(),
+  currentStepId: Id.nullable(),
+  heartbeatAt: Timestamp.nullable(),
+  /** What it is on, in words: the step's key and its task's title; null when idle. */
+  activity: z.string().nullable(),
+  step: z
+    .object({ key: z.string(), taskId: Id, taskTitle: z.string(), goal: z.string() })
+    .nullable(),
+  createdAt: Timestamp,
+});
+export type Agent = z.infer<typeof Agent>;
+
+/** A step an agent ran (its latest attempt). */
+export const AgentStepRun = z.object({
+  stepId: Id,
+  key: z.string(),
+  kind: StepKind,
+  role: z.string(),
+  status: StepStatus,
+  taskId: Id,
+  taskTitle: z.string(),
+  startedAt: Timestamp.nullable(),
+  /** Null while the step has not ended. */
+  finishedAt: Timestamp.nullable(),
+  durationMs: z.number().int().nullable(),
+});
+export type AgentStepRun = z.infer<typeof AgentStepRun>;
+
+/** An agent and the last 20 steps it ran, newest first. */
+export const AgentDetail = Agent.extend({ recentSteps: z.array(AgentStepRun) });
+export type AgentDetail = z.infer<typeof AgentDetail>;
+
 export const SummaryQuery = z.strictObject({
   /** The charts' window: this many hours, the current one last. */
   hours: z.coerce.number().int().min(1).max(168).default(24),

@@ -66,9 +66,13 @@ export {
   agentTopic,
   markStuckAgents,
   listAgents,
+  getAgent,
+  listAgentSteps,
   agentStatuses,
+  agentSilenceMs,
+  defaultHeartbeatMs,
 } from './agents.js';
-export type { AgentRow, AgentView, AgentStatus, AgentStart } from './agents.js';
+export type { AgentRow, AgentView, AgentStatus, AgentStart, AgentStepRow } from './agents.js';
 export {
   listSteps,
   taskProgress,

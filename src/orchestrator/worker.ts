@@ -12,6 +12,7 @@ import {
   agentStarted,
   agentsStopped,
   agentTopic,
+  defaultHeartbeatMs,
   markStuckAgents,
   type AgentStatus,
 } from './agents.js';
@@ -77,7 +78,7 @@ export function createWorker(options: WorkerOptions): Worker {
     workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     concurrency = 4,
     leaseMs = 10_000,
-    heartbeatMs = 3_000,
+    heartbeatMs = defaultHeartbeatMs,
     pollMs = 1_000,
     sweepMs = 2_000,
     isRetryable = () => true,

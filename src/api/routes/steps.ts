@@ -13,19 +13,7 @@ import {
 } from '../../orchestrator/index.js';
 import type { AppDeps } from '../app.js';
 import { principalOf } from '../auth-hook.js';
-import { Id, IdParams, Progress, Timestamp } from '../schemas.js';
-
-export const StepKind = z.enum(['plan', 'work', 'fix', 'review', 'test', 'merge']);
-export const StepStatus = z.enum([
-  'pending',
-  'queued',
-  'running',
-  'waiting',
-  'done',
-  'failed',
-  'dead',
-  'cancelled',
-]);
+import { Id, IdParams, Progress, StepKind, StepStatus, Timestamp } from '../schemas.js';
 
 export const Step = z.object({
   id: Id,

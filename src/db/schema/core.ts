@@ -147,6 +147,8 @@ export const steps = pgTable('steps', {
   priority: integer('priority').notNull().default(0),
   enqueuedAt: timestamp('enqueued_at', { withTimezone: true }),
   claimedAt: timestamp('claimed_at', { withTimezone: true }),
+  /** The agent that ran the step's latest attempt. */
+  agentId: uuid('agent_id').references(() => agents.id, { onDelete: 'set null' }),
   result: jsonb('result'),
   error: text('error'),
   createdAt: createdAt(),
