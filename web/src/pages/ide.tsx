@@ -8,6 +8,7 @@ const Workbench = lazy(() =>
   import('./ide/workbench').then((module) => ({ default: module.Workbench })),
 );
 
+/** The IDE page at /projects/:id/ide?task=…; the task is the newest one without `task`. */
 export function IdePage({ projectId, taskId }: { projectId: string; taskId: string | null }) {
   return (
     <div className="ide">

@@ -3,6 +3,7 @@
 import { useEffect, useRef } from 'react';
 import { monaco, themeName } from './monaco';
 
+/** Monaco showing `model`; calls `onChange` on every edit and `onSave` on Ctrl+S. */
 export function CodeEditor(props: {
   model: monaco.editor.ITextModel;
   onChange: () => void;

@@ -5,6 +5,7 @@ import { CodeEditor } from './code-editor';
 import { CloseIcon } from './icons';
 import type { OpenFile, OpenFiles } from './open-files';
 
+/** The open files as tabs over the editor, with the active one's save state and Save. */
 export function EditorPanel({ openFiles }: { openFiles: OpenFiles }) {
   const { files, activePath, setActivePath, close, save, edited, modelOf } = openFiles;
   const active = files.find((file) => file.path === activePath) ?? null;

@@ -5,6 +5,7 @@ import type { FileEntry } from './api';
 import { buildFileTree, visibleRows, type TreeRow } from './file-tree';
 import { ChevronIcon, FileIcon, FolderIcon } from './icons';
 
+/** The listing as a tree whose folders start closed; `onOpen` gets a file's path. */
 export function FileTreeView(props: {
   entries: readonly FileEntry[];
   /** The file shown in the editor. */

@@ -72,9 +72,3 @@ export function visibleRows(nodes: readonly FileNode[], expanded: ReadonlySet<st
   walk(nodes, 1);
   return rows;
 }
-
-/** The folders that contain `path`, outermost first: `a/b/c.js` → `a`, `a/b`. */
-export function parentFolders(path: string): string[] {
-  const parts = path.split('/').slice(0, -1);
-  return parts.map((_, index) => parts.slice(0, index + 1).join('/'));
-}

@@ -25,6 +25,7 @@ const stroke = {
   strokeLinejoin: 'round',
 } as const;
 
+/** Points right, or down when `isOpen`. */
 export const ChevronIcon = ({ isOpen }: { isOpen: boolean }) => (
   <Icon className={`ide-chevron${isOpen ? ' is-open' : ''}`}>
     <path d="M6 4l4 4-4 4" {...stroke} />
@@ -57,6 +58,7 @@ const tints: Record<string, string> = {
   yaml: '#c77d9c',
 };
 
+/** A page, tinted by the file's extension. */
 export const FileIcon = ({ name }: { name: string }) => {
   const extension = name.includes('.') ? name.split('.').pop()!.toLowerCase() : '';
   return (

@@ -26,6 +26,7 @@ interface Held {
 /** Text with NUL characters is not text a person edits: saving it back would corrupt it. */
 const isBinary = (content: string) => content.includes('\u0000');
 
+/** The open files of one task, and how to open, edit, save and close them. */
 export function useOpenFiles(ref: TaskRef) {
   const [files, setFiles] = useState<OpenFile[]>([]);
   const [activePath, setActivePath] = useState<string | null>(null);

@@ -12,6 +12,7 @@ export function useStoredSize(key: string, initial: number) {
   return [size, set] as const;
 }
 
+/** A separator that resizes the pane before it (after it when `isInverted`). */
 export function Splitter(props: {
   /** `vertical` separates panes side by side; `horizontal` one above the other. */
   orientation: 'vertical' | 'horizontal';

@@ -12,6 +12,7 @@ import { useOpenFiles } from './open-files';
 import { Splitter, useStoredSize } from './splitter';
 import { TerminalPanel } from './terminal-panel';
 
+/** The files, editor and terminals of a task, or the offer to open its worktree. */
 export function TaskWorkspace(props: {
   taskRef: TaskRef;
   task: Task;

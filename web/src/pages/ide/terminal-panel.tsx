@@ -6,6 +6,7 @@ import { ideApi, type TaskRef } from './api';
 import { CloseIcon, PlusIcon, TerminalIcon } from './icons';
 import { TerminalSession, type TerminalTab } from './terminal-session';
 
+/** The task's terminals as tabs, with New terminal. */
 export function TerminalPanel({ taskRef }: { taskRef: TaskRef }) {
   const [tabs, setTabs] = useState<TerminalTab[] | null>(null);
   const [activeKey, setActiveKey] = useState<string | null>(null);

@@ -17,6 +17,7 @@ export interface TerminalTab {
   error: string | null;
 }
 
+/** The xterm.js view of one tab: opens its terminal if new, then streams it. */
 export function TerminalSession(props: {
   taskRef: TaskRef;
   tab: TerminalTab;

@@ -12,6 +12,7 @@ import { TaskWorkspace } from './task-workspace';
 const idePath = (projectId: string, taskId: string) =>
   `/projects/${encodeURIComponent(projectId)}/ide?task=${encodeURIComponent(taskId)}`;
 
+/** The project's IDE: its task picker and the chosen task's workspace. */
 export function Workbench({ projectId, taskId }: { projectId: string; taskId: string | null }) {
   const tasks = useResource(() => ideApi.tasks(projectId), projectId);
   const projects = useResource(api.projects, 'projects');
