@@ -33,7 +33,7 @@ export function AgentDetail(props: { agent: Agent; now: number; onClose: () => v
         <dd>{agent.role}</dd>
         <dt>Status</dt>
         <dd>
-          <StatusBadge status={agent.status} /> <Health agent={agent} now={now} />
+          <StatusBadge status={agent.status} /> <Health agent={agent} />
         </dd>
         <dt>Doing</dt>
         <dd>

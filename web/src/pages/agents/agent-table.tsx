@@ -2,7 +2,7 @@
 // that is recent enough. Selecting an agent is the page's business; this only reports it.
 import { Link } from '../../router';
 import { formatAgo, StatusBadge } from '../../ui';
-import { isHealthy, type Agent } from './api';
+import type { Agent } from './api';
 
 export function AgentTable(props: {
   agents: Agent[];
@@ -49,7 +49,7 @@ export function AgentTable(props: {
               {agent.heartbeatAt ? formatAgo(agent.heartbeatAt, props.now) : 'never'}
             </td>
             <td data-label="Health">
-              <Health agent={agent} now={props.now} />
+              <Health agent={agent} />
             </td>
           </tr>
         ))}
@@ -83,9 +83,10 @@ export function Activity({ agent }: { agent: Agent }) {
   );
 }
 
-export function Health({ agent, now }: { agent: Agent; now: number }) {
+/** The server's verdict: a working agent silent for three heartbeats (9 s) is unhealthy. */
+export function Health({ agent }: { agent: Agent }) {
   if (agent.status === 'stopped') return <span className="muted">—</span>;
-  return isHealthy(agent, now) ? (
+  return agent.isHealthy ? (
     <span className="agents-health good">healthy</span>
   ) : (
     <span className="agents-health bad" title="Working, but no heartbeat for 9 s or more">

@@ -1,7 +1,6 @@
 // The last steps an agent ran, newest first, with how long each took: read from
 // GET /api/agents/:id again whenever the agent changes status or step.
 import { useEffect, useRef } from 'react';
-import { ApiError } from '../../api';
 import { Link } from '../../router';
 import { Empty, formatAgo, formatDuration, Loaded, StatusBadge, useResource } from '../../ui';
 import { agentsApi, type Agent } from './api';
@@ -17,9 +16,6 @@ export function RecentSteps({ agent, now }: { agent: Agent; now: number }) {
     reload();
   }, [change, reload]);
 
-  if (detail.error instanceof ApiError && detail.error.code === 'ROUTE_NOT_FOUND') {
-    return <p className="muted agents-note">This server does not list an agent's steps.</p>;
-  }
   return (
     <Loaded resource={detail} what="recent steps">
       {({ recentSteps }) =>
