@@ -4,9 +4,11 @@ import { useEffect, useState, type MouseEvent, type ReactNode } from 'react';
 
 const changed = 'cadre:navigate';
 
-export function navigate(path: string): void {
+/** Goes to `path`; `replace` rewrites the current entry instead, so Back skips it. */
+export function navigate(path: string, { replace = false } = {}): void {
   if (path === location.pathname + location.search) return;
-  history.pushState(null, '', path);
+  if (replace) history.replaceState(null, '', path);
+  else history.pushState(null, '', path);
   window.dispatchEvent(new Event(changed));
 }
 

@@ -92,7 +92,7 @@ function ChosenTask(props: {
   // The newest task by default, written into the address so that a reload keeps it even after
   // newer tasks are made. Replaced, not pushed: Back still leaves the IDE.
   useEffect(() => {
-    if (isDefault) history.replaceState(null, '', idePath(projectId, taskId));
+    if (isDefault) navigate(idePath(projectId, taskId), { replace: true });
   }, [isDefault, projectId, taskId]);
 
   const options = task && !listed ? [task, ...tasks] : tasks;
