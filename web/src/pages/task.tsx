@@ -10,9 +10,10 @@ import { Approvals } from './task/approvals';
 import { Costs } from './task/costs';
 import { DiffView } from './task/diff-view';
 import { StepGraph } from './task/step-graph';
+import { StepList } from './task/step-list';
 import { StepPanel } from './task/step-panel';
 import { TaskHeader } from './task/task-header';
-import { useTaskLive, type LiveEvent } from './task/use-task-live';
+import { useTaskLive, type LiveEvent, type TaskLive } from './task/use-task-live';
 import { useReloadOn } from './task/use-throttled';
 import './task.css';
 
@@ -51,7 +52,22 @@ function versionsOf(events: LiveEvent[]) {
   };
 }
 
+/** How long to wait for the live connection's word on the task before asking over HTTP. */
+const liveAnswerMs = 2000;
+
 function TaskView({ taskId }: { taskId: string }) {
+  const live = useTaskLive(taskId);
+  const [isPatient, setPatient] = useState(true);
+  useEffect(() => {
+    const timer = setTimeout(() => setPatient(false), liveAnswerMs);
+    return () => clearTimeout(timer);
+  }, []);
+  if (live.answer === 'missing') return <TaskNotFound taskId={taskId} />;
+  if (live.answer === 'none' && isPatient) return <Loading what="the task" />;
+  return <TaskLoader taskId={taskId} live={live} />;
+}
+
+function TaskLoader({ taskId, live }: { taskId: string; live: TaskLive }) {
   const task = useResource(() => taskApi.task(taskId), taskId);
   if (task.error && task.data === undefined) {
     if (task.error instanceof ApiError && task.error.status === 404)
@@ -59,19 +75,18 @@ function TaskView({ taskId }: { taskId: string }) {
     return <ErrorNote error={task.error} onRetry={task.reload} />;
   }
   if (task.data === undefined) return <Loading what="the task" />;
-  return <TaskDetail task={task.data} reloadTask={task.reload} />;
+  return <TaskDetail task={task.data} reloadTask={task.reload} live={live} />;
 }
 
-/** The page of a task that exists: the rest is loaded only then, so a wrong link asks once. */
-function TaskDetail({ task, reloadTask }: { task: Task; reloadTask: () => void }) {
+/** The page of a task that exists. */
+function TaskDetail(props: { task: Task; reloadTask: () => void; live: TaskLive }) {
+  const { task, reloadTask, live } = props;
   const taskId = task.id;
   const steps = useResource(() => taskApi.steps(taskId), taskId);
   const approvals = useResource(() => taskApi.approvals(taskId), taskId);
   const log = useResource(() => taskApi.events(taskId), taskId);
   const me = useResource(taskApi.me, 'me');
   const project = useResource(() => taskApi.project(task.projectId), task.projectId);
-  const live = useTaskLive(taskId);
-  const now = useNow(15_000);
   const [selectedKey, setSelectedKey] = useState<string | null>(null);
   const [tab, setTab] = useState<'transcript' | 'diff'>('transcript');
 
@@ -107,63 +122,67 @@ function TaskDetail({ task, reloadTask }: { task: Task; reloadTask: () => void }
         viewers={live.viewers}
         myUserId={me.data?.user?.id ?? null}
         onCancelled={refresh}
-        now={now}
       />
       {live.error && <ErrorNote error={`Live updates stopped: ${live.error}`} />}
       <Approvals approvals={approvals} onDecided={refresh} />
-      <div className="task-columns">
-        <div className="task-main">
-          <section className="card graph-card" aria-labelledby="steps-title">
-            <div className="task-card-head">
-              <h2 id="steps-title">Steps</h2>
-              <Legend />
-            </div>
-            <Loaded resource={steps} what="the steps">
-              {({ items }) =>
-                items.length === 0 ? (
-                  <Empty>No steps yet: the planner starts as soon as a worker is free.</Empty>
-                ) : (
-                  <StepGraph steps={items} selectedKey={selectedKey} onSelect={select} />
-                )
-              }
-            </Loaded>
-          </section>
-          <section className="card detail-card">
-            <div className="task-tabs" role="tablist" aria-label="Step or changes">
-              <button
-                role="tab"
-                id="tab-transcript"
-                aria-selected={tab === 'transcript'}
-                aria-controls="panel-transcript"
-                onClick={() => setTab('transcript')}
-              >
-                Transcript
-              </button>
-              <button
-                role="tab"
-                id="tab-diff"
-                aria-selected={tab === 'diff'}
-                aria-controls="panel-diff"
-                onClick={() => setTab('diff')}
-              >
-                Diff
-              </button>
-            </div>
-            {tab === 'transcript' ? (
-              <div role="tabpanel" id="panel-transcript" aria-labelledby="tab-transcript">
-                {selected ? (
-                  <StepPanel key={selected.id} step={selected} events={live.events} />
-                ) : (
-                  <Empty>Select a step in the graph to see what its agent did, turn by turn.</Empty>
-                )}
-              </div>
-            ) : (
-              <div role="tabpanel" id="panel-diff" aria-labelledby="tab-diff">
-                <DiffView projectId={task.projectId} taskId={taskId} version={versions.diff} />
-              </div>
-            )}
-          </section>
+      <section className="card graph-card" aria-labelledby="steps-title">
+        <div className="task-card-head">
+          <h2 id="steps-title">Steps</h2>
+          <Legend />
         </div>
+        <Loaded resource={steps} what="the steps">
+          {({ items }) =>
+            items.length === 0 ? (
+              <Empty>No steps yet: the planner starts as soon as a worker is free.</Empty>
+            ) : (
+              <StepGraph steps={items} selectedKey={selectedKey} onSelect={select} />
+            )
+          }
+        </Loaded>
+      </section>
+      <div className="task-columns">
+        <section className="card detail-card">
+          <div className="task-tabs" role="tablist" aria-label="Step or changes">
+            <button
+              role="tab"
+              id="tab-transcript"
+              aria-selected={tab === 'transcript'}
+              aria-controls="panel-transcript"
+              onClick={() => setTab('transcript')}
+            >
+              Transcript
+            </button>
+            <button
+              role="tab"
+              id="tab-diff"
+              aria-selected={tab === 'diff'}
+              aria-controls="panel-diff"
+              onClick={() => setTab('diff')}
+            >
+              Diff
+            </button>
+          </div>
+          {tab === 'transcript' ? (
+            <div role="tabpanel" id="panel-transcript" aria-labelledby="tab-transcript">
+              {selected ? (
+                <StepPanel
+                  key={selected.id}
+                  step={selected}
+                  events={live.events}
+                  onClose={() => setSelectedKey(null)}
+                />
+              ) : steps.data && steps.data.items.length > 0 ? (
+                <StepList steps={steps.data.items} onSelect={select} />
+              ) : (
+                <Empty>Each step's transcript shows here once the plan has steps.</Empty>
+              )}
+            </div>
+          ) : (
+            <div role="tabpanel" id="panel-diff" aria-labelledby="tab-diff">
+              <DiffView projectId={task.projectId} taskId={taskId} version={versions.diff} />
+            </div>
+          )}
+        </section>
         <aside className="task-side">
           <Costs taskId={taskId} budgetUsd={task.budgetUsd} version={versions.spend} />
           <Activity events={live.events} times={times} />
@@ -186,14 +205,4 @@ function Legend() {
       ))}
     </ul>
   );
-}
-
-/** The time now, again every `intervalMs`: for "updated 3 min ago" to stay true. */
-function useNow(intervalMs: number): number {
-  const [now, setNow] = useState(Date.now);
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), intervalMs);
-    return () => clearInterval(timer);
-  }, [intervalMs]);
-  return now;
 }

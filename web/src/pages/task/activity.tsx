@@ -1,12 +1,13 @@
 // The task's events, newest first, in the sentences the CLI and the dashboard use; an agent's
-// tool calls only when asked for.
+// turns and tool calls only when asked for.
 import { useState } from 'react';
 import { describeEvent } from '../../../../src/orchestrator/event-text';
-import { Empty, formatAgo } from '../../ui';
+import { Empty } from '../../ui';
+import { Ago } from './ticking';
 import type { LiveEvent } from './use-task-live';
 
 const shownAtFirst = 60;
-const toolCalls = new Set(['tool-call-start', 'tool-call-end']);
+const agentDetail = new Set(['agent-turn', 'tool-call-start', 'tool-call-end']);
 const bad = new Set([
   'step-dead',
   'gate-failed',
@@ -30,13 +31,15 @@ function toneOf({ type, data }: LiveEvent): string {
   if (bad.has(type) || (type === 'tool-call-end' && data.isError)) return 'bad';
   if (good.has(type)) return 'good';
   if (type === 'approval-requested' || type === 'task-waiting') return 'human';
-  if (type === 'agent-turn' || toolCalls.has(type)) return 'agent';
+  if (agentDetail.has(type)) return 'agent';
   if (type.startsWith('step-') || type === 'gates-queued') return 'step';
   return 'task';
 }
 
+/** The shared sentence, capitalized unless it starts with a step's key. */
 function sentenceOf(event: LiveEvent): string {
   const sentence = describeEvent(event).trim();
+  if (typeof event.data.key === 'string' && sentence.startsWith(event.data.key)) return sentence;
   return sentence.charAt(0).toUpperCase() + sentence.slice(1);
 }
 
@@ -46,9 +49,9 @@ export function Activity(props: {
   times: Map<number, string>;
 }) {
   const { events, times } = props;
-  const [hasToolCalls, setToolCalls] = useState(false);
+  const [hasAgentDetail, setAgentDetail] = useState(false);
   const [isWhole, setWhole] = useState(false);
-  const listed = events.filter((event) => hasToolCalls || !toolCalls.has(event.type)).reverse();
+  const listed = events.filter((event) => hasAgentDetail || !agentDetail.has(event.type)).reverse();
   const shown = isWhole ? listed : listed.slice(0, shownAtFirst);
 
   return (
@@ -62,10 +65,10 @@ export function Activity(props: {
         <label className="task-toggle">
           <input
             type="checkbox"
-            checked={hasToolCalls}
-            onChange={(event) => setToolCalls(event.target.checked)}
+            checked={hasAgentDetail}
+            onChange={(event) => setAgentDetail(event.target.checked)}
           />
-          Tool calls
+          Agent turns
         </label>
       </div>
       {shown.length === 0 ? (
@@ -78,9 +81,7 @@ export function Activity(props: {
               <li key={event.seq} data-tone={toneOf(event)}>
                 <span className="task-activity-dot" aria-hidden />
                 <span className="task-activity-text">{sentenceOf(event)}</span>
-                <time dateTime={time} title={new Date(time).toLocaleString()}>
-                  {formatAgo(time)}
-                </time>
+                <Ago iso={time} />
               </li>
             );
           })}

@@ -1,8 +1,9 @@
 // What the task waits on a person for: a merge to approve, an agent's question, a command that
 // needs the network. Approve, or reject with a reason.
 import { useState, type FormEvent } from 'react';
-import { ErrorNote, formatAgo, messageOf, type Resource } from '../../ui';
+import { ErrorNote, messageOf, type Resource } from '../../ui';
 import { taskApi, type Approval } from './api';
+import { Ago } from './ticking';
 
 const titles: Record<Approval['kind'], string> = {
   merge: 'Merge waiting for approval',
@@ -54,7 +55,9 @@ function ApprovalCard({ approval, onDecided }: { approval: Approval; onDecided: 
       <div className="approval-text">
         <h2>{titles[approval.kind]}</h2>
         <p>{approval.question}</p>
-        <p className="muted approval-time">Asked {formatAgo(approval.createdAt)}</p>
+        <p className="muted approval-time">
+          Asked <Ago iso={approval.createdAt} />
+        </p>
       </div>
       {isRejecting ? (
         <form className="approval-form" onSubmit={reject}>

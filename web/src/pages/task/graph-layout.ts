@@ -11,12 +11,20 @@ export interface PlacedStep {
   step: Step;
   x: number;
   y: number;
+  /** The step's layer (its longest chain of dependencies) and its place across the layer. */
+  layer: number;
+  row: number;
 }
 
-export const nodeWidth = 188;
-export const nodeHeight = 68;
-const columnGap = 72;
-const rowGap = 20;
+/** Layers go left to right, or top to bottom where the graph has little width. */
+export type Direction = 'right' | 'down';
+
+export const nodeWidth = 180;
+export const nodeHeight = 64;
+const gaps = {
+  right: { layer: 64, row: 20 },
+  down: { layer: 44, row: 16 },
+};
 
 /**
  * Every edge between the steps, by key. Work steps name their dependencies; the orchestrator
@@ -76,10 +84,14 @@ export function stepEdges(steps: readonly Step[]): GraphEdge[] {
 const isGate = (step: Step) => step.kind === 'review' || step.kind === 'test';
 
 /**
- * Places each step in the column of its longest dependency chain, and orders each column by
- * the average row of the steps it depends on, so that edges cross as little as they can.
+ * Places each step in the layer of its longest dependency chain, and orders each layer by the
+ * average place of the steps it depends on, so that edges cross as little as they can.
  */
-export function layoutSteps(steps: readonly Step[], edges: readonly GraphEdge[]): PlacedStep[] {
+export function layoutSteps(
+  steps: readonly Step[],
+  edges: readonly GraphEdge[],
+  direction: Direction = 'right',
+): PlacedStep[] {
   const parents = new Map<string, string[]>(steps.map((step) => [step.key, []]));
   for (const edge of edges) parents.get(edge.target)?.push(edge.source);
 
@@ -110,9 +122,24 @@ export function layoutSteps(steps: readonly Step[], edges: readonly GraphEdge[])
     order.forEach(({ step }, index) => row.set(step.key, index - (order.length - 1) / 2));
   }
 
-  return steps.map((step) => ({
-    step,
-    x: depthOf(step.key) * (nodeWidth + columnGap),
-    y: row.get(step.key)! * (nodeHeight + rowGap),
-  }));
+  const gap = gaps[direction];
+  return steps.map((step) => {
+    const layer = depthOf(step.key);
+    const across = row.get(step.key)!;
+    return direction === 'right'
+      ? {
+          step,
+          layer,
+          row: across,
+          x: layer * (nodeWidth + gap.layer),
+          y: across * (nodeHeight + gap.row),
+        }
+      : {
+          step,
+          layer,
+          row: across,
+          x: across * (nodeWidth + gap.row),
+          y: layer * (nodeHeight + gap.layer),
+        };
+  });
 }

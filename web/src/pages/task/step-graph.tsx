@@ -1,5 +1,6 @@
 // The task's steps as a live graph: one node per step, coloured by its status, edges from what
-// each step waits for, laid out left to right. Read-only: nodes are selected, never moved.
+// each step waits for, in layers from left to right (top to bottom when narrow). Read-only:
+// nodes are selected, never moved.
 import {
   applyNodeChanges,
   Controls,
@@ -14,16 +15,28 @@ import {
   type NodeProps,
 } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState, type RefObject } from 'react';
 import type { Step } from './api';
-import { layoutSteps, nodeHeight, nodeWidth, stepEdges } from './graph-layout';
+import {
+  layoutSteps,
+  nodeHeight,
+  nodeWidth,
+  stepEdges,
+  type Direction,
+  type PlacedStep,
+} from './graph-layout';
 
-type StepNode = Node<{ step: Step }, 'step'>;
+type StepNode = Node<{ step: Step; direction: Direction }, 'step'>;
 
 const nodeTypes = { step: StepNodeView };
 
+/** Below this width the layers go top to bottom, so that nodes keep a readable size. */
+const narrowWidth = 560;
+
 /** The edges' colours, also in task.css: markers take a colour, not a class. */
 const edgeColors = { active: '#3b5bdb', travelled: '#8c95a8', ahead: '#c3c9d6' };
+
+const fitOptions = { padding: 0.12, maxZoom: 1 };
 
 export function StepGraph(props: {
   steps: Step[];
@@ -31,28 +44,37 @@ export function StepGraph(props: {
   onSelect: (key: string) => void;
 }) {
   const { steps, selectedKey, onSelect } = props;
+  const container = useRef<HTMLDivElement>(null);
+  const width = useWidth(container);
+  const direction: Direction = width !== null && width < narrowWidth ? 'down' : 'right';
+
   const layout = useMemo(() => {
     const edges = stepEdges(steps);
+    const placed = layoutSteps(steps, edges, direction);
     const byKey = new Map(steps.map((step) => [step.key, step]));
     return {
-      nodes: layoutSteps(steps, edges).map(({ step, x, y }): StepNode => ({
+      placed,
+      nodes: placed.map(({ step, x, y }): StepNode => ({
         id: step.key,
         type: 'step',
         position: { x, y },
-        data: { step },
+        data: { step, direction },
         width: nodeWidth,
         height: nodeHeight,
         ariaLabel: `${step.key}, ${step.role}, ${step.status}`,
       })),
       edges: edges.map(({ source, target }): Edge => {
-        const isActive = byKey.get(target)?.status === 'running';
-        const isTravelled = byKey.get(source)?.status === 'done';
-        const tone = isActive ? 'active' : isTravelled ? 'travelled' : 'ahead';
+        const tone =
+          byKey.get(target)?.status === 'running'
+            ? 'active'
+            : byKey.get(source)?.status === 'done'
+              ? 'travelled'
+              : 'ahead';
         return {
           id: `${source}->${target}`,
           source,
           target,
-          animated: isActive,
+          animated: tone === 'active',
           className: `step-edge-${tone}`,
           markerEnd: {
             type: MarkerType.ArrowClosed,
@@ -65,7 +87,7 @@ export function StepGraph(props: {
         };
       }),
     };
-  }, [steps]);
+  }, [steps, direction]);
 
   // Kept in state so that what React Flow measures stays with each node across updates.
   const [nodes, setNodes] = useState<StepNode[]>([]);
@@ -84,16 +106,23 @@ export function StepGraph(props: {
     // Which node is selected is the page's: a click or Enter picks a step, nothing unpicks it.
     const measuring = changes.filter((change) => change.type !== 'select');
     if (measuring.length > 0) setNodes((current) => applyNodeChanges(measuring, current));
-    for (const change of changes)
+    for (const change of changes) {
       if (change.type === 'select' && change.selected) onSelect(change.id);
+    }
   };
 
-  const rows = Math.max(1, ...columnSizes(layout.nodes));
-  const height = Math.min(460, Math.max(200, rows * (nodeHeight + 24) + 72));
-
+  const shape = `${direction}:${layout.nodes.map((node) => node.id).join(',')}`;
   return (
-    <div className="step-graph" style={{ height }} data-testid="step-graph">
+    <div
+      ref={container}
+      className="step-graph"
+      style={{ height: heightOf(layout.placed, direction) }}
+      data-testid="step-graph"
+      data-direction={direction}
+    >
+      {/* Mounted again when the direction changes: the handles move, and are measured once. */}
       <ReactFlow
+        key={direction}
         nodes={nodes}
         edges={layout.edges}
         nodeTypes={nodeTypes}
@@ -104,36 +133,58 @@ export function StepGraph(props: {
         zoomOnScroll={false}
         zoomOnDoubleClick={false}
         preventScrolling={false}
-        minZoom={0.25}
+        minZoom={0.2}
         maxZoom={1.5}
         fitView
         fitViewOptions={fitOptions}
       >
         <Controls showInteractive={false} position="bottom-right" />
-        <FitOnChange shape={layout.nodes.map((node) => node.id).join(',')} />
+        <FitOnChange shape={shape} width={width} />
       </ReactFlow>
     </div>
   );
 }
 
-const fitOptions = { padding: 0.15, maxZoom: 1 };
+/** Tall enough for the widest layer across, or for every layer down. */
+function heightOf(placed: PlacedStep[], direction: Direction): number {
+  if (direction === 'down') {
+    const layers = Math.max(0, ...placed.map((place) => place.layer)) + 1;
+    return Math.min(720, Math.max(220, layers * (nodeHeight + 44) + 48));
+  }
+  const perLayer = new Map<number, number>();
+  for (const place of placed) perLayer.set(place.layer, (perLayer.get(place.layer) ?? 0) + 1);
+  const rows = Math.max(1, ...perLayer.values());
+  return Math.min(480, Math.max(200, rows * (nodeHeight + 24) + 72));
+}
 
-/** Fits the view again when steps are added, so that a growing plan stays in sight. */
-function FitOnChange({ shape }: { shape: string }) {
+/** The element's width, kept up to date; null before it is laid out. */
+function useWidth(element: RefObject<HTMLElement | null>): number | null {
+  const [width, setWidth] = useState<number | null>(null);
+  useEffect(() => {
+    if (!element.current) return;
+    const observer = new ResizeObserver(([entry]) => {
+      if (entry) setWidth(Math.round(entry.contentRect.width));
+    });
+    observer.observe(element.current);
+    return () => observer.disconnect();
+  }, [element]);
+  return width;
+}
+
+/** Fits the view again when steps are added or the graph is resized. */
+function FitOnChange({ shape, width }: { shape: string; width: number | null }) {
   const flow = useReactFlow();
   useEffect(() => {
     void flow.fitView({ ...fitOptions, duration: 200 });
   }, [flow, shape]);
+  useEffect(() => {
+    void flow.fitView(fitOptions);
+  }, [flow, width]);
   return null;
 }
 
-function columnSizes(nodes: StepNode[]): number[] {
-  const counts = new Map<number, number>();
-  for (const node of nodes) counts.set(node.position.x, (counts.get(node.position.x) ?? 0) + 1);
-  return [...counts.values()];
-}
-
-function StepNodeView({ data: { step }, selected }: NodeProps<StepNode>) {
+function StepNodeView({ data: { step, direction }, selected }: NodeProps<StepNode>) {
+  const isDown = direction === 'down';
   return (
     <div
       className={`step-node${selected ? ' is-selected' : ''}`}
@@ -141,7 +192,11 @@ function StepNodeView({ data: { step }, selected }: NodeProps<StepNode>) {
       data-status={step.status}
       title={step.goal}
     >
-      <Handle type="target" position={Position.Left} isConnectable={false} />
+      <Handle
+        type="target"
+        position={isDown ? Position.Top : Position.Left}
+        isConnectable={false}
+      />
       <div className="step-node-key">
         <span className="step-node-dot" aria-hidden />
         {step.key}
@@ -153,7 +208,11 @@ function StepNodeView({ data: { step }, selected }: NodeProps<StepNode>) {
           {step.attempts > 1 && ` · try ${step.attempts}`}
         </span>
       </div>
-      <Handle type="source" position={Position.Right} isConnectable={false} />
+      <Handle
+        type="source"
+        position={isDown ? Position.Bottom : Position.Right}
+        isConnectable={false}
+      />
     </div>
   );
 }

@@ -7,7 +7,8 @@ import { TranscriptView } from './transcript';
 import { useReloadOn } from './use-throttled';
 import type { LiveEvent } from './use-task-live';
 
-export function StepPanel({ step, events }: { step: Step; events: LiveEvent[] }) {
+export function StepPanel(props: { step: Step; events: LiveEvent[]; onClose: () => void }) {
+  const { step, events, onClose } = props;
   const transcript = useResource(() => taskApi.transcript(step.id), step.id);
   // Its agent's turns and tool calls, and the step's own state changes.
   const mentions = events.filter((event) => event.data.key === step.key).length;
@@ -30,6 +31,9 @@ export function StepPanel({ step, events }: { step: Step; events: LiveEvent[] })
           {turns.length > 0 &&
             ` · ${turns.length} turn${turns.length === 1 ? '' : 's'} · ${formatUsd(costUsd)}`}
         </span>
+        <button className="link step-panel-close" onClick={onClose}>
+          All steps
+        </button>
       </header>
       <details className="step-goal">
         <summary>Goal{step.acceptance.length > 0 && ' and acceptance criteria'}</summary>

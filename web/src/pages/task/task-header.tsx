@@ -2,10 +2,11 @@
 import { useState } from 'react';
 import type { Viewer } from '../../live';
 import { Link } from '../../router';
-import { ErrorNote, formatAgo, formatDuration, formatUsd, messageOf } from '../../ui';
+import { ErrorNote, formatUsd, messageOf } from '../../ui';
 import { taskApi, type Project, type Task, type TaskStatus } from './api';
 import { Clipped } from './clipped';
 import { Presence } from './presence';
+import { Ago, Elapsed } from './ticking';
 
 const finished: readonly TaskStatus[] = ['done', 'failed', 'cancelled'];
 
@@ -17,9 +18,8 @@ export function TaskHeader(props: {
   viewers: Viewer[];
   myUserId: string | null;
   onCancelled: () => void;
-  now: number;
 }) {
-  const { task, status, progress, project, viewers, myUserId, onCancelled, now } = props;
+  const { task, status, progress, project, viewers, myUserId, onCancelled } = props;
   const [isCancelling, setCancelling] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const isFinished = finished.includes(status);
@@ -37,9 +37,6 @@ export function TaskHeader(props: {
     }
   };
 
-  const ranFor = task.startedAt
-    ? (task.finishedAt ? Date.parse(task.finishedAt) : now) - Date.parse(task.startedAt)
-    : null;
   const percent = progress.total === 0 ? 0 : Math.round((progress.done / progress.total) * 100);
   const hasOwnTitle = task.description.trim() !== task.title.trim();
 
@@ -104,12 +101,16 @@ export function TaskHeader(props: {
               : `${progress.done} of ${progress.total} steps`}
           </span>
         </div>
-        <Fact label="Created" iso={task.createdAt} now={now} />
-        <Fact label="Updated" iso={task.updatedAt} now={now} />
-        {ranFor !== null && (
+        <span className="task-fact">
+          <span className="muted">Created</span> <Ago iso={task.createdAt} />
+        </span>
+        <span className="task-fact">
+          <span className="muted">Updated</span> <Ago iso={task.updatedAt} />
+        </span>
+        {task.startedAt && (
           <span className="task-fact">
-            <span className="muted">{task.finishedAt ? 'Ran' : 'Running'}</span>{' '}
-            {formatDuration(ranFor)}
+            <span className="muted">{task.finishedAt ? 'Ran' : 'Running for'}</span>{' '}
+            <Elapsed from={task.startedAt} to={task.finishedAt} />
           </span>
         )}
         {task.budgetUsd !== null && (
@@ -120,16 +121,5 @@ export function TaskHeader(props: {
         <Presence viewers={viewers} myUserId={myUserId} />
       </div>
     </header>
-  );
-}
-
-function Fact({ label, iso, now }: { label: string; iso: string; now: number }) {
-  return (
-    <span className="task-fact">
-      <span className="muted">{label}</span>{' '}
-      <time dateTime={iso} title={new Date(iso).toLocaleString()}>
-        {formatAgo(iso, now)}
-      </time>
-    </span>
   );
 }

@@ -19,6 +19,12 @@ export interface TaskLive {
   /** The status the last task-<status> event set, if any arrived. */
   status: TaskStatus | null;
   error: string | null;
+  /**
+   * What the server said of the task: nothing yet, that it is `missing` (NOT_FOUND), or
+   * anything else (`answered`). Asking over the socket first spares a missing task's page a
+   * failed HTTP request, which browsers log as an error.
+   */
+  answer: 'none' | 'missing' | 'answered';
 }
 
 const batchMs = 40;
@@ -28,6 +34,7 @@ export function useTaskLive(taskId: string): TaskLive {
   const [events, setEvents] = useState<LiveEvent[]>([]);
   const [viewers, setViewers] = useState<Viewer[]>([]);
   const [error, setError] = useState<string | null>(null);
+  const [answer, setAnswer] = useState<TaskLive['answer']>('none');
   const pending = useRef<LiveEvent[]>([]);
   const flush = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
@@ -40,6 +47,10 @@ export function useTaskLive(taskId: string): TaskLive {
   );
 
   useLive({ scope: 'task', taskId }, (message) => {
+    const isMissing = message.type === 'error' && message.code === 'NOT_FOUND';
+    setAnswer((previous) =>
+      previous === 'none' ? (isMissing ? 'missing' : 'answered') : previous,
+    );
     if (message.type === 'presence') setViewers(message.viewers);
     if (message.type === 'error') setError(message.message);
     if (message.type !== 'event') return;
@@ -74,5 +85,5 @@ export function useTaskLive(taskId: string): TaskLive {
     return null;
   }, [events]);
 
-  return { events, viewers, status, error };
+  return { events, viewers, status, error, answer };
 }

@@ -1,0 +1,32 @@
+// Times that stay true while the page is open: "3 min ago", and how long a task has run.
+import { useEffect, useState } from 'react';
+import { formatAgo, formatDuration } from '../../ui';
+
+/** The time now, again every `intervalMs`; frozen when `intervalMs` is null. */
+export function useNow(intervalMs: number | null): number {
+  const [now, setNow] = useState(Date.now);
+  useEffect(() => {
+    if (intervalMs === null) return;
+    setNow(Date.now());
+    const timer = setInterval(() => setNow(Date.now()), intervalMs);
+    return () => clearInterval(timer);
+  }, [intervalMs]);
+  return now;
+}
+
+/** "12 s ago", with the full date on hover. */
+export function Ago({ iso }: { iso: string }) {
+  const now = useNow(10_000);
+  return (
+    <time dateTime={iso} title={new Date(iso).toLocaleString()}>
+      {formatAgo(iso, Math.max(now, Date.now()))}
+    </time>
+  );
+}
+
+/** How long from `from` to `to`, or to now while `to` is null. */
+export function Elapsed({ from, to }: { from: string; to: string | null }) {
+  const now = useNow(to === null ? 1000 : null);
+  const end = to === null ? Math.max(now, Date.now()) : Date.parse(to);
+  return <>{formatDuration(Math.max(0, end - Date.parse(from)))}</>;
+}
