@@ -48,6 +48,40 @@ async function projectWithTasks(name: string, count = 1) {
 }
 
 describe('workspace API', () => {
+  it('says whether a task has a worktree, without a 404', async () => {
+    const { base, taskIds } = await projectWithTasks('worktree-state');
+    const withWorktree = await t.app.inject({
+      method: 'GET',
+      url: `${base}/${taskIds[0]}/worktree`,
+      headers,
+    });
+    expect(withWorktree.json()).toMatchObject({
+      taskId: taskIds[0],
+      exists: true,
+      branch: `cadre/task-${taskIds[0]}`,
+      baseBranch: 'main',
+    });
+    const projectId = base.split('/')[3]!;
+    const fresh = await t.app.inject({
+      method: 'POST',
+      url: '/api/tasks',
+      headers,
+      payload: { projectId, description: 'no worktree yet' },
+    });
+    const without = await t.app.inject({
+      method: 'GET',
+      url: `${base}/${fresh.json().id}/worktree`,
+      headers,
+    });
+    expect(without.statusCode).toBe(200);
+    expect(without.json()).toEqual({
+      taskId: fresh.json().id,
+      exists: false,
+      branch: null,
+      baseBranch: null,
+    });
+  });
+
   it('writes, lists, reads and diffs files of a task, then merges it', async () => {
     const { projectId, taskIds, base } = await projectWithTasks('api-flow');
     const url = `${base}/${taskIds[0]}`;

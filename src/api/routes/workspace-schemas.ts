@@ -29,6 +29,14 @@ export const WorktreeCreate = z.strictObject({ baseBranch: BranchName.optional()
 
 export const Worktree = z.object({ taskId: Id, branch: z.string(), baseBranch: z.string() });
 
+/** Whether the task has a worktree now, and which, so that a client need not provoke a 404. */
+export const WorktreeState = z.object({
+  taskId: Id,
+  exists: z.boolean(),
+  branch: z.string().nullable(),
+  baseBranch: z.string().nullable(),
+});
+
 export const FileEntry = z.object({
   path: z.string(),
   type: z.enum(['file', 'directory', 'symlink']),

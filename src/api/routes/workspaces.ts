@@ -18,6 +18,7 @@ import {
   TaskParams,
   Worktree,
   WorktreeCreate,
+  WorktreeState,
 } from './workspace-schemas.js';
 import type { WorkspaceServices } from './workspace-services.js';
 
@@ -75,6 +76,29 @@ export const workspaceRoutes: FastifyPluginAsyncZod<
     async (request) => {
       const project = await services.project(principalOf(request), request.params.projectId);
       return workspaces.getRepository(project.id);
+    },
+  );
+
+  app.get(
+    '/api/projects/:projectId/tasks/:taskId/worktree',
+    {
+      config: { permission: 'workspace:read' },
+      schema: { tags, params: TaskParams, response: { 200: WorktreeState } },
+    },
+    async (request) => {
+      const { project, task } = await services.task(principalOf(request), request.params);
+      const worktree = await workspaces
+        .getTaskWorktree({ projectId: project.id, taskId: task.id })
+        .catch((error: unknown) => {
+          if (error instanceof CadreError && error.code === 'WORKSPACE_NOT_FOUND') return null;
+          throw error;
+        });
+      return {
+        taskId: task.id,
+        exists: worktree !== null,
+        branch: worktree?.branch ?? null,
+        baseBranch: worktree?.baseBranch ?? null,
+      };
     },
   );
 

@@ -8,6 +8,7 @@ import {
   FileEntry,
   TerminalInfo,
   Worktree,
+  WorktreeState,
 } from '../../../../src/api/routes/workspace-schemas';
 
 export { type Task };
@@ -51,6 +52,7 @@ export const ideApi = {
       method: 'PUT',
       body: json({ path, content }),
     }),
+  worktree: (ref: TaskRef) => request(WorktreeState, `${taskPath(ref)}/worktree`),
   createWorktree: (ref: TaskRef) =>
     request(Worktree, `${taskPath(ref)}/worktree`, { method: 'POST', body: json({}) }),
   terminals: (ref: TaskRef) =>

@@ -20,9 +20,11 @@ export function TaskWorkspace(props: {
   changes: number;
 }) {
   const { taskRef, task, changes } = props;
-  const files = useResource(() => ideApi.files(taskRef), taskRef.taskId);
-  const hasNoWorktree =
-    files.error instanceof ApiError && files.error.code === 'WORKSPACE_NOT_FOUND';
+  // Asks first whether the worktree exists: a 404 would show in the browser's console.
+  const files = useResource(
+    async () => ((await ideApi.worktree(taskRef)).exists ? ideApi.files(taskRef) : null),
+    taskRef.taskId,
+  );
 
   // Agents make the worktree when they start and change files as they go: look again then.
   const { reload } = files;
@@ -33,18 +35,20 @@ export function TaskWorkspace(props: {
     reload();
   }, [changes, reload]);
 
-  if (hasNoWorktree && files.data === undefined)
-    return <NoWorktree taskRef={taskRef} task={task} onCreated={files.reload} />;
   return (
     <Loaded resource={files} what="the worktree's files">
-      {(entries) => (
-        <Workspace
-          taskRef={taskRef}
-          entries={entries}
-          onRefresh={files.reload}
-          isRefreshing={files.isLoading}
-        />
-      )}
+      {(entries) =>
+        entries === null ? (
+          <NoWorktree taskRef={taskRef} task={task} onCreated={files.reload} />
+        ) : (
+          <Workspace
+            taskRef={taskRef}
+            entries={entries}
+            onRefresh={files.reload}
+            isRefreshing={files.isLoading}
+          />
+        )
+      }
     </Loaded>
   );
 }
