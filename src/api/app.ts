@@ -38,6 +38,7 @@ import { healthRoutes } from './routes/health.js';
 import { liveRoutes } from './routes/live.js';
 import { modelRoutes } from './routes/models.js';
 import { projectRoutes } from './routes/projects.js';
+import { providerRoutes } from './routes/providers.js';
 import { spendRoutes } from './routes/spend.js';
 import { summaryRoutes } from './routes/summary.js';
 import { roleRoutes } from './routes/roles.js';
@@ -159,6 +160,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(sprintRoutes, deps);
   await app.register(workspaceRoutes, { ...deps, services });
   await app.register(modelRoutes, { gateway });
+  await app.register(providerRoutes, { ...deps, gateway });
   await app.register(spendRoutes, { gateway });
   await app.register(summaryRoutes, { ...deps, gateway });
   await app.register(budgetRoutes, { gateway, database: deps.database });

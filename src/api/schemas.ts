@@ -2,6 +2,7 @@
 // OpenAPI document), the CLI and the web app.
 import { z } from 'zod';
 // The files themselves, not the module's index: the web app bundles this contract.
+import { EndpointKind, PrivacyClass } from '../config/llm.js';
 import { agentStatuses } from '../orchestrator/agent-status.js';
 import { taskStatuses } from '../orchestrator/task-status.js';
 
@@ -257,3 +258,40 @@ export const Summary = z.object({
   series: z.array(SummaryHour),
 });
 export type Summary = z.infer<typeof Summary>;
+
+export const BreakerState = z.enum(['closed', 'open', 'half-open']);
+export type BreakerState = z.infer<typeof BreakerState>;
+
+/** The caller's organization's model calls to one provider in the last hour. */
+export const ProviderCalls = z.object({
+  /** Calls that reached the provider: cache hits and budget refusals aside. */
+  calls: z.number().int(),
+  errors: z.number().int(),
+  /** errors / calls; null without calls. */
+  errorRate: z.number().nullable(),
+  /** Latency of the successful calls; null without any. */
+  latencyP50Ms: z.number().nullable(),
+  latencyP95Ms: z.number().nullable(),
+});
+export type ProviderCalls = z.infer<typeof ProviderCalls>;
+
+/** A configured model provider (an endpoint of the gateway), never with its key. */
+export const Provider = z.object({
+  /** The endpoint's name, which models refer to: `anthropic`, `ollama`, a configured one… */
+  name: z.string(),
+  /** The API it speaks; `plugin` for a provider given in code. */
+  kind: z.enum([...EndpointKind.options, 'plugin']),
+  /** Scheme, host and path only: credentials and query are left out. */
+  baseUrl: z.string().nullable(),
+  hasApiKey: z.boolean(),
+  privacy: PrivacyClass,
+  /** The available models it serves. */
+  models: z.array(z.string()),
+  /** This API node's circuit breaker for it. */
+  breaker: BreakerState,
+  lastHour: ProviderCalls,
+});
+export type Provider = z.infer<typeof Provider>;
+
+export const ProviderList = z.object({ items: z.array(Provider) });
+export type ProviderList = z.infer<typeof ProviderList>;
