@@ -1,6 +1,7 @@
 // The web app's view of the HTTP API: the same schemas as the server's contract.
 import { z } from 'zod';
 import {
+  Agent,
   ErrorBody,
   Health,
   Project,
@@ -12,19 +13,15 @@ import {
 } from '../../src/api/schemas';
 import { taskStatuses, type TaskStatus } from '../../src/orchestrator/task-status';
 
-export { taskStatuses, type Health, type Project, type Summary, type Task, type TaskStatus };
-
-/** An agent as GET /api/agents lists it (the fields the app shows). */
-export const Agent = z.object({
-  id: z.string(),
-  role: z.string(),
-  name: z.string(),
-  status: z.string(),
-  heartbeatAt: z.string().nullable(),
-  activity: z.string().nullable(),
-  step: z.object({ key: z.string(), taskId: z.string(), taskTitle: z.string() }).nullable(),
-});
-export type Agent = z.infer<typeof Agent>;
+export {
+  taskStatuses,
+  type Agent,
+  type Health,
+  type Project,
+  type Summary,
+  type Task,
+  type TaskStatus,
+};
 
 export const RecentEvent = TaskEvent.extend({ taskTitle: z.string() });
 export type RecentEvent = z.infer<typeof RecentEvent>;
