@@ -48,6 +48,8 @@ function versionsOf(events: LiveEvent[]) {
     task: count((type) => type.startsWith('task-') || type.startsWith('approval-')),
     approvals: count((type) => type.startsWith('approval-') || type.startsWith('task-')),
     diff: count((type) => type === 'step-done' || type === 'task-merged'),
+    /** A step makes the task's worktree before its agent's first turn: no diff before that. */
+    worked: count((type) => type === 'agent-turn' || type === 'step-done'),
     spend: count((type) => type === 'agent-turn'),
   };
 }
@@ -179,7 +181,12 @@ function TaskDetail(props: { task: Task; reloadTask: () => void; live: TaskLive 
             </div>
           ) : (
             <div role="tabpanel" id="panel-diff" aria-labelledby="tab-diff">
-              <DiffView projectId={task.projectId} taskId={taskId} version={versions.diff} />
+              <DiffView
+                projectId={task.projectId}
+                taskId={taskId}
+                version={versions.diff}
+                hasWorktree={live.isCaughtUp ? versions.worked > 0 : undefined}
+              />
             </div>
           )}
         </section>

@@ -9,29 +9,37 @@ import { useReloadOn } from './use-throttled';
 
 const linesShownAtFirst = 400;
 
-export function DiffView(props: { projectId: string; taskId: string; version: number }) {
+export function DiffView(props: {
+  projectId: string;
+  taskId: string;
+  version: number;
+  /** False when no step has started, so no worktree can exist; undefined when unknown. */
+  hasWorktree: boolean | undefined;
+}) {
+  const { hasWorktree, ...rest } = props;
+  return (
+    <div className="task-diff" data-testid="diff">
+      {hasWorktree === false ? <NoWorktree /> : <DiffLoader {...rest} />}
+    </div>
+  );
+}
+
+const NoWorktree = () => (
+  <Empty>This task has no worktree yet. Its changes show here once an agent starts working.</Empty>
+);
+
+function DiffLoader(props: { projectId: string; taskId: string; version: number }) {
   const { projectId, taskId, version } = props;
   const diff = useResource(() => taskApi.diff(projectId, taskId), `${projectId}/${taskId}`);
   useReloadOn(version, diff.reload, 1000);
 
-  let body;
   if (diff.error && diff.data === undefined) {
-    body =
-      diff.error instanceof ApiError && diff.error.code === 'WORKSPACE_NOT_FOUND' ? (
-        <Empty>
-          This task has no worktree yet. Its changes show here once an agent starts working.
-        </Empty>
-      ) : (
-        <ErrorNote error={diff.error} onRetry={diff.reload} />
-      );
-  } else if (diff.data === undefined) body = <Loading what="the diff" />;
-  else body = <DiffBody diff={diff.data} />;
-
-  return (
-    <div className="task-diff" data-testid="diff">
-      {body}
-    </div>
-  );
+    if (diff.error instanceof ApiError && diff.error.code === 'WORKSPACE_NOT_FOUND')
+      return <NoWorktree />;
+    return <ErrorNote error={diff.error} onRetry={diff.reload} />;
+  }
+  if (diff.data === undefined) return <Loading what="the diff" />;
+  return <DiffBody diff={diff.data} />;
 }
 
 function DiffBody({ diff }: { diff: Diff }) {

@@ -38,10 +38,7 @@ export function stepEdges(steps: readonly Step[]): GraphEdge[] {
     if (source && keys.has(source) && source !== target) edges.push({ source, target });
   };
   const ofKind = (kind: Step['kind']) => steps.filter((step) => step.kind === kind);
-  const gatesOf = (round: number) =>
-    steps.filter(
-      (step) => (step.kind === 'review' || step.kind === 'test') && step.round === round,
-    );
+  const gatesOf = (round: number) => steps.filter((step) => isGate(step) && step.round === round);
 
   const plans = ofKind('plan').sort((a, b) => a.round - b.round);
   for (let index = 1; index < plans.length; index++) add(plans[index - 1]!.key, plans[index]!.key);
@@ -54,8 +51,13 @@ export function stepEdges(steps: readonly Step[]): GraphEdge[] {
   }
   // A conflict's fix is keyed resolve.<step key>.<time>; it follows the step it re-applies.
   const resolves = ofKind('fix').filter((step) => step.key.startsWith('resolve.'));
-  for (const step of resolves)
-    add(step.key.slice('resolve.'.length, step.key.lastIndexOf('.')), step.key);
+  const resolvedKey = (step: Step) => step.key.slice('resolve.'.length, step.key.lastIndexOf('.'));
+  for (const step of resolves) add(resolvedKey(step), step.key);
+  /** The steps whose work a gate checks last: a step, or the conflict fixes after it. */
+  const lastOf = (step: Step): Step[] => {
+    const after = resolves.filter((resolve) => resolvedKey(resolve) === step.key);
+    return after.length === 0 ? [step] : after.flatMap(lastOf);
+  };
 
   const isDependedOn = new Set(work.flatMap((step) => step.dependsOn));
   const fixes = ofKind('fix').filter((step) => !step.key.startsWith('resolve.'));
@@ -63,11 +65,12 @@ export function stepEdges(steps: readonly Step[]): GraphEdge[] {
     (a, b) => a - b,
   );
   for (const round of gateRounds) {
-    // What the round's gates checked: the last work of the plan, or the fix before them.
-    const checked =
+    // What the round's gates checked: the plan's last work, or the fix before them.
+    const checked = (
       round === 0
-        ? [...work.filter((step) => !isDependedOn.has(step.key)), ...resolves]
-        : fixes.filter((step) => step.round === round);
+        ? work.filter((step) => !isDependedOn.has(step.key))
+        : fixes.filter((step) => step.round === round)
+    ).flatMap(lastOf);
     for (const gate of gatesOf(round)) {
       if (checked.length === 0) add(plan?.key, gate.key);
       for (const step of checked) add(step.key, gate.key);

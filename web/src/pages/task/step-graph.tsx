@@ -190,7 +190,7 @@ function StepNodeView({ data: { step, direction }, selected }: NodeProps<StepNod
       className={`step-node${selected ? ' is-selected' : ''}`}
       data-testid={`step-${step.key}`}
       data-status={step.status}
-      title={step.goal}
+      title={step.attempts > 1 ? `Attempt ${step.attempts}. ${step.goal}` : step.goal}
     >
       <Handle
         type="target"
@@ -203,10 +203,7 @@ function StepNodeView({ data: { step, direction }, selected }: NodeProps<StepNod
       </div>
       <div className="step-node-meta">
         <span className="step-node-role">{step.role}</span>
-        <span className="step-node-status">
-          {step.status}
-          {step.attempts > 1 && ` · try ${step.attempts}`}
-        </span>
+        <span className="step-node-status">{step.status}</span>
       </div>
       <Handle
         type="source"

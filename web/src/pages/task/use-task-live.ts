@@ -25,6 +25,8 @@ export interface TaskLive {
    * failed HTTP request, which browsers log as an error.
    */
   answer: 'none' | 'missing' | 'answered';
+  /** Whether the log's replay is over: `events` holds everything that happened so far. */
+  isCaughtUp: boolean;
 }
 
 const batchMs = 40;
@@ -35,8 +37,27 @@ export function useTaskLive(taskId: string): TaskLive {
   const [viewers, setViewers] = useState<Viewer[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [answer, setAnswer] = useState<TaskLive['answer']>('none');
+  const [isCaughtUp, setCaughtUp] = useState(false);
   const pending = useRef<LiveEvent[]>([]);
   const flush = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+
+  const flushNow = () => {
+    clearTimeout(flush.current);
+    flush.current = undefined;
+    const batch = pending.current.splice(0);
+    if (batch.length === 0) return;
+    // A subscription made again (a remount) replays from the start: keep each event once.
+    setEvents((previous) => {
+      let lastSeq = previous.at(-1)?.seq ?? 0;
+      const fresh: LiveEvent[] = [];
+      for (const event of batch) {
+        if (event.seq <= lastSeq) continue;
+        fresh.push(event);
+        lastSeq = event.seq;
+      }
+      return fresh.length === 0 ? previous : [...previous, ...fresh];
+    });
+  };
 
   useEffect(
     () => () => {
@@ -53,6 +74,11 @@ export function useTaskLive(taskId: string): TaskLive {
     );
     if (message.type === 'presence') setViewers(message.viewers);
     if (message.type === 'error') setError(message.message);
+    if (message.type === 'subscribed') {
+      // The server answers so once it has replayed the log.
+      flushNow();
+      setCaughtUp(true);
+    }
     if (message.type !== 'event') return;
     pending.current.push({
       seq: message.seq,
@@ -60,21 +86,7 @@ export function useTaskLive(taskId: string): TaskLive {
       data: message.data,
       receivedAt: Date.now(),
     });
-    flush.current ??= setTimeout(() => {
-      flush.current = undefined;
-      const batch = pending.current.splice(0);
-      // A subscription made again (a remount) replays from the start: keep each event once.
-      setEvents((previous) => {
-        let lastSeq = previous.at(-1)?.seq ?? 0;
-        const fresh: LiveEvent[] = [];
-        for (const event of batch) {
-          if (event.seq <= lastSeq) continue;
-          fresh.push(event);
-          lastSeq = event.seq;
-        }
-        return fresh.length === 0 ? previous : [...previous, ...fresh];
-      });
-    }, batchMs);
+    flush.current ??= setTimeout(flushNow, batchMs);
   });
 
   const status = useMemo(() => {
@@ -85,5 +97,5 @@ export function useTaskLive(taskId: string): TaskLive {
     return null;
   }, [events]);
 
-  return { events, viewers, status, error, answer };
+  return { events, viewers, status, error, answer, isCaughtUp };
 }
