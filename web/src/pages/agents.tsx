@@ -1,6 +1,7 @@
 // The team: its agents as they work, kept current by the live connection, and the roles they
 // play. It only reads; workers own the agents' rows.
 import { useEffect, useRef } from 'react';
+import { api } from '../api';
 import { useLive, useLiveStatus } from '../live-context';
 import { Link, navigate, useLocation } from '../router';
 import { Empty, ErrorNote, Loaded, useResource } from '../ui';
@@ -12,7 +13,7 @@ import { useNow, useThrottled } from './agents/use-clock';
 import './agents.css';
 
 export function AgentsPage() {
-  const agents = useResource(agentsApi.agents, 'agents');
+  const agents = useResource(api.agents, 'agents');
   const roles = useResource(agentsApi.roles, 'roles');
   const now = useNow();
   const selectedId = useLocation().query.get('agent');

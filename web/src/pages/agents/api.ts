@@ -2,7 +2,7 @@
 // shared contract (src/api/schemas.ts); never from the server's route files, which would pull
 // server code into the bundle.
 import { z } from 'zod';
-import { Agent, AgentDetail, type AgentStepRun } from '../../../../src/api/schemas';
+import { AgentDetail, type Agent, type AgentStepRun } from '../../../../src/api/schemas';
 import { request } from '../../api';
 
 export { type Agent, type AgentDetail, type AgentStepRun };
@@ -23,9 +23,8 @@ export const Role = z.object({
 });
 export type Role = z.infer<typeof Role>;
 
+/** The list is the shared client's `api.agents`; these are the page's own reads. */
 export const agentsApi = {
-  agents: () =>
-    request(z.object({ items: z.array(Agent) }), '/api/agents').then((page) => page.items),
   agent: (agentId: string) => request(AgentDetail, `/api/agents/${encodeURIComponent(agentId)}`),
   roles: () => request(z.object({ items: z.array(Role) }), '/api/roles').then((page) => page.items),
 };

@@ -2,10 +2,20 @@
 // caller. Schemas are declared here or taken from the shared contract (src/api/schemas.ts),
 // never from the server's route files, which would pull server code into the bundle.
 import { z } from 'zod';
-import { ApiKey, ApiKeyCreated, Id, Me, Role } from '../../../../src/api/schemas';
+import {
+  ApiKey,
+  ApiKeyCreated,
+  BreakerState,
+  Id,
+  Me,
+  ProviderList,
+  Role,
+  type Provider,
+} from '../../../../src/api/schemas';
 import { request, type Project } from '../../api';
 
-export type { Project };
+export type { Project, Provider };
+export type { BreakerState };
 
 export type ApiKeyView = z.infer<typeof ApiKey>;
 export type NewApiKey = z.infer<typeof ApiKeyCreated>;
@@ -32,9 +42,6 @@ export const Model = z.object({
   isAvailable: z.boolean(),
 });
 export type Model = z.infer<typeof Model>;
-
-export const BreakerState = z.enum(['closed', 'open', 'half-open']);
-export type BreakerState = z.infer<typeof BreakerState>;
 
 export const ModelList = z.object({
   items: z.array(Model),
@@ -88,6 +95,7 @@ const json = (method: string, body: unknown): RequestInit => ({
 
 export const settingsApi = {
   models: () => request(ModelList, '/api/models'),
+  providers: () => request(ProviderList, '/api/providers').then((list) => list.items),
   budgets: () =>
     request(z.object({ items: z.array(Budget) }), '/api/budgets').then((page) => page.items),
   setBudget: (budget: BudgetSet) => request(Budget, '/api/budgets', json('PUT', budget)),

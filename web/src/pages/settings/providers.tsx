@@ -1,96 +1,119 @@
-// Providers: where the models are served from and whether each answers. They are configured on
-// the server (environment or cadre.config.yaml), never in the browser, so this only reads.
-import { Empty, Loaded, type Resource } from '../../ui';
-import type { Model, ModelList } from './api';
-import { healthOf, HealthBadge, type Health } from './health';
-
-export interface ProviderView {
-  name: string;
-  privacy: string;
-  health: Health;
-  models: Model[];
-}
-
-/**
- * The providers as the model list shows them: one per endpoint, configured when the gateway
- * has a circuit breaker for it. GET /api/providers will add kind, base URL and key presence.
- */
-export function providersOf(list: ModelList): ProviderView[] {
-  const names = new Set([...Object.keys(list.breakers), ...list.items.map((m) => m.endpoint)]);
-  return [...names]
-    .map((name) => {
-      const models = list.items.filter((model) => model.endpoint === name);
-      const isConfigured = name in list.breakers || models.some((model) => model.isAvailable);
-      return {
-        name,
-        privacy: models[0]?.privacy ?? '—',
-        health: healthOf(isConfigured, list.breakers[name]),
-        models,
-      };
-    })
-    .sort(
-      (a, b) =>
-        Number(a.health === 'not configured') - Number(b.health === 'not configured') ||
-        a.name.localeCompare(b.name),
-    );
-}
+// Providers: where the models are served from, whether each has its key and how it is doing.
+// They are configured where Cadre runs (environment or cadre.config.yaml), never in the
+// browser, so this only reads; no key ever reaches it, only whether one is set.
+import { formatDuration, Loaded, useResource, type Resource } from '../../ui';
+import { settingsApi, type ModelList, type Provider } from './api';
+import { healthOf, HealthBadge } from './health';
 
 export function ProvidersSection({ models }: { models: Resource<ModelList> }) {
+  const providers = useResource(settingsApi.providers, 'providers');
   return (
     <div className="stack">
       <section className="card">
         <h2>Providers</h2>
-        <Loaded resource={models} what="providers">
-          {(list) => {
-            const providers = providersOf(list);
-            return (
-              <>
-                {!list.isConfigured && (
-                  <p className="settings-note" role="note">
-                    No model is configured, so agents cannot work yet.{' '}
-                    {list.setupGuidance ?? 'Set a provider key below and restart Cadre.'}
-                  </p>
-                )}
-                {providers.length === 0 ? (
-                  <Empty>No providers are known. Configure one as shown below.</Empty>
-                ) : (
-                  <div className="settings-scroll">
-                    <table className="settings-table" data-testid="providers">
-                      <thead>
-                        <tr>
-                          <th>Provider</th>
-                          <th>Privacy</th>
-                          <th>Models</th>
-                          <th>Health</th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {providers.map((provider) => (
-                          <tr key={provider.name}>
-                            <td data-label="Provider">
-                              <strong>{provider.name}</strong>
-                            </td>
-                            <td data-label="Privacy">{provider.privacy}</td>
-                            <td data-label="Models" className="muted">
-                              {provider.models.filter((model) => model.isAvailable).length} of{' '}
-                              {provider.models.length} available
-                            </td>
-                            <td data-label="Health">
-                              <HealthBadge health={provider.health} />
-                            </td>
-                          </tr>
-                        ))}
-                      </tbody>
-                    </table>
-                  </div>
-                )}
-              </>
-            );
-          }}
+        <Loaded resource={providers} what="providers">
+          {(items) =>
+            items.length === 0 ? (
+              <p className="settings-note" role="note">
+                No provider is configured, so agents cannot work yet.{' '}
+                {models.data?.setupGuidance ?? 'Configure one as shown below.'}
+              </p>
+            ) : (
+              <div className="settings-scroll">
+                <ProviderTable providers={items} />
+              </div>
+            )
+          }
         </Loaded>
       </section>
       <ProviderGuide />
     </div>
+  );
+}
+
+function ProviderTable({ providers }: { providers: Provider[] }) {
+  return (
+    <table className="settings-table" data-testid="providers">
+      <thead>
+        <tr>
+          <th>Provider</th>
+          <th>Base URL</th>
+          <th>Key</th>
+          <th>Models</th>
+          <th>Health</th>
+          <th>Last hour</th>
+        </tr>
+      </thead>
+      <tbody>
+        {providers.map((provider) => (
+          <tr key={provider.name} data-provider={provider.name}>
+            <td data-label="Provider">
+              <span>
+                <strong>{provider.name}</strong>{' '}
+                <span className="muted settings-small">
+                  {provider.kind} · {provider.privacy}
+                </span>
+              </span>
+            </td>
+            <td data-label="Base URL">
+              {provider.baseUrl ? (
+                <code className="settings-break">{provider.baseUrl}</code>
+              ) : (
+                <span className="muted">default</span>
+              )}
+            </td>
+            <td data-label="Key">
+              <KeyState provider={provider} />
+            </td>
+            <td data-label="Models">
+              <ModelNames names={provider.models} />
+            </td>
+            <td data-label="Health">
+              <HealthBadge health={healthOf(true, provider.breaker)} />
+            </td>
+            <td data-label="Last hour" className="muted">
+              <RecentCalls calls={provider.lastHour} />
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** The kinds that cannot work without a key; local servers and compatible ones may. */
+const needsKey = new Set(['anthropic', 'openai', 'openai-responses', 'google']);
+
+function KeyState({ provider }: { provider: Provider }) {
+  if (provider.hasApiKey) return <span className="settings-key-set">set</span>;
+  if (needsKey.has(provider.kind)) return <span className="error">missing</span>;
+  return <span className="muted">none</span>;
+}
+
+function ModelNames({ names }: { names: string[] }) {
+  if (names.length === 0) return <span className="muted">none available</span>;
+  const shown = names.slice(0, 2).join(', ');
+  return (
+    <span className="settings-break" title={names.join(', ')}>
+      {names.length > 2 ? `${shown} and ${names.length - 2} more` : shown}
+    </span>
+  );
+}
+
+function RecentCalls({ calls }: { calls: Provider['lastHour'] }) {
+  if (calls.calls === 0) return <>no calls</>;
+  const parts = [`${calls.calls} call${calls.calls === 1 ? '' : 's'}`];
+  if (calls.latencyP50Ms !== null) parts.push(`p50 ${formatDuration(calls.latencyP50Ms)}`);
+  return (
+    <span>
+      {parts.join(' · ')}
+      {calls.errors > 0 && (
+        <span className="error">
+          {' '}
+          · {calls.errors} failed ({Math.round((calls.errorRate ?? 0) * 100)}%)
+        </span>
+      )}
+    </span>
   );
 }
 
