@@ -1,17 +1,16 @@
 // One task's page: its header, the live graph of its steps, a step's transcript, the diff, its
 // approvals, spend and activity. Everything follows the task's live subscription.
 import { useEffect, useMemo, useState } from 'react';
+import { finishedStatuses } from '../../../src/orchestrator/task-status';
 import { ApiError } from '../api';
 import { Link } from '../router';
 import { Empty, ErrorNote, Loaded, Loading, useResource } from '../ui';
 import { Activity } from './task/activity';
-import { taskApi, type StepStatus, type Task, type TaskStatus } from './task/api';
+import { taskApi, type StepStatus, type Task } from './task/api';
 import { Approvals } from './task/approvals';
 import { Costs } from './task/costs';
-import { DiffView } from './task/diff-view';
+import { DetailTabs, type DetailTab } from './task/detail-tabs';
 import { StepGraph } from './task/step-graph';
-import { StepList } from './task/step-list';
-import { StepPanel } from './task/step-panel';
 import { TaskHeader } from './task/task-header';
 import { useTaskLive, type LiveEvent, type TaskLive } from './task/use-task-live';
 import { useReloadOn } from './task/use-throttled';
@@ -19,7 +18,6 @@ import './task.css';
 
 const isUuid = (value: string) =>
   /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
-const finished: readonly TaskStatus[] = ['done', 'failed', 'cancelled'];
 
 export function TaskPage({ taskId }: { taskId: string }) {
   return isUuid(taskId) ? <TaskView taskId={taskId} /> : <TaskNotFound taskId={taskId} />;
@@ -45,8 +43,8 @@ function versionsOf(events: LiveEvent[]) {
   const count = (test: (type: string) => boolean) =>
     events.filter((event) => test(event.type)).length;
   return {
+    /** The task's status and its approvals change together. */
     task: count((type) => type.startsWith('task-') || type.startsWith('approval-')),
-    approvals: count((type) => type.startsWith('approval-') || type.startsWith('task-')),
     diff: count((type) => type === 'step-done' || type === 'task-merged'),
     /** A step makes the task's worktree before its agent's first turn: no diff before that. */
     worked: count((type) => type === 'agent-turn' || type === 'step-done'),
@@ -90,21 +88,23 @@ function TaskDetail(props: { task: Task; reloadTask: () => void; live: TaskLive 
   const me = useResource(taskApi.me, 'me');
   const project = useResource(() => taskApi.project(task.projectId), task.projectId);
   const [selectedKey, setSelectedKey] = useState<string | null>(null);
-  const [tab, setTab] = useState<'transcript' | 'diff'>('transcript');
+  const [tab, setTab] = useState<DetailTab>('transcript');
 
   const versions = useMemo(() => versionsOf(live.events), [live.events]);
   useReloadOn(live.events.length, steps.reload, 300);
   useReloadOn(versions.task, reloadTask, 300);
-  useReloadOn(versions.approvals, approvals.reload, 300);
+  useReloadOn(versions.task, approvals.reload, 300);
   const times = useMemo(
     () => new Map(log.data?.items.map((event) => [event.seq, event.createdAt])),
     [log.data],
   );
 
   // The log's order is the truth; a finished task never changes again.
-  const status = finished.includes(task.status) ? task.status : (live.status ?? task.status);
+  const status = finishedStatuses.includes(task.status)
+    ? task.status
+    : (live.status ?? task.status);
   const selected = steps.data?.items.find((step) => step.key === selectedKey);
-  const select = (key: string) => {
+  const select = (key: string | null) => {
     setSelectedKey(key);
     setTab('transcript');
   };
@@ -143,53 +143,18 @@ function TaskDetail(props: { task: Task; reloadTask: () => void; live: TaskLive 
         </Loaded>
       </section>
       <div className="task-columns">
-        <section className="card detail-card">
-          <div className="task-tabs" role="tablist" aria-label="Step or changes">
-            <button
-              role="tab"
-              id="tab-transcript"
-              aria-selected={tab === 'transcript'}
-              aria-controls="panel-transcript"
-              onClick={() => setTab('transcript')}
-            >
-              Transcript
-            </button>
-            <button
-              role="tab"
-              id="tab-diff"
-              aria-selected={tab === 'diff'}
-              aria-controls="panel-diff"
-              onClick={() => setTab('diff')}
-            >
-              Diff
-            </button>
-          </div>
-          {tab === 'transcript' ? (
-            <div role="tabpanel" id="panel-transcript" aria-labelledby="tab-transcript">
-              {selected ? (
-                <StepPanel
-                  key={selected.id}
-                  step={selected}
-                  events={live.events}
-                  onClose={() => setSelectedKey(null)}
-                />
-              ) : steps.data && steps.data.items.length > 0 ? (
-                <StepList steps={steps.data.items} onSelect={select} />
-              ) : (
-                <Empty>Each step's transcript shows here once the plan has steps.</Empty>
-              )}
-            </div>
-          ) : (
-            <div role="tabpanel" id="panel-diff" aria-labelledby="tab-diff">
-              <DiffView
-                projectId={task.projectId}
-                taskId={taskId}
-                version={versions.diff}
-                hasWorktree={live.isCaughtUp ? versions.worked > 0 : undefined}
-              />
-            </div>
-          )}
-        </section>
+        <DetailTabs
+          tab={tab}
+          onTab={setTab}
+          steps={steps.data?.items}
+          selected={selected}
+          onSelect={select}
+          events={live.events}
+          projectId={task.projectId}
+          taskId={taskId}
+          diffVersion={versions.diff}
+          hasWorktree={live.isCaughtUp ? versions.worked > 0 : undefined}
+        />
         <aside className="task-side">
           <Costs taskId={taskId} budgetUsd={task.budgetUsd} version={versions.spend} />
           <Activity events={live.events} times={times} />
@@ -199,7 +164,15 @@ function TaskDetail(props: { task: Task; reloadTask: () => void; live: TaskLive 
   );
 }
 
-const legend: StepStatus[] = ['pending', 'queued', 'running', 'waiting', 'done', 'failed'];
+const legend: StepStatus[] = [
+  'pending',
+  'queued',
+  'running',
+  'waiting',
+  'done',
+  'failed',
+  'cancelled',
+];
 
 function Legend() {
   return (

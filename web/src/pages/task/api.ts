@@ -1,27 +1,26 @@
 // The task page's view of the HTTP API: steps, transcripts, the diff, approvals and spend.
-// The schemas mirror the server's routes, which the web app must not import (server code).
+// Schemas the shared contract lacks mirror the server's routes, which pull in server code.
 import { z } from 'zod';
-import { Id, Project, Task, TaskEvent, TaskStatus, Timestamp } from '../../../../src/api/schemas';
+import {
+  Id,
+  Me,
+  Progress,
+  Project,
+  StepKind,
+  StepStatus,
+  Task,
+  TaskEvent,
+  TaskStatus,
+  Timestamp,
+} from '../../../../src/api/schemas';
 import { request } from '../../api';
 
-export { TaskStatus, type Project, type Task, type TaskEvent };
-
-export const StepStatus = z.enum([
-  'pending',
-  'queued',
-  'running',
-  'waiting',
-  'done',
-  'failed',
-  'dead',
-  'cancelled',
-]);
-export type StepStatus = z.infer<typeof StepStatus>;
+export { StepStatus, TaskStatus, type Project, type Task, type TaskEvent };
 
 export const Step = z.object({
   id: Id,
   key: z.string(),
-  kind: z.enum(['plan', 'work', 'fix', 'review', 'test', 'merge']),
+  kind: StepKind,
   role: z.string(),
   goal: z.string(),
   acceptance: z.array(z.string()),
@@ -37,10 +36,7 @@ export const Step = z.object({
 });
 export type Step = z.infer<typeof Step>;
 
-export const StepList = z.object({
-  items: z.array(Step),
-  progress: z.object({ done: z.number().int(), total: z.number().int() }),
-});
+export const StepList = z.object({ items: z.array(Step), progress: Progress });
 export type StepList = z.infer<typeof StepList>;
 
 const entryBase = { seq: z.number().int(), createdAt: Timestamp };
@@ -137,6 +133,5 @@ export const taskApi = {
   decide: (approvalId: string, verdict: 'approve' | 'reject', answer?: string) =>
     request(Approval, `/api/approvals/${approvalId}/${verdict}`, post(answer ? { answer } : {})),
   spend: (taskId: string) => request(SpendReport, `/api/spend?groupBy=model&taskId=${taskId}`),
-  me: () =>
-    request(z.object({ user: z.object({ id: Id, name: z.string() }).nullable() }), '/api/auth/me'),
+  me: () => request(Me, '/api/auth/me'),
 };

@@ -1,5 +1,6 @@
 // The top of the task page: what the task is, where it stands, and the way to cancel it.
 import { useState } from 'react';
+import { finishedStatuses } from '../../../../src/orchestrator/task-status';
 import type { Viewer } from '../../live';
 import { Link } from '../../router';
 import { ErrorNote, formatUsd, messageOf } from '../../ui';
@@ -7,8 +8,6 @@ import { taskApi, type Project, type Task, type TaskStatus } from './api';
 import { Clipped } from './clipped';
 import { Presence } from './presence';
 import { Ago, Elapsed } from './ticking';
-
-const finished: readonly TaskStatus[] = ['done', 'failed', 'cancelled'];
 
 export function TaskHeader(props: {
   task: Task;
@@ -22,7 +21,7 @@ export function TaskHeader(props: {
   const { task, status, progress, project, viewers, myUserId, onCancelled } = props;
   const [isCancelling, setCancelling] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const isFinished = finished.includes(status);
+  const isFinished = finishedStatuses.includes(status);
 
   const cancel = async () => {
     setCancelling(true);
