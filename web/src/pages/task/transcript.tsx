@@ -68,7 +68,7 @@ export function TranscriptView({ items }: { items: readonly TranscriptEntry[] })
 }
 
 const stateLabel = {
-  asked: 'not run',
+  asked: 'pending',
   running: 'running',
   suspended: 'waiting for approval',
   done: 'ok',
@@ -79,7 +79,8 @@ function ToolCallView({ call }: { call: ToolCallState }) {
   const input = asText(call.input);
   const preview = previewOf(call.input);
   return (
-    <details className={`tool-call${isError ? ' is-error' : ''}`}>
+    // An error is what one came to see: it starts open.
+    <details className={`tool-call${isError ? ' is-error' : ''}`} open={isError || undefined}>
       <summary>
         <span className="tool-name">{call.toolName}</span>
         <span className="tool-preview">{preview}</span>
