@@ -88,7 +88,7 @@ function PasswordForm(props: { hasPassword: boolean; email: string; onSaved: () 
     <form className="settings-form" onSubmit={submit} aria-label="Change password" noValidate>
       <p className="muted settings-text">
         {hasPassword
-          ? `Sign in as ${email} with the new password from now on.`
+          ? `Change the password ${email} signs in with.`
           : `${email} has no password yet: set one to sign in with email and password.`}
       </p>
       {/* The user name helps password managers file the new password under the right account. */}
@@ -122,7 +122,7 @@ function PasswordForm(props: { hasPassword: boolean; email: string; onSaved: () 
         </button>
       </div>
       {error && <ErrorNote error={error} />}
-      {isSaved && <Success>Password saved.</Success>}
+      {isSaved && <Success>Password saved: sign in with it from now on.</Success>}
     </form>
   );
 }
