@@ -37,7 +37,7 @@ interface Received {
   code?: string;
   status?: string;
   data?: string;
-  viewers?: { name: string }[];
+  viewers?: { name: string; isYou: boolean }[];
 }
 
 async function open(key: string) {
@@ -195,6 +195,14 @@ describe('live subscriptions', () => {
     await second.subscribe('t', { scope: 'task', taskId: task.id });
     await waitFor('both viewers', () => names(first)?.length === 2 && names(second)?.length === 2);
     expect(names(second)).toContain('API key "reviewer laptop"');
+    const latest = second
+      .of('t')
+      .filter((m) => m.type === 'presence')
+      .at(-1)!.viewers!;
+    expect(latest.find((viewer) => viewer.isYou)).toMatchObject({
+      name: 'API key "reviewer laptop"',
+    });
+    expect(latest.filter((viewer) => viewer.isYou)).toHaveLength(1);
     second.socket.close();
     await waitFor('the second viewer gone', () => names(first)?.length === 1);
     first.socket.close();

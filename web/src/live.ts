@@ -13,6 +13,8 @@ export type LiveScope =
 export interface Viewer {
   userId: string | null;
   name: string;
+  /** This viewer is the caller (the same user, or the same API key). */
+  isYou: boolean;
 }
 
 export type LiveMessage =

@@ -217,11 +217,15 @@ async function open(
     }
     case 'task': {
       const events = await followTask(options, principal, message.taskId, message.afterSeq, send);
-      const leave = await options.presence.join(
-        orgId,
-        message.taskId,
-        await viewerOf(db, principal),
-        (viewers) => send({ type: 'presence', taskId: message.taskId, viewers }),
+      const me = await viewerOf(db, principal);
+      const isMe = (viewer: Viewer) =>
+        viewer.userId === null ? viewer.name === me.name : viewer.userId === me.userId;
+      const leave = await options.presence.join(orgId, message.taskId, me, (viewers) =>
+        send({
+          type: 'presence',
+          taskId: message.taskId,
+          viewers: viewers.map((viewer) => ({ ...viewer, isYou: isMe(viewer) })),
+        }),
       );
       return { end: async () => void (await Promise.all([events.unsubscribe(), leave()])) };
     }
@@ -343,7 +347,8 @@ async function followTerminal(
   const stop = new AbortController();
   void (async () => {
     for await (const event of terminal.events(stop.signal)) {
-      if (event.type === 'output') send({ type: 'terminal-output', seq: event.seq, data: event.data });
+      if (event.type === 'output')
+        send({ type: 'terminal-output', seq: event.seq, data: event.data });
       else send({ type: 'terminal-exit', exitCode: event.exitCode });
     }
   })().catch((error: unknown) => send({ type: 'error', code: 'INTERNAL', message: String(error) }));

@@ -85,7 +85,6 @@ function TaskDetail(props: { task: Task; reloadTask: () => void; live: TaskLive 
   const steps = useResource(() => taskApi.steps(taskId), taskId);
   const approvals = useResource(() => taskApi.approvals(taskId), taskId);
   const log = useResource(() => taskApi.events(taskId), taskId);
-  const me = useResource(taskApi.me, 'me');
   const project = useResource(() => taskApi.project(task.projectId), task.projectId);
   const [selectedKey, setSelectedKey] = useState<string | null>(null);
   const [tab, setTab] = useState<DetailTab>('transcript');
@@ -122,7 +121,6 @@ function TaskDetail(props: { task: Task; reloadTask: () => void; live: TaskLive 
         progress={steps.data?.progress ?? task.progress}
         project={project.data}
         viewers={live.viewers}
-        myUserId={me.data?.user?.id ?? null}
         onCancelled={refresh}
       />
       {live.error && <ErrorNote error={`Live updates stopped: ${live.error}`} />}

@@ -3,7 +3,6 @@
 import { z } from 'zod';
 import {
   Id,
-  Me,
   Progress,
   Project,
   StepKind,
@@ -133,5 +132,4 @@ export const taskApi = {
   decide: (approvalId: string, verdict: 'approve' | 'reject', answer?: string) =>
     request(Approval, `/api/approvals/${approvalId}/${verdict}`, post(answer ? { answer } : {})),
   spend: (taskId: string) => request(SpendReport, `/api/spend?groupBy=model&taskId=${taskId}`),
-  me: () => request(Me, '/api/auth/me'),
 };

@@ -15,12 +15,9 @@ const initialsOf = (name: string) =>
 const colourOf = (name: string) =>
   palette[[...name].reduce((sum, char) => sum + char.charCodeAt(0), 0) % palette.length]!;
 
-/**
- * Who else is looking at the task. A signed-in user is left out of the list; an API key cannot
- * tell itself from the others (the server names viewers, not the caller), so it is listed too.
- */
-export function Presence({ viewers, myUserId }: { viewers: Viewer[]; myUserId: string | null }) {
-  const others = viewers.filter((viewer) => !myUserId || viewer.userId !== myUserId);
+/** Who else is looking at the task: everyone but the caller. */
+export function Presence({ viewers }: { viewers: Viewer[] }) {
+  const others = viewers.filter((viewer) => !viewer.isYou);
   const names = others.map((viewer) => viewer.name).join(', ');
   return (
     <div className="task-presence" data-testid="presence" aria-live="polite">

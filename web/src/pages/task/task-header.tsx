@@ -15,10 +15,9 @@ export function TaskHeader(props: {
   progress: Task['progress'];
   project: Project | undefined;
   viewers: Viewer[];
-  myUserId: string | null;
   onCancelled: () => void;
 }) {
-  const { task, status, progress, project, viewers, myUserId, onCancelled } = props;
+  const { task, status, progress, project, viewers, onCancelled } = props;
   const [isCancelling, setCancelling] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const isFinished = finishedStatuses.includes(status);
@@ -117,7 +116,7 @@ export function TaskHeader(props: {
             <span className="muted">Budget</span> {formatUsd(task.budgetUsd)}
           </span>
         )}
-        <Presence viewers={viewers} myUserId={myUserId} />
+        <Presence viewers={viewers} />
       </div>
     </header>
   );
