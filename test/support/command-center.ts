@@ -50,7 +50,10 @@ export async function startCommandCenter({ tasks = 3 } = {}) {
   const scripts: Record<string, ScriptedTurn[]> = {};
   for (let index = 0; index < tasks; index++) {
     for (const [role, turns] of Object.entries(oneTaskScript())) {
-      (scripts[role] ??= []).push(...turns);
+      // Tokens, so that the ledger, the costs and the charts have something to show.
+      (scripts[role] ??= []).push(
+        ...turns.map((turn) => ({ ...turn, usage: { inputTokens: 1800, outputTokens: 400 } })),
+      );
     }
   }
   const orchestra = await createOrchestra({

@@ -3,7 +3,7 @@
 
 const width = 600;
 const height = 150;
-const pad = { top: 10, right: 8, bottom: 20, left: 44 };
+const pad = { top: 10, right: 8, bottom: 20, left: 60 };
 const plotWidth = width - pad.left - pad.right;
 const plotHeight = height - pad.top - pad.bottom;
 
@@ -22,6 +22,13 @@ interface ChartProps {
   label: string;
 }
 
+/** The smallest of 1, 2 or 5 times a power of ten that is at least `value` (1 for 0). */
+function niceCeiling(value: number): number {
+  if (value <= 0) return 1;
+  const power = 10 ** Math.floor(Math.log10(value));
+  return [1, 2, 5, 10].map((step) => step * power).find((candidate) => candidate >= value)!;
+}
+
 const hourLabel = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit' });
 
 export function Chart({ hours, series, format, kind, label }: ChartProps) {
@@ -29,7 +36,7 @@ export function Chart({ hours, series, format, kind, label }: ChartProps) {
     one.values.filter((value): value is number => value !== null),
   );
   const max = Math.max(0, ...values);
-  const top = max === 0 ? 1 : max * 1.1;
+  const top = niceCeiling(max);
   const slot = plotWidth / Math.max(1, hours.length);
   const y = (value: number) => pad.top + plotHeight - (value / top) * plotHeight;
   const x = (index: number) => pad.left + slot * index + slot / 2;
@@ -59,7 +66,7 @@ export function Chart({ hours, series, format, kind, label }: ChartProps) {
               className="grid-line"
             />
             <text x={pad.left - 6} y={y(top * share) + 4} textAnchor="end" className="axis">
-              {max === 0 && share > 0 ? '' : format((top * share) / 1.1)}
+              {max === 0 && share > 0 ? '' : format(top * share)}
             </text>
           </g>
         ))}

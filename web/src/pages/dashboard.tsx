@@ -192,7 +192,7 @@ function Charts({ summary }: { summary: Summary }) {
         label="Throughput per hour"
         kind="bars"
         hours={hours}
-        format={(value) => String(Math.round(value))}
+        format={(value) => (Number.isInteger(value) ? String(value) : value.toFixed(1))}
         series={[
           { name: 'tasks', color: '#3b5bdb', values: of((hour) => hour.tasksFinished) },
           { name: 'steps', color: '#94a8f0', values: of((hour) => hour.stepsFinished) },
