@@ -23,17 +23,30 @@ export function LiveProvider({ token, children }: { token: string; children: Rea
 export const useLiveStatus = () => useContext(LiveContext).status;
 export const useLiveClient = () => useContext(LiveContext).client;
 
-/** Follows `scope` (none when null) while mounted; `onMessage` may change on every render. */
-export function useLive(scope: LiveScope | null, onMessage: (message: LiveMessage) => void) {
+/**
+ * Follows `scope` (none when null) while mounted; `onMessage` may change on every render.
+ * `onResubscribed` runs when the subscription is made again after the connection came back:
+ * what has no log to resume from (an organization, a project, an agent) should be read again.
+ */
+export function useLive(
+  scope: LiveScope | null,
+  onMessage: (message: LiveMessage) => void,
+  onResubscribed?: () => void,
+) {
   const { client } = useContext(LiveContext);
-  const handler = useRef(onMessage);
-  handler.current = onMessage;
+  const handlers = useRef({ onMessage, onResubscribed });
+  handlers.current = { onMessage, onResubscribed };
   const key = scope && JSON.stringify(scope);
   useEffect(() => {
     if (!client || !key) return;
-    const subscription = client.subscribe(JSON.parse(key) as LiveScope, (message) =>
-      handler.current(message),
-    );
+    let isSubscribed = false;
+    const subscription = client.subscribe(JSON.parse(key) as LiveScope, (message) => {
+      if (message.type === 'subscribed') {
+        if (isSubscribed) handlers.current.onResubscribed?.();
+        isSubscribed = true;
+      }
+      handlers.current.onMessage(message);
+    });
     return () => subscription.unsubscribe();
   }, [client, key]);
 }

@@ -45,16 +45,23 @@ export function DashboardPage() {
       }, 1000),
     );
   };
-  useLive({ scope: 'organization' }, (message) => {
-    if (message.type === 'event') {
-      soon('events', events.reload);
-      soon('running', running.reload);
-      soon('summary', summary.reload);
-    } else if (message.type === 'agent') {
-      soon('agents', agents.reload);
-      soon('summary', summary.reload);
-    }
-  });
+  const reloadAll = () => {
+    for (const resource of [summary, events, running, agents]) resource.reload();
+  };
+  useLive(
+    { scope: 'organization' },
+    (message) => {
+      if (message.type === 'event') {
+        soon('events', events.reload);
+        soon('running', running.reload);
+        soon('summary', summary.reload);
+      } else if (message.type === 'agent') {
+        soon('agents', agents.reload);
+        soon('summary', summary.reload);
+      }
+    },
+    reloadAll, // what happened while the connection was down
+  );
 
   const names = new Map(projects.data?.map((project) => [project.id, project.name]));
   return (

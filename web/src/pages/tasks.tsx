@@ -24,13 +24,17 @@ export function TasksPage({ projectId }: { projectId: string | null }) {
 
   // Any task event may change the list; reload at most twice a second.
   const pending = useRef<ReturnType<typeof setTimeout>>(undefined);
-  useLive({ scope: 'organization' }, (message) => {
-    if (message.type !== 'event' || pending.current) return;
-    pending.current = setTimeout(() => {
-      pending.current = undefined;
-      tasks.reload();
-    }, 500);
-  });
+  useLive(
+    { scope: 'organization' },
+    (message) => {
+      if (message.type !== 'event' || pending.current) return;
+      pending.current = setTimeout(() => {
+        pending.current = undefined;
+        tasks.reload();
+      }, 500);
+    },
+    tasks.reload,
+  );
 
   const filter = (next: { project?: string | null; status?: string }) => {
     setMore([]);
