@@ -53,9 +53,11 @@ export function stepEdges(steps: readonly Step[]): GraphEdge[] {
   const resolves = ofKind('fix').filter((step) => step.key.startsWith('resolve.'));
   const resolvedKey = (step: Step) => step.key.slice('resolve.'.length, step.key.lastIndexOf('.'));
   for (const step of resolves) add(resolvedKey(step), step.key);
+  const resolvesOf = (step: Step) =>
+    resolves.filter((resolve) => resolvedKey(resolve) === step.key);
   /** The steps whose work a gate checks last: a step, or the conflict fixes after it. */
   const lastOf = (step: Step): Step[] => {
-    const after = resolves.filter((resolve) => resolvedKey(resolve) === step.key);
+    const after = resolvesOf(step);
     return after.length === 0 ? [step] : after.flatMap(lastOf);
   };
 
@@ -65,12 +67,14 @@ export function stepEdges(steps: readonly Step[]): GraphEdge[] {
     (a, b) => a - b,
   );
   for (const round of gateRounds) {
-    // What the round's gates checked: the plan's last work, or the fix before them.
-    const checked = (
+    // What the round's gates checked: the plan's last work, or the fix before them. A conflict
+    // fix of a step that others depend on leads nowhere else, so the gates wait for it too.
+    const checked =
       round === 0
-        ? work.filter((step) => !isDependedOn.has(step.key))
-        : fixes.filter((step) => step.round === round)
-    ).flatMap(lastOf);
+        ? work.flatMap((step) =>
+            isDependedOn.has(step.key) ? resolvesOf(step).flatMap(lastOf) : lastOf(step),
+          )
+        : fixes.filter((step) => step.round === round).flatMap(lastOf);
     for (const gate of gatesOf(round)) {
       if (checked.length === 0) add(plan?.key, gate.key);
       for (const step of checked) add(step.key, gate.key);

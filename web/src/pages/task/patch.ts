@@ -49,9 +49,11 @@ export function splitPatch(patch: string): FilePatch[] {
       continue;
     }
     if (!isInHunk) {
-      if (line.startsWith('+++ ') && line !== '+++ /dev/null') file.path = line.slice(6);
-      else if (line.startsWith('Binary files')) file.isBinary = true;
-      else if (/^(new file|deleted file|rename from|rename to)/.test(line))
+      // git ends a name that has a space with a tab, for patch(1); --binary writes the data.
+      if (line.startsWith('+++ ') && line !== '+++ /dev/null')
+        file.path = line.slice(6).replace(/\t$/, '');
+      else if (line.startsWith('Binary files') || line === 'GIT binary patch') file.isBinary = true;
+      else if (/^(new file|deleted file|rename from|rename to|old mode|new mode)/.test(line))
         file.lines.push({ kind: 'note', text: line });
       continue;
     }
