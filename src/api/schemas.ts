@@ -1,13 +1,41 @@
 // The HTTP contract: one zod schema per concept, shared by the routes (validation and the
 // OpenAPI document), the CLI and the web app.
 import { z } from 'zod';
-// The files themselves, not the module's index: the web app bundles this contract.
-import { EndpointKind, PrivacyClass } from '../config/llm.js';
+// The files themselves, not the modules' indexes: the web app bundles this contract.
 import { agentStatuses } from '../orchestrator/agent-status.js';
 import { taskStatuses } from '../orchestrator/task-status.js';
+import { Id, Timestamp } from './contract/primitives.js';
+import { Progress, StepKind, StepStatus } from './contract/steps.js';
 
-export const Id = z.uuid({ error: 'expected a UUID' });
-export const Timestamp = z.iso.datetime({ offset: true });
+// The concepts that have a file of their own in ./contract/, named here so that one import
+// serves the routes, the CLI and the web app.
+export {
+  Approval,
+  ApprovalDecision,
+  ApprovalList,
+  ApprovalQuery,
+  ApprovalStatus,
+} from './contract/approvals.js';
+export { Budget, BudgetList, BudgetPeriod, BudgetScope, BudgetSet } from './contract/budgets.js';
+export {
+  BreakerState,
+  Model,
+  ModelList,
+  Provider,
+  ProviderCalls,
+  ProviderList,
+} from './contract/models.js';
+export { Id, IdParams, Timestamp } from './contract/primitives.js';
+export { SpendQuery, SpendReport, SpendRow } from './contract/spend.js';
+export {
+  Progress,
+  Step,
+  StepKind,
+  StepList,
+  StepStatus,
+  Transcript,
+  TranscriptEntry,
+} from './contract/steps.js';
 
 export const ErrorBody = z.object({
   error: z.object({
@@ -58,10 +86,6 @@ export type ProjectUpdate = z.infer<typeof ProjectUpdate>;
 export const TaskStatus = z.enum(taskStatuses);
 export type TaskStatus = z.infer<typeof TaskStatus>;
 
-/** Steps done of total, counting work, fix, review, test and merge steps. */
-export const Progress = z.object({ done: z.number().int(), total: z.number().int() });
-export type Progress = z.infer<typeof Progress>;
-
 export const Task = z.object({
   id: Id,
   projectId: Id,
@@ -104,8 +128,6 @@ export const TaskListQuery = z.strictObject({
 
 export const TaskPage = z.object({ items: z.array(Task), nextCursor: z.string().nullable() });
 export type TaskPage = z.infer<typeof TaskPage>;
-
-export const IdParams = z.strictObject({ id: Id });
 
 export const Role = z.enum(['owner', 'admin', 'member', 'viewer']);
 
@@ -165,20 +187,6 @@ export const EventsQuery = z.strictObject({
 export const AgentStatus = z.enum(agentStatuses);
 export type AgentStatus = z.infer<typeof AgentStatus>;
 
-export const StepKind = z.enum(['plan', 'work', 'fix', 'review', 'test', 'merge']);
-export type StepKind = z.infer<typeof StepKind>;
-export const StepStatus = z.enum([
-  'pending',
-  'queued',
-  'running',
-  'waiting',
-  'done',
-  'failed',
-  'dead',
-  'cancelled',
-]);
-export type StepStatus = z.infer<typeof StepStatus>;
-
 export const Agent = z.object({
   id: Id,
   role: z.string(),
@@ -197,6 +205,8 @@ export const Agent = z.object({
   createdAt: Timestamp,
 });
 export type Agent = z.infer<typeof Agent>;
+
+export const AgentList = z.object({ items: z.array(Agent) });
 
 /** A step an agent ran (its latest attempt). */
 export const AgentStepRun = z.object({
@@ -258,40 +268,3 @@ export const Summary = z.object({
   series: z.array(SummaryHour),
 });
 export type Summary = z.infer<typeof Summary>;
-
-export const BreakerState = z.enum(['closed', 'open', 'half-open']);
-export type BreakerState = z.infer<typeof BreakerState>;
-
-/** The caller's organization's model calls to one provider in the last hour. */
-export const ProviderCalls = z.object({
-  /** Calls that reached the provider: cache hits and budget refusals aside. */
-  calls: z.number().int(),
-  errors: z.number().int(),
-  /** errors / calls; null without calls. */
-  errorRate: z.number().nullable(),
-  /** Latency of the successful calls; null without any. */
-  latencyP50Ms: z.number().nullable(),
-  latencyP95Ms: z.number().nullable(),
-});
-export type ProviderCalls = z.infer<typeof ProviderCalls>;
-
-/** A configured model provider (an endpoint of the gateway), never with its key. */
-export const Provider = z.object({
-  /** The endpoint's name, which models refer to: `anthropic`, `ollama`, a configured one… */
-  name: z.string(),
-  /** The API it speaks; `plugin` for a provider given in code. */
-  kind: z.enum([...EndpointKind.options, 'plugin']),
-  /** Scheme, host and path only: credentials and query are left out. */
-  baseUrl: z.string().nullable(),
-  hasApiKey: z.boolean(),
-  privacy: PrivacyClass,
-  /** The available models it serves. */
-  models: z.array(z.string()),
-  /** This API node's circuit breaker for it. */
-  breaker: BreakerState,
-  lastHour: ProviderCalls,
-});
-export type Provider = z.infer<typeof Provider>;
-
-export const ProviderList = z.object({ items: z.array(Provider) });
-export type ProviderList = z.infer<typeof ProviderList>;

@@ -1,7 +1,7 @@
 // The web app's view of the HTTP API: the same schemas as the server's contract.
 import { z } from 'zod';
 import {
-  Agent,
+  AgentList,
   ErrorBody,
   Health,
   Project,
@@ -9,6 +9,7 @@ import {
   Task,
   TaskEvent,
   TaskPage,
+  type Agent,
   type TaskCreate,
 } from '../../src/api/schemas';
 import { taskStatuses, type TaskStatus } from '../../src/orchestrator/task-status';
@@ -90,8 +91,7 @@ export const api = {
     request(z.object({ items: z.array(RecentEvent) }), `/api/events?limit=${limit}`).then(
       (page) => page.items,
     ),
-  agents: () =>
-    request(z.object({ items: z.array(Agent) }), '/api/agents').then((page) => page.items),
+  agents: () => request(AgentList, '/api/agents').then((page) => page.items),
   createTask: (input: TaskCreate) =>
     request(Task, '/api/tasks', { method: 'POST', body: JSON.stringify(input) }),
   /** Ends a password session on the server; an API key stays valid (it is revoked elsewhere). */

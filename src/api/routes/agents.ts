@@ -2,7 +2,6 @@
 // whether it still shows life, and the steps it ran. Workers write these rows
 // (src/orchestrator/agents.ts); the API only reads them.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { CadreError } from '../../errors/index.js';
 import {
   getAgent,
@@ -14,12 +13,13 @@ import {
 import type { AppDeps } from '../app.js';
 import { principalOf } from '../auth-hook.js';
 import {
-  Agent,
   AgentDetail,
+  AgentList,
   AgentStatus,
   IdParams,
   StepKind,
   StepStatus,
+  type Agent,
   type AgentStepRun,
 } from '../schemas.js';
 
@@ -67,7 +67,7 @@ export const agentRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { databas
     '/api/agents',
     {
       config: { permission: 'tasks:read' },
-      schema: { tags: ['agents'], response: { 200: z.object({ items: z.array(Agent) }) } },
+      schema: { tags: ['agents'], response: { 200: AgentList } },
     },
     async (request) => ({
       items: (await listAgents(db, principalOf(request).orgId)).map(toAgent),

@@ -3,7 +3,6 @@
 // the task in the same transaction (see src/orchestrator/approvals.ts).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { and, eq } from 'drizzle-orm';
-import { z } from 'zod';
 import { recordAudit } from '../../auth/index.js';
 import { tables } from '../../db/index.js';
 import { CadreError } from '../../errors/index.js';
@@ -19,38 +18,14 @@ import {
 } from '../../orchestrator/index.js';
 import type { AppDeps } from '../app.js';
 import { principalOf } from '../auth-hook.js';
-import { Id, IdParams, Timestamp } from '../schemas.js';
-
-export const ApprovalStatus = z.enum(['pending', 'approved', 'rejected']);
-
-export const Approval = z.object({
-  id: Id,
-  taskId: Id,
-  stepId: Id.nullable(),
-  kind: z.enum(['question', 'merge', 'network']),
-  question: z.string(),
-  status: ApprovalStatus,
-  answer: z.string().nullable(),
-  decidedBy: z.string().nullable(),
-  decidedAt: Timestamp.nullable(),
-  createdAt: Timestamp,
-});
-export type Approval = z.infer<typeof Approval>;
-
-export const ApprovalList = z.object({ items: z.array(Approval) });
-
-export const ApprovalQuery = z.strictObject({
-  taskId: Id.optional(),
-  status: ApprovalStatus.optional(),
-});
-
-export const ApprovalDecision = z
-  .strictObject({
-    /** An answer to the agent's question, or the reason for the decision. */
-    answer: z.string().trim().min(1, 'must not be empty').max(10_000).optional(),
-  })
-  // No body at all is a decision without an answer.
-  .nullish();
+import {
+  Approval,
+  ApprovalDecision,
+  ApprovalList,
+  ApprovalQuery,
+  ApprovalStatus,
+  IdParams,
+} from '../schemas.js';
 
 /** The API's view of an approval row. */
 export function toApproval(row: ApprovalRow): Approval {

@@ -1,38 +1,10 @@
 // /api/budgets: list, set (create or replace) and delete the organization's model budgets.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { recordAudit } from '../../auth/index.js';
 import type { Database } from '../../db/index.js';
 import type { Gateway } from '../../llm/index.js';
 import { principalOf } from '../auth-hook.js';
-import { Id, IdParams } from '../schemas.js';
-
-export const Budget = z.object({
-  id: z.string(),
-  scope: z.enum(['organization', 'project', 'task']),
-  scopeId: Id,
-  period: z.enum(['total', 'day', 'month']),
-  limitUsd: z.number().nullable(),
-  limitTokens: z.number().int().nullable(),
-});
-
-export const BudgetSet = z
-  .strictObject({
-    scope: z.enum(['organization', 'project', 'task']),
-    /** The project or task id; not needed for scope organization. */
-    scopeId: Id.optional(),
-    period: z.enum(['total', 'day', 'month']).default('total'),
-    limitUsd: z.number().positive().max(10_000_000).nullable().optional(),
-    limitTokens: z.number().int().positive().nullable().optional(),
-  })
-  .refine((value) => value.scope === 'organization' || value.scopeId, {
-    message: 'give the project or task id',
-    path: ['scopeId'],
-  })
-  .refine((value) => value.limitUsd != null || value.limitTokens != null, {
-    message: 'give limitUsd, limitTokens or both',
-    path: ['limitUsd'],
-  });
+import { Budget, BudgetList, BudgetSet, IdParams } from '../schemas.js';
 
 export const budgetRoutes: FastifyPluginAsyncZod<{ gateway: Gateway; database: Database }> = async (
   app,
@@ -44,7 +16,7 @@ export const budgetRoutes: FastifyPluginAsyncZod<{ gateway: Gateway; database: D
     '/api/budgets',
     {
       config: { permission: 'spend:read' },
-      schema: { tags, response: { 200: z.object({ items: z.array(Budget) }) } },
+      schema: { tags, response: { 200: BudgetList } },
     },
     async (request) => ({ items: await gateway.listBudgets(principalOf(request).orgId) }),
   );

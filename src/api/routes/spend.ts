@@ -1,33 +1,8 @@
 // GET /api/spend: the organization's model spend per day, model, project or task.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import type { Gateway } from '../../llm/index.js';
 import { principalOf } from '../auth-hook.js';
-import { Id, Timestamp } from '../schemas.js';
-
-export const SpendQuery = z.strictObject({
-  groupBy: z.enum(['day', 'model', 'project', 'task']).default('day'),
-  from: Timestamp.optional(),
-  to: Timestamp.optional(),
-  projectId: Id.optional(),
-  taskId: Id.optional(),
-});
-
-export const SpendRow = z.object({
-  key: z.string().nullable(),
-  calls: z.number().int(),
-  cacheHits: z.number().int(),
-  inputTokens: z.number().int(),
-  outputTokens: z.number().int(),
-  cachedTokens: z.number().int(),
-  costUsd: z.number(),
-});
-
-export const SpendReport = z.object({
-  groupBy: z.enum(['day', 'model', 'project', 'task']),
-  items: z.array(SpendRow),
-  totalUsd: z.number(),
-});
+import { SpendQuery, SpendReport } from '../schemas.js';
 
 export const spendRoutes: FastifyPluginAsyncZod<{ gateway: Gateway }> = async (
   app,

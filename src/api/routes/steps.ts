@@ -13,64 +13,15 @@ import {
 } from '../../orchestrator/index.js';
 import type { AppDeps } from '../app.js';
 import { principalOf } from '../auth-hook.js';
-import { Id, IdParams, Progress, StepKind, StepStatus, Timestamp } from '../schemas.js';
-
-export const Step = z.object({
-  id: Id,
-  taskId: Id,
-  key: z.string(),
-  kind: StepKind,
-  role: z.string(),
-  goal: z.string(),
-  acceptance: z.array(z.string()),
-  dependsOn: z.array(z.string()),
-  status: StepStatus,
-  attempts: z.number().int(),
-  round: z.number().int(),
-  /** The agent's own summary of what it did, once the step is done. */
-  summary: z.string().nullable(),
-  result: z.unknown(),
-  error: z.string().nullable(),
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
-  claimedAt: Timestamp.nullable(),
-});
-export type Step = z.infer<typeof Step>;
-
-export const StepList = z.object({ items: z.array(Step), progress: Progress });
-export type StepList = z.infer<typeof StepList>;
-
-const entryBase = { seq: z.number().int(), createdAt: Timestamp };
-export const TranscriptEntry = z.discriminatedUnion('kind', [
-  z.object({
-    ...entryBase,
-    kind: z.literal('model'),
-    turn: z.number().int(),
-    text: z.string(),
-    toolCalls: z.array(
-      z.object({ toolCallId: z.string(), toolName: z.string(), input: z.unknown() }),
-    ),
-    model: z.string(),
-    costUsd: z.number(),
-  }),
-  z.object({
-    ...entryBase,
-    kind: z.enum(['tool-start', 'tool-suspended']),
-    toolCallId: z.string(),
-    toolName: z.string(),
-  }),
-  z.object({
-    ...entryBase,
-    kind: z.literal('tool-result'),
-    toolCallId: z.string(),
-    toolName: z.string(),
-    output: z.unknown(),
-    isError: z.boolean(),
-  }),
-]);
-export type TranscriptEntry = z.infer<typeof TranscriptEntry>;
-
-export const Transcript = z.object({ stepId: Id, items: z.array(TranscriptEntry) });
+import {
+  IdParams,
+  StepKind,
+  StepList,
+  StepStatus,
+  Transcript,
+  type Step,
+  type TranscriptEntry,
+} from '../schemas.js';
 
 /** The API's view of a step row. */
 export function toStep(row: StepRow): Step {

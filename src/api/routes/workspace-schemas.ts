@@ -60,6 +60,7 @@ export const Diff = z.object({
   ),
   patch: z.string(),
 });
+export type Diff = z.infer<typeof Diff>;
 
 export const MergeRequest = z.strictObject({ message: z.string().min(1).max(2000).optional() });
 

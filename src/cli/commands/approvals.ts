@@ -1,5 +1,5 @@
 // `cadre approval list|approve|reject`: the human gates of tasks, through the HTTP API.
-import { Approval, ApprovalList } from '../../api/routes/approvals.js';
+import { Approval, ApprovalList } from '../../api/schemas.js';
 import type { ApiClient } from '../api-client.js';
 
 export interface ApprovalListOptions {

@@ -4,8 +4,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { Task } from '../../api/index.js';
-import { SpendReport } from '../../api/routes/spend.js';
-import { TaskEvent } from '../../api/schemas.js';
+import { SpendReport, TaskEvent } from '../../api/schemas.js';
 import { describeEvent } from '../../orchestrator/event-text.js';
 import type { ApiClient } from '../api-client.js';
 import { exitCodes } from '../exit-codes.js';
