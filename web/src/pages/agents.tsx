@@ -2,6 +2,7 @@
 // play. It only reads; workers own the agents' rows.
 import { useEffect, useRef } from 'react';
 import { api } from '../api';
+import { useNow, useThrottled } from '../hooks';
 import { useLive, useLiveStatus } from '../live-context';
 import { Link, navigate, useLocation } from '../router';
 import { Empty, ErrorNote, Loaded, useResource } from '../ui';
@@ -9,16 +10,15 @@ import { AgentDetail } from './agents/agent-detail';
 import { AgentTable } from './agents/agent-table';
 import { agentsApi, type Agent } from './agents/api';
 import { RoleCards } from './agents/role-cards';
-import { useNow, useThrottled } from './agents/use-clock';
 import './agents.css';
 
 export function AgentsPage() {
   const agents = useResource(api.agents, 'agents');
   const roles = useResource(agentsApi.roles, 'roles');
-  const now = useNow();
+  const now = useNow(5_000);
   const selectedId = useLocation().query.get('agent');
 
-  const reload = useThrottled(agents.reload);
+  const reload = useThrottled(agents.reload, 1_000);
   useLive({ scope: 'organization' }, (message) => {
     if (message.type === 'agent') reload();
   });

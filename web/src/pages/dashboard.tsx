@@ -1,9 +1,9 @@
 // The dashboard: what the team is doing right now (running tasks, agents, queue, today's
 // spend), the live activity stream, and hourly charts of throughput, step time and cost.
-import { useRef } from 'react';
 import { describeEvent } from '../../../src/orchestrator/event-text';
 import { api, type Agent, type RecentEvent, type Summary } from '../api';
 import { Chart } from '../charts';
+import { useThrottled } from '../hooks';
 import { useLive } from '../live-context';
 import { Link } from '../router';
 import {
@@ -34,17 +34,10 @@ export function DashboardPage() {
   const projects = useResource(api.projects, 'projects');
 
   // Live changes reload what they touch, at most once a second each.
-  const timers = useRef(new Map<string, ReturnType<typeof setTimeout>>());
-  const soon = (name: string, reload: () => void) => {
-    if (timers.current.has(name)) return;
-    timers.current.set(
-      name,
-      setTimeout(() => {
-        timers.current.delete(name);
-        reload();
-      }, 1000),
-    );
-  };
+  const reloadSummary = useThrottled(summary.reload, 1000);
+  const reloadEvents = useThrottled(events.reload, 1000);
+  const reloadRunning = useThrottled(running.reload, 1000);
+  const reloadAgents = useThrottled(agents.reload, 1000);
   const reloadAll = () => {
     for (const resource of [summary, events, running, agents]) resource.reload();
   };
@@ -52,12 +45,12 @@ export function DashboardPage() {
     { scope: 'organization' },
     (message) => {
       if (message.type === 'event') {
-        soon('events', events.reload);
-        soon('running', running.reload);
-        soon('summary', summary.reload);
+        reloadEvents();
+        reloadRunning();
+        reloadSummary();
       } else if (message.type === 'agent') {
-        soon('agents', agents.reload);
-        soon('summary', summary.reload);
+        reloadAgents();
+        reloadSummary();
       }
     },
     reloadAll, // what happened while the connection was down

@@ -1,7 +1,8 @@
 // Tasks: describe a new one in plain words, and follow the list of them, filtered by project
 // and status, kept current by the live stream.
-import { useRef, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { api, taskStatuses, type Project, type Task } from '../api';
+import { useThrottled } from '../hooks';
 import { useLive } from '../live-context';
 import { Link, navigate } from '../router';
 import {
@@ -23,15 +24,11 @@ export function TasksPage({ projectId }: { projectId: string | null }) {
   const [cursor, setCursor] = useState<string | null>(null);
 
   // Any task event may change the list; reload at most twice a second.
-  const pending = useRef<ReturnType<typeof setTimeout>>(undefined);
+  const reload = useThrottled(tasks.reload, 500);
   useLive(
     { scope: 'organization' },
     (message) => {
-      if (message.type !== 'event' || pending.current) return;
-      pending.current = setTimeout(() => {
-        pending.current = undefined;
-        tasks.reload();
-      }, 500);
+      if (message.type === 'event') reload();
     },
     tasks.reload,
   );

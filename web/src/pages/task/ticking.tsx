@@ -1,18 +1,6 @@
 // Times that stay true while the page is open: "3 min ago", and how long a task has run.
-import { useEffect, useState } from 'react';
+import { useNow } from '../../hooks';
 import { formatAgo, formatDuration } from '../../ui';
-
-/** The time now, again every `intervalMs`; frozen when `intervalMs` is null. */
-export function useNow(intervalMs: number | null): number {
-  const [now, setNow] = useState(Date.now);
-  useEffect(() => {
-    if (intervalMs === null) return;
-    setNow(Date.now());
-    const timer = setInterval(() => setNow(Date.now()), intervalMs);
-    return () => clearInterval(timer);
-  }, [intervalMs]);
-  return now;
-}
 
 /** "12 s ago", with the full date on hover. */
 export function Ago({ iso }: { iso: string }) {
