@@ -1,5 +1,6 @@
-// What every page shares: loading data with its loading and error states, the empty state that
-// says what to do next, status badges and the formatting of money, time and durations.
+// What every page shares: loading data with its loading and error states, sending a form with
+// its busy and error states, the empty state that says what to do next, status badges and the
+// formatting of money, time and durations.
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 
 export interface Resource<T> {
@@ -43,6 +44,46 @@ export function useResource<T>(load: () => Promise<T>, key: string): Resource<T>
   }, [key, reload]);
 
   return { data, error, isLoading, reload };
+}
+
+export interface Action<A extends unknown[]> {
+  /** Runs the action; never rejects: a failure becomes `error`. */
+  run: (...args: A) => Promise<void>;
+  /** The arguments of the run under way, or null: which row's button is busy. */
+  running: A | null;
+  isBusy: boolean;
+  /** The failure's message for people, or a message set by the caller (a form's own check). */
+  error: string | null;
+  setError: (error: string | null) => void;
+}
+
+export interface ActionOptions {
+  /** The message for a failure; the error's own message by default. */
+  describe?: (failure: unknown) => string;
+  /** Stays busy after a success, for a caller that goes away then (it navigates, or the
+   * reload it asks for removes it), so that its button does not come back meanwhile. */
+  staysBusy?: boolean;
+}
+
+/** Runs `action` for a form or a button: busy while it runs, its failure shown as `error`. */
+export function useAction<A extends unknown[]>(
+  action: (...args: A) => Promise<unknown>,
+  { describe = messageOf, staysBusy = false }: ActionOptions = {},
+): Action<A> {
+  const [running, setRunning] = useState<A | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const run = async (...args: A) => {
+    setError(null);
+    setRunning(args);
+    try {
+      await action(...args);
+      if (!staysBusy) setRunning(null);
+    } catch (failure) {
+      setError(describe(failure));
+      setRunning(null);
+    }
+  };
+  return { run, running, isBusy: running !== null, error, setError };
 }
 
 /** Shows a resource: loading, its error with a retry, or its data. */

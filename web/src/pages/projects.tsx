@@ -2,33 +2,25 @@
 import { useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { Link } from '../router';
-import { Empty, ErrorNote, Loaded, messageOf, useResource } from '../ui';
+import { Empty, ErrorNote, Loaded, useAction, useResource } from '../ui';
 
 export function ProjectsPage() {
   const projects = useResource(api.projects, 'projects');
-  const [error, setError] = useState<string | null>(null);
   const [name, setName] = useState('');
-  const [isCreating, setCreating] = useState(false);
-
-  const create = async (event: FormEvent) => {
+  const create = useAction(async () => {
+    await api.createProject(name.trim());
+    setName('');
+    projects.reload();
+  });
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setError(null);
-    setCreating(true);
-    try {
-      await api.createProject(name.trim());
-      setName('');
-      projects.reload();
-    } catch (failure) {
-      setError(messageOf(failure));
-    } finally {
-      setCreating(false);
-    }
+    void create.run();
   };
 
   return (
     <section className="card">
       <h1>Projects</h1>
-      <form className="row" onSubmit={create}>
+      <form className="row" onSubmit={submit}>
         <input
           name="project-name"
           value={name}
@@ -36,11 +28,11 @@ export function ProjectsPage() {
           placeholder="New project name"
           aria-label="New project name"
         />
-        <button type="submit" className="primary" disabled={!name.trim() || isCreating}>
-          {isCreating ? 'Creating…' : 'Create project'}
+        <button type="submit" className="primary" disabled={!name.trim() || create.isBusy}>
+          {create.isBusy ? 'Creating…' : 'Create project'}
         </button>
       </form>
-      {error && <ErrorNote error={error} />}
+      {create.error && <ErrorNote error={create.error} />}
       <Loaded resource={projects} what="projects">
         {(items) =>
           items.length === 0 ? (

@@ -1,33 +1,32 @@
 // Sign-in with an API key or with an email and password.
 import { useState, type FormEvent } from 'react';
 import { api, ApiError, session } from '../api';
+import { useAction } from '../ui';
+
+const unreachable = 'The server cannot be reached.';
 
 export function SignIn({ onSignedIn }: { onSignedIn: (token: string) => void }) {
   const [mode, setMode] = useState<'key' | 'password'>('key');
   const [key, setKey] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [isBusy, setBusy] = useState(false);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setError(null);
-    setBusy(true);
-    try {
-      if (mode === 'key') {
+  const signIn = useAction(
+    async () => {
+      try {
+        if (mode === 'password') return onSignedIn((await api.signIn(email, password)).token);
         session.set(key.trim());
         await api.projects();
         onSignedIn(key.trim());
-      } else {
-        onSignedIn((await api.signIn(email, password)).token);
+      } catch (failure) {
+        session.clear();
+        throw failure;
       }
-    } catch (failure) {
-      session.clear();
-      setError(failure instanceof ApiError ? failure.message : 'The server cannot be reached.');
-    } finally {
-      setBusy(false);
-    }
+    },
+    { describe: (failure) => (failure instanceof ApiError ? failure.message : unreachable) },
+  );
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    void signIn.run();
   };
 
   return (
@@ -91,13 +90,13 @@ export function SignIn({ onSignedIn }: { onSignedIn: (token: string) => void }) 
           </label>
         </>
       )}
-      {error && (
+      {signIn.error && (
         <p className="error" role="alert">
-          {error}
+          {signIn.error}
         </p>
       )}
-      <button type="submit" className="primary" disabled={isBusy}>
-        {isBusy ? 'Signing in…' : 'Sign in'}
+      <button type="submit" className="primary" disabled={signIn.isBusy}>
+        {signIn.isBusy ? 'Signing in…' : 'Sign in'}
       </button>
     </form>
   );

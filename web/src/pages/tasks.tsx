@@ -10,8 +10,8 @@ import {
   ErrorNote,
   formatAgo,
   Loaded,
-  messageOf,
   StatusBadge,
+  useAction,
   useResource,
   type Resource,
 } from '../ui';
@@ -160,26 +160,24 @@ function NewTask(props: { projects: Resource<Project[]>; projectId: string | nul
   const [projectId, setProjectId] = useState(props.projectId ?? '');
   const [description, setDescription] = useState('');
   const [budget, setBudget] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [isSending, setSending] = useState(false);
   const projects = props.projects.data;
   const chosen = projectId || (projects?.length === 1 ? projects[0]!.id : '');
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setError(null);
-    setSending(true);
-    try {
+  // Stays busy once the task is made: the page goes to it.
+  const start = useAction(
+    async () => {
       const task = await api.createTask({
         projectId: chosen,
         description: description.trim(),
         ...(budget ? { budgetUsd: Number(budget) } : {}),
       });
       navigate(`/tasks/${task.id}`);
-    } catch (failure) {
-      setError(messageOf(failure));
-      setSending(false);
-    }
+    },
+    { staysBusy: true },
+  );
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    void start.run();
   };
 
   if (props.projects.error) return <ErrorNote error={props.projects.error} />;
@@ -234,12 +232,12 @@ function NewTask(props: { projects: Resource<Project[]>; projectId: string | nul
         <button
           type="submit"
           className="primary"
-          disabled={!chosen || !description.trim() || isSending}
+          disabled={!chosen || !description.trim() || start.isBusy}
         >
-          {isSending ? 'Starting…' : 'Start task'}
+          {start.isBusy ? 'Starting…' : 'Start task'}
         </button>
       </div>
-      {error && <ErrorNote error={error} />}
+      {start.error && <ErrorNote error={start.error} />}
     </form>
   );
 }

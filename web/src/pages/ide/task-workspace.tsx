@@ -1,8 +1,8 @@
 // The IDE over one task's worktree: the file tree on the left, the editor on the right and
 // the terminals below it. A task without a worktree gets one on request.
-import { useEffect, useRef, useState, type CSSProperties, type KeyboardEvent } from 'react';
+import { useEffect, useRef, type CSSProperties, type KeyboardEvent } from 'react';
 import { ApiError } from '../../api';
-import { Empty, Loaded, messageOf, useResource } from '../../ui';
+import { Empty, Loaded, messageOf, useAction, useResource } from '../../ui';
 import { Link } from '../../router';
 import { ideApi, type Task, type TaskRef } from './api';
 import { EditorPanel } from './editor-panel';
@@ -129,24 +129,21 @@ function Workspace(props: {
 
 function NoWorktree(props: { taskRef: TaskRef; task: Task; onCreated: () => void }) {
   const { taskRef, task, onCreated } = props;
-  const [isCreating, setCreating] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const create = async () => {
-    setCreating(true);
-    setError(null);
-    try {
+  // Stays busy once made: the workspace replaces this notice.
+  const create = useAction(
+    async () => {
       await ideApi.createWorktree(taskRef);
       onCreated();
-    } catch (failure) {
-      setError(
+    },
+    {
+      staysBusy: true,
+      describe: (failure) =>
         failure instanceof ApiError && failure.code === 'WORKSPACE_EXISTS'
           ? "The task's branch is still there but its worktree folder was removed, and the " +
-              'server cannot check the branch out again. Its changes are on the task page.'
+            'server cannot check the branch out again. Its changes are on the task page.'
           : messageOf(failure),
-      );
-      setCreating(false);
-    }
-  };
+    },
+  );
   return (
     <div className="ide-notice">
       <Empty>
@@ -158,12 +155,12 @@ function NoWorktree(props: { taskRef: TaskRef; task: Task; onCreated: () => void
           Open one now to browse and edit its files and run commands in a terminal; it starts from
           the project&apos;s base branch.
         </p>
-        <button className="primary" onClick={() => void create()} disabled={isCreating}>
-          {isCreating ? 'Opening…' : 'Open a worktree'}
+        <button className="primary" onClick={() => void create.run()} disabled={create.isBusy}>
+          {create.isBusy ? 'Opening…' : 'Open a worktree'}
         </button>
-        {error && (
+        {create.error && (
           <p className="error" role="alert">
-            {error} <Link to={`/tasks/${task.id}`}>Open the task</Link>
+            {create.error} <Link to={`/tasks/${task.id}`}>Open the task</Link>
           </p>
         )}
       </Empty>

@@ -1,7 +1,7 @@
 // Account: who the browser is signed in as, and changing that user's password. A key that
 // belongs to no user has no password to change.
 import { useState, type FormEvent } from 'react';
-import { ErrorNote, Loaded, messageOf, type Resource } from '../../ui';
+import { ErrorNote, Loaded, useAction, type Resource } from '../../ui';
 import { settingsApi, type Identity } from './api';
 import { Success } from './parts';
 
@@ -58,30 +58,23 @@ function PasswordForm(props: { hasPassword: boolean; email: string; onSaved: () 
   const { hasPassword, email } = props;
   const [password, setPassword] = useState('');
   const [repeated, setRepeated] = useState('');
-  const [error, setError] = useState<string | null>(null);
   const [isSaved, setSaved] = useState(false);
-  const [isSaving, setSaving] = useState(false);
 
-  const submit = async (event: FormEvent) => {
+  const save = useAction(async () => {
+    await settingsApi.changePassword(password);
+    setPassword('');
+    setRepeated('');
+    setSaved(true);
+    props.onSaved();
+  });
+  const submit = (event: FormEvent) => {
     event.preventDefault();
     setSaved(false);
     if (password.length < minimumLength) {
-      return setError(`The password must be at least ${minimumLength} characters.`);
+      return save.setError(`The password must be at least ${minimumLength} characters.`);
     }
-    if (password !== repeated) return setError('The two passwords differ.');
-    setError(null);
-    setSaving(true);
-    try {
-      await settingsApi.changePassword(password);
-      setPassword('');
-      setRepeated('');
-      setSaved(true);
-      props.onSaved();
-    } catch (failure) {
-      setError(messageOf(failure));
-    } finally {
-      setSaving(false);
-    }
+    if (password !== repeated) return save.setError('The two passwords differ.');
+    void save.run();
   };
 
   return (
@@ -117,11 +110,11 @@ function PasswordForm(props: { hasPassword: boolean; email: string; onSaved: () 
         </label>
       </div>
       <div className="settings-actions">
-        <button type="submit" className="primary" disabled={isSaving}>
-          {isSaving ? 'Saving…' : hasPassword ? 'Change password' : 'Set password'}
+        <button type="submit" className="primary" disabled={save.isBusy}>
+          {save.isBusy ? 'Saving…' : hasPassword ? 'Change password' : 'Set password'}
         </button>
       </div>
-      {error && <ErrorNote error={error} />}
+      {save.error && <ErrorNote error={save.error} />}
       {isSaved && <Success>Password saved: sign in with it from now on.</Success>}
     </form>
   );

@@ -8,7 +8,7 @@ import {
   formatAgo,
   Loaded,
   Loading,
-  messageOf,
+  useAction,
   useResource,
   type Resource,
 } from '../../ui';
@@ -37,26 +37,16 @@ export function ApiKeysSection({ identity: me }: { identity: Resource<Identity> 
 function KeyManager({ identity }: { identity: Identity | undefined }) {
   const keys = useResource(settingsApi.keys, 'keys');
   const [created, setCreated] = useState<NewApiKey | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [revoked, setRevoked] = useState<string | null>(null);
-  const [revokingId, setRevokingId] = useState<string | null>(null);
   const token = session.get() ?? '';
 
-  const revoke = async (key: ApiKeyView) => {
-    setError(null);
+  const revoke = useAction(async (key: ApiKeyView) => {
     setRevoked(null);
-    setRevokingId(key.id);
-    try {
-      await settingsApi.revokeKey(key.id);
-      setRevoked(`Key “${key.name}” revoked: it no longer works.`);
-      if (created?.id === key.id) setCreated(null);
-      keys.reload();
-    } catch (failure) {
-      setError(messageOf(failure));
-    } finally {
-      setRevokingId(null);
-    }
-  };
+    await settingsApi.revokeKey(key.id);
+    setRevoked(`Key “${key.name}” revoked: it no longer works.`);
+    if (created?.id === key.id) setCreated(null);
+    keys.reload();
+  });
 
   return (
     <div className="stack">
@@ -81,7 +71,7 @@ function KeyManager({ identity }: { identity: Identity | undefined }) {
       </section>
       <section className="card">
         <h2>API keys</h2>
-        {error && <ErrorNote error={error} />}
+        {revoke.error && <ErrorNote error={revoke.error} />}
         {revoked && <Success>{revoked}</Success>}
         <Loaded resource={keys} what="API keys">
           {(items) =>
@@ -134,8 +124,8 @@ function KeyManager({ identity }: { identity: Identity | undefined }) {
                                 : `Revoke “${key.name}”? Whatever uses it stops working.`
                             }
                             confirmLabel="Revoke key"
-                            isBusy={revokingId === key.id}
-                            onConfirm={() => void revoke(key)}
+                            isBusy={revoke.running?.[0].id === key.id}
+                            onConfirm={() => void revoke.run(key)}
                           />
                         </td>
                       </tr>

@@ -1,7 +1,7 @@
 // Setting a budget: a scope (the organization, a project or a task), a period and a limit in
 // USD, tokens or both. Checked here first so that the server's refusals are the rare ones.
 import { useState, type FormEvent } from 'react';
-import { ErrorNote, messageOf } from '../../ui';
+import { ErrorNote, useAction } from '../../ui';
 import {
   settingsApi,
   type BudgetPeriod,
@@ -63,31 +63,24 @@ const emptyDraft: Draft = {
 
 export function BudgetForm(props: { projects: Project[]; onSaved: () => void }) {
   const [draft, setDraft] = useState(emptyDraft);
-  const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
-  const [isSaving, setSaving] = useState(false);
   const change = (part: Partial<Draft>) => {
     setDraft((current) => ({ ...current, ...part }));
     setSaved(null);
   };
 
-  const submit = async (event: FormEvent) => {
+  const save = useAction(async (budget: BudgetSet) => {
+    await settingsApi.setBudget(budget);
+    setDraft(emptyDraft);
+    setSaved('Budget saved. It applies to the next model call.');
+    props.onSaved();
+  });
+  const submit = (event: FormEvent) => {
     event.preventDefault();
     setSaved(null);
     const budget = validateBudget(draft);
-    if (typeof budget === 'string') return setError(budget);
-    setError(null);
-    setSaving(true);
-    try {
-      await settingsApi.setBudget(budget);
-      setDraft(emptyDraft);
-      setSaved('Budget saved. It applies to the next model call.');
-      props.onSaved();
-    } catch (failure) {
-      setError(messageOf(failure));
-    } finally {
-      setSaving(false);
-    }
+    if (typeof budget === 'string') return save.setError(budget);
+    void save.run(budget);
   };
 
   return (
@@ -170,14 +163,14 @@ export function BudgetForm(props: { projects: Project[]; onSaved: () => void }) 
         </label>
       </div>
       <div className="settings-actions">
-        <button type="submit" className="primary" disabled={isSaving}>
-          {isSaving ? 'Saving…' : 'Set budget'}
+        <button type="submit" className="primary" disabled={save.isBusy}>
+          {save.isBusy ? 'Saving…' : 'Set budget'}
         </button>
         <span className="muted settings-hint">
           A budget for the same scope and period replaces the one there.
         </span>
       </div>
-      {error && <ErrorNote error={error} />}
+      {save.error && <ErrorNote error={save.error} />}
       {saved && <Success>{saved}</Success>}
     </form>
   );

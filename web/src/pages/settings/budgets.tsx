@@ -3,7 +3,7 @@
 import { useState } from 'react';
 import { api } from '../../api';
 import { Link } from '../../router';
-import { Empty, ErrorNote, formatUsd, Loaded, messageOf, useResource } from '../../ui';
+import { Empty, ErrorNote, formatUsd, Loaded, useAction, useResource } from '../../ui';
 import { settingsApi, type Budget, type Identity, type Project } from './api';
 import { BudgetForm } from './budget-form';
 import { spentByBudget, type Spent } from './budget-spend';
@@ -18,24 +18,13 @@ export function BudgetsSection({ identity }: { identity: Identity | undefined })
     () => spentByBudget(budgets.data ?? []),
     JSON.stringify(budgets.data?.map((budget) => budget.id) ?? null),
   );
-  const [error, setError] = useState<string | null>(null);
   const [deleted, setDeleted] = useState<string | null>(null);
-  const [deletingId, setDeletingId] = useState<string | null>(null);
-
-  const remove = async (budget: Budget) => {
-    setError(null);
+  const remove = useAction(async (budget: Budget) => {
     setDeleted(null);
-    setDeletingId(budget.id);
-    try {
-      await settingsApi.deleteBudget(budget.id);
-      setDeleted('Budget deleted.');
-      budgets.reload();
-    } catch (failure) {
-      setError(messageOf(failure));
-    } finally {
-      setDeletingId(null);
-    }
-  };
+    await settingsApi.deleteBudget(budget.id);
+    setDeleted('Budget deleted.');
+    budgets.reload();
+  });
 
   return (
     <div className="stack">
@@ -46,7 +35,7 @@ export function BudgetsSection({ identity }: { identity: Identity | undefined })
           a call that would pass a budget is refused, and nothing is sent.
         </p>
         <RoleNote identity={identity} what="budgets" />
-        {error && <ErrorNote error={error} />}
+        {remove.error && <ErrorNote error={remove.error} />}
         {deleted && <Success>{deleted}</Success>}
         <Loaded resource={budgets} what="budgets">
           {(items) =>
@@ -87,8 +76,8 @@ export function BudgetsSection({ identity }: { identity: Identity | undefined })
                             label="Delete"
                             question="Delete this budget?"
                             confirmLabel="Delete budget"
-                            isBusy={deletingId === budget.id}
-                            onConfirm={() => void remove(budget)}
+                            isBusy={remove.running?.[0].id === budget.id}
+                            onConfirm={() => void remove.run(budget)}
                           />
                         </td>
                       </tr>

@@ -1,7 +1,7 @@
 // Creating an API key: a name, a role and an optional expiry. The new key is shown once, here,
 // with a copy button: the server keeps only its hash and cannot show it again.
 import { useState, type FormEvent } from 'react';
-import { ErrorNote, messageOf } from '../../ui';
+import { ErrorNote, useAction } from '../../ui';
 import { memberRoles, settingsApi, type Identity, type MemberRole, type NewApiKey } from './api';
 
 const roleHelp: Record<MemberRole, string> = {
@@ -27,32 +27,28 @@ export function KeyForm(props: {
   const [name, setName] = useState('');
   const [role, setRole] = useState<MemberRole>('member');
   const [expires, setExpires] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [isCreating, setCreating] = useState(false);
   // Only an owner may create an owner key; the server refuses it to anyone else.
   const roles = memberRoles.filter(
     (option) => option !== 'owner' || props.identity?.role === 'owner',
   );
 
-  const submit = async (event: FormEvent) => {
+  const create = useAction(async (expiresAt: string | undefined) => {
+    const created = await settingsApi.createKey({ name: name.trim(), role, expiresAt });
+    setName('');
+    setExpires('');
+    props.onCreated(created);
+  });
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (!name.trim())
-      return setError('Give the key a name, e.g. the machine or the person using it.');
-    if (name.trim().length > 100) return setError('The name can be at most 100 characters.');
-    const expiresAt = expiryOf(expires);
-    if (expiresAt instanceof Error) return setError(expiresAt.message);
-    setError(null);
-    setCreating(true);
-    try {
-      const created = await settingsApi.createKey({ name: name.trim(), role, expiresAt });
-      setName('');
-      setExpires('');
-      props.onCreated(created);
-    } catch (failure) {
-      setError(messageOf(failure));
-    } finally {
-      setCreating(false);
+    if (!name.trim()) {
+      return create.setError('Give the key a name, e.g. the machine or the person using it.');
     }
+    if (name.trim().length > 100) {
+      return create.setError('The name can be at most 100 characters.');
+    }
+    const expiresAt = expiryOf(expires);
+    if (expiresAt instanceof Error) return create.setError(expiresAt.message);
+    void create.run(expiresAt);
   };
 
   return (
@@ -97,11 +93,11 @@ export function KeyForm(props: {
         </label>
       </div>
       <div className="settings-actions">
-        <button type="submit" className="primary" disabled={isCreating}>
-          {isCreating ? 'Creating…' : 'Create key'}
+        <button type="submit" className="primary" disabled={create.isBusy}>
+          {create.isBusy ? 'Creating…' : 'Create key'}
         </button>
       </div>
-      {error && <ErrorNote error={error} />}
+      {create.error && <ErrorNote error={create.error} />}
     </form>
   );
 }

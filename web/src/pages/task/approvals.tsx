@@ -1,7 +1,7 @@
 // What the task waits on a person for: a merge to approve, an agent's question, a command that
 // needs the network. Approve, or reject with a reason.
 import { useState, type FormEvent } from 'react';
-import { ErrorNote, messageOf, type Resource } from '../../ui';
+import { ErrorNote, useAction, type Resource } from '../../ui';
 import { taskApi, type Approval } from './api';
 import { Ago } from './ticking';
 
@@ -31,23 +31,18 @@ function ApprovalCard({ approval, onDecided }: { approval: Approval; onDecided: 
   const [isRejecting, setRejecting] = useState(false);
   const [reason, setReason] = useState('');
   const [answer, setAnswer] = useState('');
-  const [isSending, setSending] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  const decide = async (verdict: 'approve' | 'reject', text: string) => {
-    setSending(true);
-    setError(null);
-    try {
+  // Stays busy once decided: the reload that follows removes the card.
+  const decide = useAction(
+    async (verdict: 'approve' | 'reject', text: string) => {
       await taskApi.decide(approval.id, verdict, text.trim() || undefined);
       onDecided();
-    } catch (failure) {
-      setError(messageOf(failure));
-      setSending(false);
-    }
-  };
+    },
+    { staysBusy: true },
+  );
+  const isSending = decide.isBusy;
   const reject = (event: FormEvent) => {
     event.preventDefault();
-    if (reason.trim()) void decide('reject', reason);
+    if (reason.trim()) void decide.run('reject', reason);
   };
 
   return (
@@ -97,7 +92,7 @@ function ApprovalCard({ approval, onDecided }: { approval: Approval; onDecided: 
           <div className="approval-actions">
             <button
               className="primary"
-              onClick={() => void decide('approve', answer)}
+              onClick={() => void decide.run('approve', answer)}
               disabled={isSending}
             >
               {isSending ? 'Approving…' : 'Approve'}
@@ -108,7 +103,7 @@ function ApprovalCard({ approval, onDecided }: { approval: Approval; onDecided: 
           </div>
         </div>
       )}
-      {error && <ErrorNote error={error} />}
+      {decide.error && <ErrorNote error={decide.error} />}
     </section>
   );
 }

@@ -1,9 +1,8 @@
 // The top of the task page: what the task is, where it stands, and the way to cancel it.
-import { useState } from 'react';
 import { finishedStatuses } from '../../../../src/orchestrator/task-status';
 import type { Viewer } from '../../live';
 import { Link } from '../../router';
-import { ErrorNote, formatUsd, messageOf } from '../../ui';
+import { ErrorNote, formatUsd, useAction } from '../../ui';
 import { taskApi, type Project, type Task, type TaskStatus } from './api';
 import { Clipped } from './clipped';
 import { Presence } from './presence';
@@ -18,22 +17,11 @@ export function TaskHeader(props: {
   onCancelled: () => void;
 }) {
   const { task, status, progress, project, viewers, onCancelled } = props;
-  const [isCancelling, setCancelling] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const isFinished = finishedStatuses.includes(status);
-
-  const cancel = async () => {
-    setCancelling(true);
-    setError(null);
-    try {
-      await taskApi.cancel(task.id);
-      onCancelled();
-    } catch (failure) {
-      setError(messageOf(failure));
-    } finally {
-      setCancelling(false);
-    }
-  };
+  const cancel = useAction(async () => {
+    await taskApi.cancel(task.id);
+    onCancelled();
+  });
 
   const percent = progress.total === 0 ? 0 : Math.round((progress.done / progress.total) * 100);
   const hasOwnTitle = task.description.trim() !== task.title.trim();
@@ -58,11 +46,11 @@ export function TaskHeader(props: {
           {!isFinished && (
             <button
               className="danger-outline"
-              onClick={() => void cancel()}
-              disabled={isCancelling}
+              onClick={() => void cancel.run()}
+              disabled={cancel.isBusy}
               title="Stop this task's agents; the task cannot be resumed"
             >
-              {isCancelling ? 'Cancelling…' : 'Cancel'}
+              {cancel.isBusy ? 'Cancelling…' : 'Cancel'}
             </button>
           )}
         </div>
@@ -80,7 +68,7 @@ export function TaskHeader(props: {
           <Clipped text={task.error} maxLines={4} />
         </div>
       )}
-      {error && <ErrorNote error={error} />}
+      {cancel.error && <ErrorNote error={cancel.error} />}
       <div className="task-meta">
         <div className="task-progress" title={`${progress.done} of ${progress.total} steps done`}>
           <div
