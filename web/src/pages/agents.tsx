@@ -68,7 +68,7 @@ export function AgentsPage() {
                   <code>cadre up</code>; start more with <code>cadre worker</code>.
                 </Empty>
               ) : (
-                <div className="agents-scroll">
+                <div className="table-scroll">
                   <AgentTable agents={items} now={now} selectedId={selectedId} onSelect={select} />
                 </div>
               )

@@ -126,7 +126,7 @@ function TaskDetail(props: { task: Task; reloadTask: () => void; live: TaskLive 
       {live.error && <ErrorNote error={`Live updates stopped: ${live.error}`} />}
       <Approvals approvals={approvals} onDecided={refresh} />
       <section className="card graph-card" aria-labelledby="steps-title">
-        <div className="task-card-head">
+        <div className="heading-row">
           <h2 id="steps-title">Steps</h2>
           <Legend />
         </div>

@@ -28,7 +28,7 @@ export function AgentDetail(props: { agent: Agent; now: number; onClose: () => v
           Close
         </button>
       </header>
-      <dl className="agents-facts">
+      <dl className="facts agents-facts">
         <dt>Role</dt>
         <dd>{agent.role}</dd>
         <dt>Status</dt>

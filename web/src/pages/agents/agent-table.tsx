@@ -11,7 +11,7 @@ export function AgentTable(props: {
   onSelect: (agentId: string) => void;
 }) {
   return (
-    <table className="agents-table" data-testid="agents">
+    <table className="agents-table row-cards" data-testid="agents">
       <thead>
         <tr>
           <th>Agent</th>

@@ -12,7 +12,7 @@ export function AccountSection({ identity }: { identity: Resource<Identity> }) {
         <h2>Signed in as</h2>
         <Loaded resource={identity} what="your account">
           {(me) => (
-            <dl className="settings-facts" data-testid="me">
+            <dl className="facts settings-facts" data-testid="me">
               <dt>Name</dt>
               <dd>{me.user?.name ?? <span className="muted">an API key without a user</span>}</dd>
               <dt>Email</dt>

@@ -78,8 +78,8 @@ function KeyManager({ identity }: { identity: Identity | undefined }) {
             items.length === 0 ? (
               <Empty>No API keys. Create one above.</Empty>
             ) : (
-              <div className="settings-scroll">
-                <table className="settings-table" data-testid="api-keys">
+              <div className="table-scroll">
+                <table className="settings-table row-cards" data-testid="api-keys">
                   <thead>
                     <tr>
                       <th>Name</th>

@@ -45,8 +45,8 @@ export function BudgetsSection({ identity }: { identity: Identity | undefined })
                 for the whole organization.
               </Empty>
             ) : (
-              <div className="settings-scroll">
-                <table className="settings-table" data-testid="budgets">
+              <div className="table-scroll">
+                <table className="settings-table row-cards" data-testid="budgets">
                   <thead>
                     <tr>
                       <th>Scope</th>

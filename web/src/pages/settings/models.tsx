@@ -18,7 +18,7 @@ export function ModelsSection({ models }: { models: Resource<ModelList> }) {
             <>
               <header className="settings-head">
                 <h2>Models</h2>
-                <label className="settings-check">
+                <label className="check">
                   <input
                     type="checkbox"
                     checked={!hidesSome}
@@ -37,7 +37,7 @@ export function ModelsSection({ models }: { models: Resource<ModelList> }) {
                   Cadre.
                 </Empty>
               ) : (
-                <div className="settings-scroll">
+                <div className="table-scroll">
                   <ModelTable models={shown} list={list} />
                 </div>
               )}
@@ -51,7 +51,7 @@ export function ModelsSection({ models }: { models: Resource<ModelList> }) {
 
 function ModelTable({ models, list }: { models: Model[]; list: ModelList }) {
   return (
-    <table className="settings-table" data-testid="models">
+    <table className="settings-table row-cards" data-testid="models">
       <thead>
         <tr>
           <th>Model</th>

@@ -19,7 +19,7 @@ export function ProvidersSection({ models }: { models: Resource<ModelList> }) {
                 {models.data?.setupGuidance ?? 'Configure one as shown below.'}
               </p>
             ) : (
-              <div className="settings-scroll">
+              <div className="table-scroll">
                 <ProviderTable providers={items} />
               </div>
             )
@@ -33,7 +33,7 @@ export function ProvidersSection({ models }: { models: Resource<ModelList> }) {
 
 function ProviderTable({ providers }: { providers: Provider[] }) {
   return (
-    <table className="settings-table" data-testid="providers">
+    <table className="settings-table row-cards" data-testid="providers">
       <thead>
         <tr>
           <th>Provider</th>
@@ -148,8 +148,8 @@ function ProviderGuide() {
         under <code>providers</code> in <code>cadre.config.yaml</code>. <code>cadre config</code>{' '}
         prints the configuration in effect, secrets hidden.
       </p>
-      <div className="settings-scroll">
-        <table className="settings-table settings-compact">
+      <div className="table-scroll">
+        <table className="settings-table row-cards settings-compact">
           <thead>
             <tr>
               <th>Environment variable</th>

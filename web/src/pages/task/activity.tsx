@@ -60,9 +60,9 @@ export function Activity(props: {
       aria-labelledby="activity-title"
       data-testid="activity"
     >
-      <div className="task-card-head">
+      <div className="heading-row">
         <h2 id="activity-title">Activity</h2>
-        <label className="task-toggle">
+        <label className="check task-toggle">
           <input
             type="checkbox"
             checked={hasAgentDetail}
