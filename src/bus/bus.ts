@@ -55,3 +55,46 @@ function matchWords(pattern: string[], words: string[]): boolean {
   if (words.length === 0) return false;
   return (head === '*' || head === words[0]) && matchWords(rest, words.slice(1));
 }
+
+/**
+ * Subscriptions by pattern. A topic finds the subscribers of its exact name in a map; only
+ * patterns with wildcards are matched one by one. A live server holds one exact subscription
+ * per client, so this keeps an event's cost from growing with every client connected.
+ */
+export function createSubscriptions<H>() {
+  interface Entry {
+    pattern: string;
+    handler: H;
+  }
+  const exact = new Map<string, Set<Entry>>();
+  const wildcards = new Set<Entry>();
+  return {
+    /** Adds a subscriber; returns how to remove it. */
+    add(pattern: string, handler: H): () => void {
+      const entry = { pattern, handler };
+      if (pattern.split('.').some((word) => word === '*' || word === '#')) {
+        wildcards.add(entry);
+        return () => void wildcards.delete(entry);
+      }
+      const named = exact.get(pattern) ?? new Set<Entry>();
+      exact.set(pattern, named);
+      named.add(entry);
+      return () => {
+        named.delete(entry);
+        if (named.size === 0 && exact.get(pattern) === named) exact.delete(pattern);
+      };
+    },
+    /** The handlers of every pattern that matches `topic`. */
+    matching(topic: string): H[] {
+      const found = [...(exact.get(topic) ?? [])].map((entry) => entry.handler);
+      for (const entry of wildcards) {
+        if (topicMatches(entry.pattern, topic)) found.push(entry.handler);
+      }
+      return found;
+    },
+    clear() {
+      exact.clear();
+      wildcards.clear();
+    },
+  };
+}

@@ -2,7 +2,7 @@
 // broker, so code that works here does not depend on handlers running inline.
 import { CadreError } from '../errors/index.js';
 import {
-  topicMatches,
+  createSubscriptions,
   type Bus,
   type BusMessage,
   type RequestOptions,
@@ -13,7 +13,7 @@ type Handler<T> = (value: T) => unknown;
 
 /** A bus whose messages never leave this process. */
 export function createInProcessBus(): Bus {
-  const subscribers = new Set<{ pattern: string; handler: Handler<BusMessage> }>();
+  const subscribers = createSubscriptions<Handler<BusMessage>>();
   const responders = new Map<string, Array<Handler<unknown>>>();
   const listeners = new Set<{ channel: string; handler: Handler<unknown> }>();
   let isClosed = false;
@@ -32,14 +32,12 @@ export function createInProcessBus(): Bus {
 
   return {
     async publish(topic, payload) {
-      for (const entry of subscribers) {
-        if (topicMatches(entry.pattern, topic)) deliver(entry.handler, { topic, payload });
-      }
+      const message = { topic, payload };
+      for (const handler of subscribers.matching(topic)) deliver(handler, message);
     },
     async subscribe(pattern, handler) {
-      const entry = { pattern, handler };
-      subscribers.add(entry);
-      return remover(subscribers, entry);
+      const remove = subscribers.add(pattern, handler);
+      return { unsubscribe: async () => remove() };
     },
     async request(topic, payload, { timeoutMs = 30_000 }: RequestOptions = {}) {
       const handlers = responders.get(topic);

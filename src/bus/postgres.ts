@@ -3,7 +3,7 @@
 // process. Requests stay within the process; across processes they need RabbitMQ.
 import type { Database, Listener } from '../db/index.js';
 import type { Bus, BusMessage } from './bus.js';
-import { topicMatches } from './bus.js';
+import { createSubscriptions } from './bus.js';
 import { createInProcessBus } from './in-process.js';
 
 const eventsChannel = 'cadre_bus_events';
@@ -15,7 +15,7 @@ const maxPayloadBytes = 7900;
 /** A bus whose events and broadcasts go through the shared Postgres. */
 export async function createPostgresBus(database: Database): Promise<Bus> {
   const local = createInProcessBus();
-  const subscribers = new Set<{ pattern: string; handler: (message: BusMessage) => unknown }>();
+  const subscribers = createSubscriptions<(message: BusMessage) => unknown>();
   const listeners = new Set<{ channel: string; handler: (payload: unknown) => unknown }>();
   const deliver = (handler: (value: never) => unknown, value: unknown) =>
     void Promise.resolve()
@@ -24,8 +24,7 @@ export async function createPostgresBus(database: Database): Promise<Bus> {
 
   const onEvent = (text: string) => {
     const message = JSON.parse(text) as BusMessage;
-    for (const entry of subscribers)
-      if (topicMatches(entry.pattern, message.topic)) deliver(entry.handler, message);
+    for (const handler of subscribers.matching(message.topic)) deliver(handler, message);
   };
   const onBroadcast = (text: string) => {
     const { channel, payload } = JSON.parse(text) as { channel: string; payload: unknown };
@@ -48,9 +47,8 @@ export async function createPostgresBus(database: Database): Promise<Bus> {
       await notify(eventsChannel, message);
     },
     async subscribe(pattern, handler) {
-      const entry = { pattern, handler };
-      subscribers.add(entry);
-      return { unsubscribe: async () => void subscribers.delete(entry) };
+      const remove = subscribers.add(pattern, handler);
+      return { unsubscribe: async () => remove() };
     },
     request: (topic, payload, options) => local.request(topic, payload, options),
     respond: (topic, handler) => local.respond(topic, handler),

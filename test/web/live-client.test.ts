@@ -41,7 +41,7 @@ afterAll(async () => {
 });
 
 /** A client whose sockets the test can cut from the client's side. */
-function connect() {
+function connect({ initialDelayMs = 20 } = {}) {
   const sockets: SocketLike[] = [];
   const statuses: LiveStatus[] = [];
   const client = new LiveClient({
@@ -56,7 +56,7 @@ function connect() {
         sockets.push(this);
       }
     },
-    initialDelayMs: 20,
+    initialDelayMs,
     maxDelayMs: 100,
     onStatus: (status) => statuses.push(status),
   });
@@ -118,7 +118,8 @@ describe('the live client', () => {
       rows: 24,
     });
 
-    const { client, sockets } = connect();
+    // Slow to come back, so that the input is surely sent while the connection is down.
+    const { client, sockets, statuses } = connect({ initialDelayMs: 1000 });
     let output = '';
     const shell = client.subscribe(
       { scope: 'terminal', projectId: project.id, taskId: task.id, terminalId: terminal.id },
@@ -128,7 +129,8 @@ describe('the live client', () => {
     );
     await waitFor('the connection', () => client.status === 'open');
     sockets[0]!.close();
-    await waitFor('the client to notice', () => client.status === 'reconnecting');
+    await waitFor('the client to notice', () => statuses.includes('reconnecting'));
+    expect(client.status).toBe('reconnecting');
     shell.send({ type: 'terminal-input', data: 'echo "queued-$((6*7))"\r' });
     await waitFor('the queued input to run', () => /queued-42/.test(output), 10_000);
     // The scrollback sent again after the reconnection is not shown twice.

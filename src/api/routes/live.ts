@@ -66,7 +66,13 @@ interface LiveEvent {
   data: Record<string, unknown>;
 }
 
-type Send = (message: Record<string, unknown>) => void;
+type Send = (message: Record<string, unknown> | EventText) => void;
+
+/** An event's message as JSON without its opening brace, made once for all its clients. */
+class EventText {
+  constructor(readonly body: string) {}
+}
+const eventTexts = new WeakMap<LiveEvent, EventText>();
 
 /** What one subscription holds: how to end it and, for a terminal, where its input goes. */
 interface Held {
@@ -119,7 +125,7 @@ interface ServeOptions {
 
 function serve(socket: WebSocket, principal: Principal, options: ServeOptions) {
   const held = new Map<string, Held>();
-  const send: Send = (message) => {
+  const sendText = (text: string) => {
     if (socket.readyState !== socket.OPEN) return;
     if (socket.bufferedAmount > options.liveMaxBufferedBytes) {
       socket.close(
@@ -128,8 +134,9 @@ function serve(socket: WebSocket, principal: Principal, options: ServeOptions) {
       );
       return;
     }
-    socket.send(JSON.stringify(message));
+    socket.send(text);
   };
+  const send = (message: Record<string, unknown>) => sendText(JSON.stringify(message));
   const fail = (error: unknown, id?: string) => {
     const failure =
       error instanceof CadreError ? error : new CadreError('VALIDATION_FAILED', String(error));
@@ -175,7 +182,9 @@ function serve(socket: WebSocket, principal: Principal, options: ServeOptions) {
     held.delete(message.id);
     if (message.type === 'unsubscribe') return;
     const subscription = await open(message, principal, options, (payload) =>
-      send({ ...payload, id: message.id }),
+      payload instanceof EventText
+        ? sendText(`{"id":${JSON.stringify(message.id)},${payload.body}`)
+        : send({ ...payload, id: message.id }),
     );
     if (isClosed) return subscription.end();
     held.set(message.id, subscription);
@@ -355,9 +364,19 @@ async function followTerminal(
   return { end: async () => stop.abort(), terminal };
 }
 
-/** An event as the client receives it: `type` is the message's, `eventType` the event's. */
-function eventMessage(taskId: string, event: LiveEvent) {
-  return { type: 'event', taskId, seq: event.seq, eventType: event.type, data: event.data };
+/**
+ * An event as the client receives it: `type` is the message's, `eventType` the event's. The
+ * bus hands one event object to every subscriber, so it is serialized once, not per client.
+ */
+function eventMessage(taskId: string, event: LiveEvent): EventText {
+  let text = eventTexts.get(event);
+  if (!text) {
+    const { seq, type, data } = event;
+    const message = { type: 'event', taskId, seq, eventType: type, data };
+    text = new EventText(JSON.stringify(message).slice(1));
+    eventTexts.set(event, text);
+  }
+  return text;
 }
 
 function safeJson(text: string): unknown {
