@@ -1,9 +1,9 @@
 // The team: its agents as they work, kept current by the live connection, and the roles they
 // play. It only reads; workers own the agents' rows.
-import { useEffect, useRef } from 'react';
+import { useEffect } from 'react';
 import { api } from '../api';
 import { useNow, useThrottled } from '../hooks';
-import { useLive, useLiveStatus } from '../live-context';
+import { useLive } from '../live-context';
 import { Link, navigate, useLocation } from '../router';
 import { Empty, ErrorNote, Loaded, useResource } from '../ui';
 import { AgentDetail } from './agents/agent-detail';
@@ -19,17 +19,14 @@ export function AgentsPage() {
   const selectedId = useLocation().query.get('agent');
 
   const reload = useThrottled(agents.reload, 1_000);
-  useLive({ scope: 'organization' }, (message) => {
-    if (message.type === 'agent') reload();
-  });
   // Agent changes are not replayed: after a reconnect, what was missed is read again.
-  const liveStatus = useLiveStatus();
-  const wasOpen = useRef(liveStatus === 'open');
-  useEffect(() => {
-    const isOpen = liveStatus === 'open';
-    if (isOpen && !wasOpen.current) reload();
-    wasOpen.current = isOpen;
-  }, [liveStatus, reload]);
+  useLive(
+    { scope: 'organization' },
+    (message) => {
+      if (message.type === 'agent') reload();
+    },
+    reload,
+  );
 
   // Heartbeats send no live message: while agents work, read them again now and then, so that
   // one that falls silent is seen to.
