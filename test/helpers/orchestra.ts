@@ -46,6 +46,43 @@ export const finish = (summary: string, result?: unknown) => ({
   toolCalls: [call('finish', { summary, result })],
 });
 
+/** One task's script: plan one step, write a file, test, review, merge. */
+export function oneTaskScript(): Record<
+  'planner' | 'developer' | 'reviewer' | 'tester',
+  ScriptedTurn[]
+> {
+  return {
+    planner: [
+      finish('One step: add the function.', {
+        summary: 'Add add()',
+        steps: [
+          {
+            key: 'impl',
+            role: 'developer',
+            goal: 'Add add(a, b) to src/math.js',
+            acceptance: ['npm test passes'],
+          },
+        ],
+      }),
+    ],
+    developer: [
+      {
+        toolCalls: [
+          call('write_file', { path: 'src/math.js', content: 'exports.add = (a, b) => a + b;\n' }),
+        ],
+      },
+      { toolCalls: [call('run_tests', {})] },
+      { toolCalls: [call('git_commit', { message: 'Add add()' })] },
+      finish('Added add().'),
+    ],
+    reviewer: [finish('Looks right.', { approved: true, feedback: '' })],
+    tester: [
+      { toolCalls: [call('run_tests', {})] },
+      finish('Tests pass.', { passed: true, report: '1 passed' }),
+    ],
+  };
+}
+
 /** Starts the back end; the worker runs until close(). */
 export async function createOrchestra({
   scripts,

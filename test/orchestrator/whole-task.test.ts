@@ -8,31 +8,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BusMessage } from '../../src/bus/index.js';
 import { tables } from '../../src/db/index.js';
 import { createTask } from '../../src/orchestrator/index.js';
-import { call, createOrchestra, finish, type Orchestra } from '../helpers/orchestra.js';
+import {
+  call,
+  createOrchestra,
+  finish,
+  oneTaskScript,
+  type Orchestra,
+} from '../helpers/orchestra.js';
 
+// One task's plan and first implementation, then a fix round after the review.
+const { planner, developer } = oneTaskScript();
 const scripts = {
-  planner: [
-    finish('One step: add the function.', {
-      summary: 'Add add()',
-      steps: [
-        {
-          key: 'impl',
-          role: 'developer',
-          goal: 'Add add(a, b) to src/math.js',
-          acceptance: ['npm test passes'],
-        },
-      ],
-    }),
-  ],
+  planner,
   developer: [
-    {
-      toolCalls: [
-        call('write_file', { path: 'src/math.js', content: 'exports.add = (a, b) => a + b;\n' }),
-      ],
-    },
-    { toolCalls: [call('run_tests', {})] },
-    { toolCalls: [call('git_commit', { message: 'Add add()' })] },
-    finish('Added add().'),
+    ...developer,
     // The fix round, after the review asked for input checks.
     {
       toolCalls: [

@@ -9,41 +9,7 @@ import { tables } from '../../src/db/index.js';
 import { createLogger, createMetrics } from '../../src/observability/index.js';
 import type { ScriptedTurn } from '../../src/testing/index.js';
 import { repositoryRoot } from '../e2e/cli-process.js';
-import { call, createOrchestra, finish } from '../helpers/orchestra.js';
-
-/** One task's script: plan one step, write a file, test, review, merge. */
-export function oneTaskScript(): Record<string, ScriptedTurn[]> {
-  return {
-    planner: [
-      finish('One step: add the function.', {
-        summary: 'Add add()',
-        steps: [
-          {
-            key: 'impl',
-            role: 'developer',
-            goal: 'Add add(a, b) to src/math.js',
-            acceptance: ['npm test passes'],
-          },
-        ],
-      }),
-    ],
-    developer: [
-      {
-        toolCalls: [
-          call('write_file', { path: 'src/math.js', content: 'exports.add = (a, b) => a + b;\n' }),
-        ],
-      },
-      { toolCalls: [call('run_tests', {})] },
-      { toolCalls: [call('git_commit', { message: 'Add add()' })] },
-      finish('Added add().'),
-    ],
-    reviewer: [finish('Looks right.', { approved: true, feedback: '' })],
-    tester: [
-      { toolCalls: [call('run_tests', {})] },
-      finish('Tests pass.', { passed: true, report: '1 passed' }),
-    ],
-  };
-}
+import { createOrchestra, oneTaskScript } from '../helpers/orchestra.js';
 
 /** Starts it with scripts for `tasks` tasks run one after another. */
 export async function startCommandCenter({ tasks = 3 } = {}) {
