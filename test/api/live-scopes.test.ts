@@ -8,12 +8,11 @@ import { tables } from '../../src/db/index.js';
 import {
   agentStarted,
   agentTopic,
-  appendEvent,
   createProject,
   createTask,
-  publishEvents,
 } from '../../src/orchestrator/index.js';
 import { bearer, createOrganization, createTestApp, type TestApp } from '../helpers/app.js';
+import { emitEvent } from '../helpers/tasks.js';
 import { waitFor } from '../helpers/wait.js';
 
 const bus = createInProcessBus();
@@ -70,9 +69,7 @@ async function open(key: string) {
 }
 
 async function emit(orgId: string, taskId: string, type: string) {
-  const event = { orgId, taskId, type, data: {} };
-  const seq = await t.database.db.transaction((tx) => appendEvent(tx, event));
-  await publishEvents(bus, [{ ...event, seq }]);
+  await emitEvent(t.database.db, bus, { orgId, taskId, type });
 }
 
 describe('live subscriptions', () => {

@@ -6,13 +6,9 @@ import { WebSocket } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInProcessBus } from '../../src/bus/index.js';
 import { ServerConfig } from '../../src/config/index.js';
-import {
-  appendEvent,
-  createProject,
-  createTask,
-  publishEvents,
-} from '../../src/orchestrator/index.js';
+import { createProject, createTask, publishEvents } from '../../src/orchestrator/index.js';
 import { createOrganization, createTestApp, type TestApp } from '../helpers/app.js';
+import { emitEvent } from '../helpers/tasks.js';
 import { waitFor } from '../helpers/wait.js';
 
 const bus = createInProcessBus();
@@ -67,10 +63,7 @@ async function emit(
   type: string,
   data: Record<string, unknown> = {},
 ) {
-  const event = { orgId, taskId, type, data };
-  const seq = await t.database.db.transaction((tx) => appendEvent(tx, event));
-  await publishEvents(bus, [{ ...event, seq }]);
-  return seq;
+  return emitEvent(t.database.db, bus, { orgId, taskId, type, data });
 }
 
 async function newTask(orgId: string, name: string) {

@@ -1,6 +1,12 @@
 // Rows for orchestration tests: an organization with a project, tasks and their steps.
+import type { Bus } from '../../src/bus/index.js';
 import { tables, type Db } from '../../src/db/index.js';
-import { createProject } from '../../src/orchestrator/index.js';
+import {
+  appendEvent,
+  createProject,
+  publishEvents,
+  type NewEvent,
+} from '../../src/orchestrator/index.js';
 
 /** An organization and a project in it. */
 export async function createOrgAndProject(db: Db, name = 'queue') {
@@ -42,4 +48,11 @@ export async function createTaskWithSteps(
     )
     .returning({ id: tables.steps.id });
   return { taskId: task!.id, stepIds: steps.map((step) => step.id) };
+}
+
+/** Appends an event to its task's log and publishes it, as the orchestrator does. */
+export async function emitEvent(db: Db, bus: Bus, event: NewEvent): Promise<number> {
+  const seq = await db.transaction((tx) => appendEvent(tx, event));
+  await publishEvents(bus, [{ ...event, seq }]);
+  return seq;
 }

@@ -4,12 +4,7 @@
 import { WebSocket } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInProcessBus } from '../../src/bus/index.js';
-import {
-  appendEvent,
-  createProject,
-  createTask,
-  publishEvents,
-} from '../../src/orchestrator/index.js';
+import { createProject, createTask } from '../../src/orchestrator/index.js';
 import {
   backoffDelay,
   LiveClient,
@@ -18,6 +13,7 @@ import {
   type SocketLike,
 } from '../../web/src/live.js';
 import { bearer, createTestApp, type TestApp } from '../helpers/app.js';
+import { emitEvent } from '../helpers/tasks.js';
 import { waitFor } from '../helpers/wait.js';
 
 const bus = createInProcessBus();
@@ -64,9 +60,7 @@ function connect({ initialDelayMs = 20 } = {}) {
 }
 
 async function emit(taskId: string, type: string) {
-  const event = { orgId, taskId, type, data: {} };
-  const seq = await t.database.db.transaction((tx) => appendEvent(tx, event));
-  await publishEvents(bus, [{ ...event, seq }]);
+  await emitEvent(t.database.db, bus, { orgId, taskId, type });
 }
 
 describe('the live client', () => {
