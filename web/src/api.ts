@@ -81,11 +81,13 @@ export const api = {
     projectId?: string | null;
     status?: string | null;
     cursor?: string | null;
+    limit?: number;
   }) => {
     const query = new URLSearchParams({ limit: '50' });
-    for (const [name, value] of Object.entries(filter)) if (value) query.set(name, value);
+    for (const [name, value] of Object.entries(filter)) if (value) query.set(name, String(value));
     return request(TaskPage, `/api/tasks?${query}`);
   },
+  task: (taskId: string) => request(Task, `/api/tasks/${encodeURIComponent(taskId)}`),
   summary: (hours = 24) => request(Summary, `/api/summary?hours=${hours}`),
   recentEvents: (limit = 30) =>
     request(z.object({ items: z.array(RecentEvent) }), `/api/events?limit=${limit}`).then(

@@ -2,7 +2,7 @@
 // approvals, spend and activity. Everything follows the task's live subscription.
 import { useEffect, useMemo, useState } from 'react';
 import { finishedStatuses } from '../../../src/orchestrator/task-status';
-import { ApiError } from '../api';
+import { api, ApiError } from '../api';
 import { Link } from '../router';
 import { Empty, ErrorNote, Loaded, Loading, useResource } from '../ui';
 import { Activity } from './task/activity';
@@ -68,7 +68,7 @@ function TaskView({ taskId }: { taskId: string }) {
 }
 
 function TaskLoader({ taskId, live }: { taskId: string; live: TaskLive }) {
-  const task = useResource(() => taskApi.task(taskId), taskId);
+  const task = useResource(() => api.task(taskId), taskId);
   if (task.error && task.data === undefined) {
     if (task.error instanceof ApiError && task.error.status === 404)
       return <TaskNotFound taskId={taskId} />;

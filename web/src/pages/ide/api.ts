@@ -2,7 +2,7 @@
 // Only pure schemas are imported from the server's contract; never a route file.
 import { z } from 'zod';
 import { request } from '../../api';
-import { Task, TaskPage } from '../../../../src/api/schemas';
+import type { Task } from '../../../../src/api/schemas';
 import {
   FileContent,
   FileEntry,
@@ -33,12 +33,6 @@ const taskPath = ({ projectId, taskId }: TaskRef) =>
 const json = (body: unknown) => JSON.stringify(body);
 
 export const ideApi = {
-  /** The project's most recent tasks, newest first. */
-  tasks: (projectId: string) =>
-    request(TaskPage, `/api/tasks?projectId=${encodeURIComponent(projectId)}&limit=100`).then(
-      (page) => page.items,
-    ),
-  task: (taskId: string) => request(Task, `/api/tasks/${encodeURIComponent(taskId)}`),
   files: (ref: TaskRef) =>
     request(z.object({ items: z.array(FileEntry) }), `${taskPath(ref)}/files`).then(
       (page) => page.items,

@@ -6,7 +6,7 @@ import { api } from '../../api';
 import { useLive } from '../../live-context';
 import { Link, navigate } from '../../router';
 import { Empty, ErrorNote, Loaded, Loading, StatusBadge, useResource } from '../../ui';
-import { ideApi, type Task } from './api';
+import type { Task } from './api';
 import { TaskWorkspace } from './task-workspace';
 
 const idePath = (projectId: string, taskId: string) =>
@@ -14,7 +14,11 @@ const idePath = (projectId: string, taskId: string) =>
 
 /** The project's IDE: its task picker and the chosen task's workspace. */
 export function Workbench({ projectId, taskId }: { projectId: string; taskId: string | null }) {
-  const tasks = useResource(() => ideApi.tasks(projectId), projectId);
+  // The project's most recent tasks, newest first.
+  const tasks = useResource(
+    () => api.tasks({ projectId, limit: 100 }).then((page) => page.items),
+    projectId,
+  );
   const projects = useResource(api.projects, 'projects');
   const project = projects.data?.find((item) => item.id === projectId);
   const chosenId = taskId ?? tasks.data?.[0]?.id;
@@ -83,7 +87,7 @@ function ChosenTask(props: {
   const listed = tasks.find((task) => task.id === taskId);
   // A task older than the listed ones is asked for by its id.
   const other = useResource(
-    () => (listed ? Promise.resolve(null) : ideApi.task(taskId)),
+    () => (listed ? Promise.resolve(null) : api.task(taskId)),
     listed ? '' : taskId,
   );
   const task = listed ?? (other.data?.projectId === projectId ? other.data : undefined);

@@ -37,7 +37,6 @@ const post = (body?: unknown): RequestInit => ({
 });
 
 export const taskApi = {
-  task: (taskId: string) => request(Task, `/api/tasks/${taskId}`),
   cancel: (taskId: string) => request(Task, `/api/tasks/${taskId}/cancel`, post()),
   /** The task's events with their times, which live messages do not carry. */
   events: (taskId: string) =>
