@@ -6,6 +6,7 @@ import { CadreError } from '../errors/index.js';
 import { bubblewrapInstallHint, createBubblewrapSandbox } from './bubblewrap.js';
 import { createCgroupManager, type CgroupManager, type CgroupSupport } from './cgroups.js';
 import { findExecutable, type SearchOptions } from './find-executable.js';
+import { dropPrivilegeArgs, isRoot } from './host-user.js';
 import { createHostSandbox } from './host.js';
 import { createPodmanSandbox, podmanInstallHint } from './podman.js';
 import type { ExecutorName, Sandbox } from './types.js';
@@ -33,7 +34,11 @@ export function createSandbox(
   const defaultLimits = config.limits;
   switch (config.executor) {
     case 'bubblewrap':
-      return createBubblewrapSandbox({ cgroups, defaultLimits });
+      return createBubblewrapSandbox({
+        cgroups,
+        defaultLimits,
+        hostUser: { uid: config.hostUid, gid: config.hostUid },
+      });
     case 'podman':
       return createPodmanSandbox({ cgroups, defaultLimits, image: config.podmanImage });
     case 'host':
@@ -95,7 +100,21 @@ export async function checkSandbox(
       installHint: bubblewrapInstallHint,
     };
   }
-  const failure = await tryBubblewrap(bwrap);
+  const setpriv = isRoot() ? findExecutable('setpriv', search) : null;
+  if (isRoot() && !setpriv) {
+    return {
+      ...base,
+      isAvailable: false,
+      level: 'error',
+      message:
+        'Sandbox: Cadre runs as root but setpriv is not installed; the sandbox would run as root.',
+      installHint: 'Install util-linux (Debian: apt-get install util-linux).',
+    };
+  }
+  const user = { uid: config.hostUid, gid: config.hostUid };
+  const failure = await tryBubblewrap(
+    setpriv ? [...dropPrivilegeArgs(setpriv, user), bwrap] : [bwrap],
+  );
   if (failure) {
     return {
       ...base,
@@ -108,14 +127,17 @@ export async function checkSandbox(
     ...base,
     isAvailable: true,
     level: 'info',
-    message: `Sandbox: bubblewrap (${bwrap}), ${limitsNote}.`,
+    message: `Sandbox: bubblewrap (${bwrap}), ${limitsNote}${setpriv ? `, commands run as host uid ${user.uid} (Cadre is root)` : ''}.`,
   };
 }
 
-function tryBubblewrap(bwrap: string): Promise<string | null> {
+function tryBubblewrap(command: readonly string[]): Promise<string | null> {
+  const [file = 'bwrap', ...prefix] = command;
   const args = [
+    ...prefix,
     '--unshare-all',
     '--unshare-user',
+    '--disable-userns',
     '--die-with-parent',
     '--ro-bind',
     '/',
@@ -124,7 +146,7 @@ function tryBubblewrap(bwrap: string): Promise<string | null> {
     'true',
   ];
   return new Promise((resolve) => {
-    execFile(bwrap, args, { env: {}, timeout: 10_000 }, (error, _stdout, stderr) => {
+    execFile(file, args, { env: {}, timeout: 10_000 }, (error, _stdout, stderr) => {
       resolve(error ? stderr.trim() || error.message : null);
     });
   });
