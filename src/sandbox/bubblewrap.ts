@@ -52,7 +52,7 @@ export function createBubblewrapSandbox(options: BubblewrapSandboxOptions): Sand
     cache ??= new Map();
     ownership.set(worktree, cache);
     if (ownership.size > cachedWorktrees) ownership.delete(ownership.keys().next().value!);
-    claimWorkspace(worktree, hostUser, cache);
+    claimWorkspace({ root: worktree, user: hostUser, cache });
   };
 
   /** The command and the launcher's files for one run; the caller removes the args file. */

@@ -30,13 +30,23 @@ const openFileFlags =
 // read again next time rather than remembered.
 const settleNs = 2_000_000_000n;
 
+export interface ClaimWorkspaceOptions {
+  /** The worktree's real path (Cadre's own, never one the sandbox names). */
+  root: string;
+  user: HostUser;
+  cache: OwnershipCache;
+  /** The wall clock in milliseconds, for telling settled folders from fresh ones. */
+  now?: () => number;
+}
+
 /**
  * Makes every file and folder under `root` owned by `user`, except the worktree's own folder
  * (it stays Cadre's, so host-side git trusts it, and gets the user's group with write access)
  * and its `.git` pointer. Folders unchanged since the last walk are not read again.
  */
-export function claimWorkspace(root: string, user: HostUser, cache: OwnershipCache): void {
-  const nowNs = BigInt(Date.now()) * 1_000_000n;
+export function claimWorkspace(options: ClaimWorkspaceOptions): void {
+  const { root, user, cache, now = Date.now } = options;
+  const nowNs = BigInt(Math.floor(now())) * 1_000_000n;
   const rootFd = openSync(root, openFolderFlags);
   try {
     const stat = fstatSync(rootFd);
