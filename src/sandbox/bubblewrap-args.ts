@@ -28,6 +28,8 @@ export interface BubblewrapArgsOptions {
   env: Readonly<Record<string, string>>;
   hasNetwork: boolean;
   files: SandboxFiles;
+  /** bubblewrap 0.8 and later: no user namespace may be made inside (bubblewrap-version.ts). */
+  canDisableUserns: boolean;
   /**
    * A terminal keeps its session so that the shell has job control; the PTY is private to
    * the run, so it offers nothing to steal. Plain runs get a new session (no TIOCSTI).
@@ -41,7 +43,7 @@ export function bubblewrapArgs(options: BubblewrapArgsOptions): string[] {
   const args = [
     '--unshare-all',
     '--unshare-user',
-    '--disable-userns',
+    ...(options.canDisableUserns ? ['--disable-userns'] : []),
     '--uid',
     sandboxUid,
     '--gid',

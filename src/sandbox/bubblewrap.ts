@@ -5,6 +5,7 @@
 import { realpathSync } from 'node:fs';
 import { CadreError } from '../errors/index.js';
 import { bubblewrapArgs, gitEntryOf, sandboxHome } from './bubblewrap-args.js';
+import { canDisableUserns } from './bubblewrap-version.js';
 import type { CgroupManager } from './cgroups.js';
 import { findExecutable } from './find-executable.js';
 import { findSetpriv, isRoot, privilegedStage, type HostUser } from './host-user.js';
@@ -45,6 +46,7 @@ export function createBubblewrapSandbox(options: BubblewrapSandboxOptions): Sand
   const { hostUser } = options;
   const setpriv = isRoot() ? findSetpriv() : null;
   const files = prepareSandboxFiles();
+  const isUsernsDisabled = canDisableUserns(bwrap);
   const ownership = new Map<string, OwnershipCache>();
   const claim = (worktree: string) => {
     let cache = ownership.get(worktree);
@@ -70,6 +72,7 @@ export function createBubblewrapSandbox(options: BubblewrapSandboxOptions): Sand
       env: checkEnv(request.env, { HOME: sandboxHome, USER: 'cadre' }),
       hasNetwork: request.hasNetwork ?? false,
       files,
+      canDisableUserns: isUsernsDisabled,
       isTerminal,
     });
     if (setpriv) claim(worktree);

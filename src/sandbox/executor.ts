@@ -137,7 +137,6 @@ function tryBubblewrap(command: readonly string[]): Promise<string | null> {
     ...prefix,
     '--unshare-all',
     '--unshare-user',
-    '--disable-userns',
     '--die-with-parent',
     '--ro-bind',
     '/',

@@ -82,6 +82,17 @@ describe('claimWorkspace', () => {
     expect(owner(join(root, 'src', 'deep', 'added.ts'))).toEqual(user);
   });
 
+  it('does not follow a remembered folder that was replaced by a symlink', () => {
+    const cache: OwnershipCache = new Map();
+    const later = () => Date.now() + 10_000;
+    claimWorkspace({ root, user, cache, now: later });
+    rmSync(join(root, 'src', 'deep'), { recursive: true });
+    symlinkSync(outside, join(root, 'src', 'deep'));
+    claimWorkspace({ root, user, cache, now: later });
+    expect(owner(join(outside, 'secret.txt'))).toEqual(cadre);
+    expect(owner(outside)).toEqual(cadre);
+  });
+
   it('does not remember a folder that changed a moment ago', () => {
     const cache: OwnershipCache = new Map();
     claimWorkspace({ root, user, cache });

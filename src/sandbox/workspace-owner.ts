@@ -1,15 +1,19 @@
 // Hands a worktree to the sandbox's host user when Cadre runs as root: what host-side git or
-// the file API created as root becomes that user's, so the sandbox can change it. It walks by
-// descriptor (/proc/self/fd/N/name), never by a path a sandboxed symlink could redirect.
+// the file API created as root becomes that user's, so the sandbox can change it. Every change
+// goes through a folder descriptor checked to be inside the worktree (/proc/self/fd/N/name,
+// never following the last symlink), so a symlink planted by the sandbox cannot redirect it.
 import {
   closeSync,
   constants,
   fchmodSync,
   fchownSync,
   fstatSync,
+  lchownSync,
   lstatSync,
   openSync,
   readdirSync,
+  readlinkSync,
+  realpathSync,
 } from 'node:fs';
 import type { HostUser } from './host-user.js';
 
@@ -23,8 +27,6 @@ interface FolderRecord {
 export type OwnershipCache = Map<string, FolderRecord>;
 
 const openFolderFlags = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
-const openFileFlags =
-  constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
 // Adding, removing or renaming an entry moves a folder's ctime, but within one tick of the
 // file system's coarse clock a second change may not: a folder changed this recently is
 // read again next time rather than remembered.
@@ -45,21 +47,23 @@ export interface ClaimWorkspaceOptions {
  * and its `.git` pointer. Folders unchanged since the last walk are not read again.
  */
 export function claimWorkspace(options: ClaimWorkspaceOptions): void {
-  const { root, user, cache, now = Date.now } = options;
+  const { user, cache, now = Date.now } = options;
+  // The walk compares the kernel's names of opened folders with this one: it must be canonical.
+  const root = realpathSync(options.root);
   const nowNs = BigInt(Math.floor(now())) * 1_000_000n;
   const rootFd = openSync(root, openFolderFlags);
   try {
     const stat = fstatSync(rootFd);
     if (stat.gid !== user.gid) fchownSync(rootFd, stat.uid, user.gid);
     if ((stat.mode & 0o070) !== 0o070) fchmodSync(rootFd, (stat.mode & 0o7777) | 0o070);
-    walkFolder({ fd: rootFd, path: '', user, cache, nowNs });
+    walkFolder({ root, path: '', user, cache, nowNs });
   } finally {
     closeSync(rootFd);
   }
 }
 
 interface WalkStep {
-  fd: number;
+  root: string;
   path: string;
   user: HostUser;
   cache: OwnershipCache;
@@ -67,56 +71,56 @@ interface WalkStep {
 }
 
 function walkFolder(step: WalkStep): void {
-  const { fd, path, user, cache } = step;
-  const { ctimeNs } = fstatSync(fd, { bigint: true });
+  const { root, path, cache } = step;
+  const full = root + path;
+  // A plain lstat only reads: a folder swapped for a symlink since it was listed shows as one.
+  let stat;
+  try {
+    stat = lstatSync(full, { bigint: true });
+  } catch {
+    return;
+  }
+  if (!stat.isDirectory()) return;
   const known = cache.get(path);
-  let subfolders: string[];
-  if (known && known.ctimeNs === ctimeNs) {
-    subfolders = known.subfolders;
-  } else {
-    subfolders = [];
-    for (const entry of readdirSync(`/proc/self/fd/${fd}`, { withFileTypes: true })) {
-      if (path === '' && entry.name === '.git') continue;
-      if (entry.isDirectory()) subfolders.push(entry.name);
-      else if (entry.isFile()) claimFile(fd, entry.name, user);
-      // Symlinks, FIFOs and sockets are left alone: no host-side writer makes them for us.
-    }
-    if (step.nowNs - ctimeNs > settleNs) cache.set(path, { ctimeNs, subfolders });
+  let subfolders = known?.subfolders;
+  if (!known || known.ctimeNs !== stat.ctimeNs) {
+    const listed = listFolder(step);
+    if (!listed) return;
+    subfolders = listed.subfolders;
+    if (step.nowNs - listed.ctimeNs > settleNs) cache.set(path, listed);
     else cache.delete(path);
   }
-  for (const name of subfolders) {
-    let childFd: number;
-    try {
-      childFd = openSync(`/proc/self/fd/${fd}/${name}`, openFolderFlags);
-    } catch {
-      continue; // gone, or replaced by a symlink, since it was listed
-    }
-    try {
-      const stat = fstatSync(childFd);
-      if (stat.uid !== user.uid || stat.gid !== user.gid) {
-        fchownSync(childFd, user.uid, user.gid);
-      }
-      walkFolder({ ...step, fd: childFd, path: `${path}/${name}` });
-    } finally {
-      closeSync(childFd);
-    }
-  }
+  for (const name of subfolders ?? []) walkFolder({ ...step, path: `${path}/${name}` });
 }
 
-function claimFile(folderFd: number, name: string, user: HostUser): void {
-  const path = `/proc/self/fd/${folderFd}/${name}`;
+/** Opens the folder, proves it is the one at `root + path`, and claims its entries. */
+function listFolder(step: WalkStep): FolderRecord | null {
+  const { root, path, user } = step;
+  let fd: number;
   try {
-    const seen = lstatSync(path);
-    if (seen.uid === user.uid && seen.gid === user.gid) return;
-    const fd = openSync(path, openFileFlags);
-    try {
-      const stat = fstatSync(fd);
-      // Still the regular file that was listed, not something swapped in since.
-      if (stat.isFile() && stat.ino === seen.ino) fchownSync(fd, user.uid, user.gid);
-    } finally {
-      closeSync(fd);
-    }
+    fd = openSync(root + path, openFolderFlags);
   } catch {
-    // Removed or replaced while we looked: the sandbox's own doing, nothing to hand over.
+    return null; // gone, or the last part replaced by a symlink
+  }
+  try {
+    // The kernel's own name for what was opened: any part swapped for a symlink shows here.
+    if (readlinkSync(`/proc/self/fd/${fd}`) !== root + path) return null;
+    const subfolders: string[] = [];
+    for (const entry of readdirSync(`/proc/self/fd/${fd}`, { withFileTypes: true })) {
+      if (path === '' && entry.name === '.git') continue;
+      if (entry.isSymbolicLink()) continue; // no host-side writer makes them for us
+      const child = `/proc/self/fd/${fd}/${entry.name}`;
+      try {
+        const seen = lstatSync(child);
+        // lchown never follows the last part, and the folder part is the checked descriptor.
+        if (seen.uid !== user.uid || seen.gid !== user.gid) lchownSync(child, user.uid, user.gid);
+        if (seen.isDirectory()) subfolders.push(entry.name);
+      } catch {
+        // Removed or replaced while we looked: the sandbox's own doing, nothing to hand over.
+      }
+    }
+    return { ctimeNs: fstatSync(fd, { bigint: true }).ctimeNs, subfolders };
+  } finally {
+    closeSync(fd);
   }
 }
