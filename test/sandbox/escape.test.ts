@@ -459,6 +459,18 @@ describe('escape probes: a terminal', () => {
 });
 
 describe('the worktree under an unprivileged host user', () => {
+  it('never hands a host file to the sandbox through a planted symlink', async () => {
+    await fixture.sh(
+      `mkdir -p nest && ln -sfn ${outside} nest/planted-dir && ln -sf ${outside}/secret.txt planted-file`,
+    );
+    await fixture.workspaces.writeFile(fixture.task, 'nest/after.txt', 'from the host\n');
+    const run = await fixture.sh('echo changed >> nest/after.txt && echo ok');
+    expect(run.stdout).toBe('ok\n');
+    for (const path of [outside, join(outside, 'secret.txt')]) {
+      expect((await stat(path)).uid).toBe(process.getuid!());
+    }
+  });
+
   it('can change files that host-side git and the file API made as Cadre', async () => {
     await fixture.workspaces.writeFile(fixture.task, 'by-cadre/notes.txt', 'from the host\n');
     const run = await fixture.sh(
