@@ -42,6 +42,7 @@ describe('configuration from the environment', () => {
     ['CADRE_LOG_LEVEL', 'loud', 'log.level', /"info"/],
     ['DATABASE_URL', 'mysql://x', 'database.url', /postgres:\/\//],
     ['CADRE_SANDBOX_EXECUTOR', 'docker', 'sandbox.executor', /"bubblewrap"/],
+    ['CADRE_SANDBOX_HOST_UID', '0', 'sandbox.hostUid', />=1/],
   ])('rejects %s=%s naming %s and the expected value', (env, value, key, expected) => {
     const error = loadError({ [env]: value });
     expect(error.code).toBe('CONFIG_INVALID');
