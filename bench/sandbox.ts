@@ -181,8 +181,8 @@ ${
     ? `
 Handing the worktree to the sandbox's host user (Cadre as root; \`claimWorkspace\`, run before
 each command): the first walk opens every folder and file not yet the host user's and changes
-its owner; later walks read again only the folders whose ctime moved, and open the others to
-look for changed subfolders. It runs on Cadre's event loop, so it is time no other request
+its owner; later walks take one lstat per folder and list again only the folders whose ctime
+moved. It runs on Cadre's event loop, so it is time no other request
 gets.
 
 ${ownership}`
