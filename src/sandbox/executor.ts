@@ -1,6 +1,7 @@
 // Chooses the executor from the configuration and reports, for the start-up log, which one
 // is active and what is missing. It must never fall back to the host on its own.
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { SandboxConfig } from '../config/index.js';
 import { CadreError } from '../errors/index.js';
 import { bubblewrapInstallHint, createBubblewrapSandbox } from './bubblewrap.js';
@@ -123,12 +124,25 @@ export async function checkSandbox(
       message: `Sandbox: bubblewrap cannot create namespaces here (${failure}). Allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1) or run Cadre where they are allowed.`,
     };
   }
+  const account = setpriv ? accountOf(user.uid) : null;
   return {
     ...base,
     isAvailable: true,
-    level: 'info',
-    message: `Sandbox: bubblewrap (${bwrap}), ${limitsNote}${setpriv ? `, commands run as host uid ${user.uid} (Cadre is root)` : ''}.`,
+    level: account ? 'warn' : 'info',
+    message: `Sandbox: bubblewrap (${bwrap}), ${limitsNote}${setpriv ? `, commands run as host uid ${user.uid} (Cadre is root)` : ''}.${account ? ` WARNING: uid ${user.uid} is the account "${account}" on this machine; sandboxed commands could signal or trace its processes. Set sandbox.hostUid (CADRE_SANDBOX_HOST_UID) to an unused id.` : ''}`,
   };
+}
+
+/** The name of the account with this uid in /etc/passwd, if any. */
+function accountOf(uid: number): string | null {
+  let passwd = '';
+  try {
+    passwd = readFileSync('/etc/passwd', 'utf8');
+  } catch {
+    return null;
+  }
+  const line = passwd.split('\n').find((entry) => entry.split(':')[2] === String(uid));
+  return line ? (line.split(':')[0] ?? null) : null;
 }
 
 function tryBubblewrap(command: readonly string[]): Promise<string | null> {
