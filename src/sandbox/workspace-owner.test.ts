@@ -93,6 +93,13 @@ describe('claimWorkspace', () => {
     expect(owner(outside)).toEqual(cadre);
   });
 
+  it('stops after its folder budget, so a sandbox that made a huge tree cannot stall Cadre', () => {
+    claimWorkspace({ root, user, cache: new Map(), maxFolders: 2 });
+    expect(owner(join(root, 'README.md'))).toEqual(user);
+    expect(owner(join(root, 'src'))).toEqual(user);
+    expect(owner(join(root, 'src', 'deep', 'index.ts'))).toEqual(cadre);
+  });
+
   it('does not remember a folder that changed a moment ago', () => {
     const cache: OwnershipCache = new Map();
     claimWorkspace({ root, user, cache });

@@ -31,6 +31,10 @@ const openFolderFlags = constants.O_RDONLY | constants.O_DIRECTORY | constants.O
 // file system's coarse clock a second change may not: a folder changed this recently is
 // read again next time rather than remembered.
 const settleNs = 2_000_000_000n;
+// The walk runs on Cadre's event loop before every run: a worktree the sandbox filled with
+// folders must not stall the server. Past this many, the rest keeps its owners (the sandbox
+// then cannot change root-owned files there; it can still read them).
+export const maxFoldersWalked = 50_000;
 
 export interface ClaimWorkspaceOptions {
   /** The worktree's real path (Cadre's own, never one the sandbox names). */
@@ -39,6 +43,8 @@ export interface ClaimWorkspaceOptions {
   cache: OwnershipCache;
   /** The wall clock in milliseconds, for telling settled folders from fresh ones. */
   now?: () => number;
+  /** Folders visited at most (maxFoldersWalked). */
+  maxFolders?: number;
 }
 
 /**
@@ -47,7 +53,7 @@ export interface ClaimWorkspaceOptions {
  * and its `.git` pointer. Folders unchanged since the last walk are not read again.
  */
 export function claimWorkspace(options: ClaimWorkspaceOptions): void {
-  const { user, cache, now = Date.now } = options;
+  const { user, cache, now = Date.now, maxFolders = maxFoldersWalked } = options;
   // The walk compares the kernel's names of opened folders with this one: it must be canonical.
   const root = realpathSync(options.root);
   const nowNs = BigInt(Math.floor(now())) * 1_000_000n;
@@ -56,7 +62,7 @@ export function claimWorkspace(options: ClaimWorkspaceOptions): void {
     const stat = fstatSync(rootFd);
     if (stat.gid !== user.gid) fchownSync(rootFd, stat.uid, user.gid);
     if ((stat.mode & 0o070) !== 0o070) fchmodSync(rootFd, (stat.mode & 0o7777) | 0o070);
-    walkFolder({ root, path: '', user, cache, nowNs });
+    walkTree({ root, path: '', user, cache, nowNs }, maxFolders);
   } finally {
     closeSync(rootFd);
   }
@@ -70,27 +76,33 @@ interface WalkStep {
   nowNs: bigint;
 }
 
-function walkFolder(step: WalkStep): void {
+/** Visits folders depth-first from a stack (a deep tree must not overflow the call stack). */
+function walkTree(first: WalkStep, maxFolders: number): void {
+  const pending = [first.path];
+  for (let budget = maxFolders; pending.length > 0 && budget > 0; budget -= 1) {
+    const path = pending.pop()!;
+    for (const name of visitFolder({ ...first, path })) pending.push(`${path}/${name}`);
+  }
+}
+
+/** Claims one folder's entries if it changed since the last walk; returns its subfolders. */
+function visitFolder(step: WalkStep): string[] {
   const { root, path, cache } = step;
-  const full = root + path;
   // A plain lstat only reads: a folder swapped for a symlink since it was listed shows as one.
   let stat;
   try {
-    stat = lstatSync(full, { bigint: true });
+    stat = lstatSync(root + path, { bigint: true });
   } catch {
-    return;
+    return [];
   }
-  if (!stat.isDirectory()) return;
+  if (!stat.isDirectory()) return [];
   const known = cache.get(path);
-  let subfolders = known?.subfolders;
-  if (!known || known.ctimeNs !== stat.ctimeNs) {
-    const listed = listFolder(step);
-    if (!listed) return;
-    subfolders = listed.subfolders;
-    if (step.nowNs - listed.ctimeNs > settleNs) cache.set(path, listed);
-    else cache.delete(path);
-  }
-  for (const name of subfolders ?? []) walkFolder({ ...step, path: `${path}/${name}` });
+  if (known && known.ctimeNs === stat.ctimeNs) return known.subfolders;
+  const listed = listFolder(step);
+  if (!listed) return [];
+  if (step.nowNs - listed.ctimeNs > settleNs) cache.set(path, listed);
+  else cache.delete(path);
+  return listed.subfolders;
 }
 
 /** Opens the folder, proves it is the one at `root + path`, and claims its entries. */
