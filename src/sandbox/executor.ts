@@ -8,6 +8,7 @@ import { bubblewrapInstallHint, createBubblewrapSandbox } from './bubblewrap.js'
 import { createCgroupManager, type CgroupManager, type CgroupSupport } from './cgroups.js';
 import { findExecutable, type SearchOptions } from './find-executable.js';
 import { dropPrivilegeArgs, isRoot } from './host-user.js';
+import { syscallTableFor } from './seccomp-syscalls.js';
 import { createHostSandbox } from './host.js';
 import { createPodmanSandbox, podmanInstallHint } from './podman.js';
 import type { ExecutorName, Sandbox } from './types.js';
@@ -99,6 +100,14 @@ export async function checkSandbox(
       level: 'error',
       message: 'Sandbox: bubblewrap (bwrap) is not installed; agents cannot run commands.',
       installHint: bubblewrapInstallHint,
+    };
+  }
+  if (!syscallTableFor(process.arch)) {
+    return {
+      ...base,
+      isAvailable: false,
+      level: 'error',
+      message: `Sandbox: Cadre has no seccomp table for the ${process.arch} architecture (it has x64 and arm64); agents cannot run commands.`,
     };
   }
   const setpriv = isRoot() ? findExecutable('setpriv', search) : null;
