@@ -46,7 +46,7 @@ export function createBubblewrapSandbox(options: BubblewrapSandboxOptions): Sand
   const { hostUser } = options;
   const setpriv = isRoot() ? findSetpriv() : null;
   const files = prepareSandboxFiles();
-  const isUsernsDisabled = canDisableUserns(bwrap);
+  const hasDisableUserns = canDisableUserns(bwrap);
   const ownership = new Map<string, OwnershipCache>();
   const claim = (worktree: string) => {
     let cache = ownership.get(worktree);
@@ -72,7 +72,7 @@ export function createBubblewrapSandbox(options: BubblewrapSandboxOptions): Sand
       env: checkEnv(request.env, { HOME: sandboxHome, USER: 'cadre' }),
       hasNetwork: request.hasNetwork ?? false,
       files,
-      canDisableUserns: isUsernsDisabled,
+      canDisableUserns: hasDisableUserns,
       isTerminal,
     });
     if (setpriv) claim(worktree);
