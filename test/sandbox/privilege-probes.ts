@@ -129,6 +129,40 @@ export type ProbeName =
   | 'seccomp'
   | 'ordinaryPrograms';
 
+/** What the host offers that the sandbox must not reach: made by the test, given to the probes. */
+export interface HostBait {
+  /** A file every host user may read, outside the workspace. */
+  secretFile: string;
+  /** A TCP port listening on the host's 127.0.0.1. */
+  loopbackPort: number;
+  /** A variable set in Cadre's own environment. */
+  envName: string;
+}
+
+export type BaitProbeName = 'secretFile' | 'loopback' | 'hostEnv' | 'accounts';
+
+/** Probes of what the host offers: a readable file, a loopback server, Cadre's environment. */
+export function baitScripts(bait: HostBait): Record<BaitProbeName, string> {
+  return {
+    secretFile: `cat ${bait.secretFile}`,
+    loopback: `echo hello > /dev/tcp/127.0.0.1/${bait.loopbackPort}`,
+    hostEnv: `env | grep -c ${bait.envName}; cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c ${bait.envName}`,
+    accounts: 'cat /etc/shadow; grep -c ":x:" /etc/passwd; ls /root /home 2>&1',
+  };
+}
+
+/** Runs the bait probes, one after the other. */
+export async function runBaitProbes(
+  run: RunScript,
+  bait: HostBait,
+): Promise<Record<BaitProbeName, ProbeRun>> {
+  const results = {} as Record<BaitProbeName, ProbeRun>;
+  for (const [name, script] of Object.entries(baitScripts(bait)) as [BaitProbeName, string][]) {
+    results[name] = await run(script);
+  }
+  return results;
+}
+
 /** Runs every probe, one after the other. */
 export async function runPrivilegeProbes(run: RunScript): Promise<Record<ProbeName, ProbeRun>> {
   const results = {} as Record<ProbeName, ProbeRun>;

@@ -19,6 +19,8 @@ export interface RunAsUserOptions {
   /** Used when the tests run as root; otherwise the fixture runs as this user. */
   uid?: number;
   timeoutMs?: number;
+  /** Variables added to the fixture's environment (beside PATH). */
+  env?: Record<string, string>;
 }
 
 /** The fixture's stdout, once it exits with 0; its stderr in the error otherwise. */
@@ -58,7 +60,12 @@ export async function runAsUser(options: RunAsUserOptions): Promise<string> {
       execFile(
         command[0]!,
         [...command.slice(1), outfile, ...options.args],
-        { env: { PATH: process.env.PATH }, cwd: dir, timeout: timeoutMs, maxBuffer: 16 << 20 },
+        {
+          env: { PATH: process.env.PATH, ...options.env },
+          cwd: dir,
+          timeout: timeoutMs,
+          maxBuffer: 16 << 20,
+        },
         (error, stdout, stderr) =>
           error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
       );
