@@ -52,8 +52,10 @@ export interface PrivilegedStageOptions {
 
 /**
  * The command before the unprivileged bubblewrap: a bubblewrap run as root in a new mount
- * namespace only (no user namespace), which binds the worktree on the mount point, then
- * setpriv. The sandbox never sees this stage: it lives outside the sandbox's pid namespace.
+ * namespace (no user namespace), which binds the worktree on the mount point, then setpriv.
+ * Its own pid namespace makes everything below it die with it: a parent-death signal from
+ * this stage (root, its capabilities dropped) may not reach a process of another uid. The
+ * sandbox never sees this stage: it lives outside the sandbox's pid namespace.
  */
 export function privilegedStage(options: PrivilegedStageOptions): string[] {
   return [
@@ -61,6 +63,7 @@ export function privilegedStage(options: PrivilegedStageOptions): string[] {
     '--dev-bind',
     '/',
     '/',
+    '--unshare-pid',
     '--bind',
     options.worktree,
     options.mountPoint,
