@@ -3,7 +3,7 @@
 // hold a plain repository that borrows nothing from elsewhere. Errors never name server paths.
 import type { Dirent } from 'node:fs';
 import { lstat, readdir, realpath } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CadreError } from '../errors/index.js';
 
 export interface ImportPathOptions {
@@ -42,17 +42,33 @@ export async function resolveImportPath({
   ).filter((root): root is string => root !== null);
   const realDataDir = await realpath(dataDir).catch(() => resolve(dataDir));
   const real = await realpath(path).catch(() => null);
-  const candidate = real ?? resolve(path);
-  if (isInside(realDataDir, candidate)) {
-    throw pathRefused("the path is inside Cadre's data folder, which is never imported from.");
-  }
-  if (!realRoots.some((root) => isInside(root, candidate))) {
+  // A path that does not exist is judged by where its existing part really is, so that the
+  // answer tells nothing about what exists outside the roots.
+  const candidate = real ?? (await resolveExistingPart(resolve(path)));
+  const isAllowed =
+    !isInside(realDataDir, candidate) && realRoots.some((root) => isInside(root, candidate));
+  if (!isAllowed) {
+    // One answer for the data folder and for any other folder, so that it confirms neither.
     throw pathRefused(
-      'the path, once its symlinks are resolved, is not inside a folder this instance allows imports from (CADRE_IMPORT_ROOTS; ask an instance admin which).',
+      "the path, once its symlinks and '..' are resolved, is not inside a folder this instance allows imports from (CADRE_IMPORT_ROOTS; ask an instance admin which). Cadre's own data folder never is.",
     );
   }
   if (real === null) throw new UnreadableRepository('nothing is there');
   return plainGitDir(real);
+}
+
+/** The real path of the deepest existing folder above `path`, joined with the rest. */
+async function resolveExistingPart(path: string): Promise<string> {
+  const rest: string[] = [];
+  let current = path;
+  for (;;) {
+    const real = await realpath(current).catch(() => null);
+    if (real !== null) return join(real, ...rest.reverse());
+    const parent = dirname(current);
+    if (parent === current) return path;
+    rest.push(basename(current));
+    current = parent;
+  }
 }
 
 /** Whether `path` is `folder` or lies inside it (both already resolved). */

@@ -158,7 +158,7 @@ function badUrl(reason: string): CadreError {
 function addressRefused(host: string, range: string): CadreError {
   return new CadreError(
     'WORKSPACE_IMPORT_ADDRESS_REFUSED',
-    `source.url: ${host} is a ${range} address, which imports may not reach. An instance admin can allow it with CADRE_IMPORT_ALLOW_HOSTS (imports.allowHosts).`,
+    `source.url: ${host} leads to a ${range} address, which imports may not reach. An instance admin can allow it with CADRE_IMPORT_ALLOW_HOSTS (imports.allowHosts).`,
     { details: { field: 'source.url', host, range } },
   );
 }

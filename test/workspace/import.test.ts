@@ -136,11 +136,21 @@ describe('local-path import', () => {
 
   it('refuses a symlink inside a root that points outside it', async () => {
     await symlink(join(outside, 'secret'), join(root, 'link-out'));
-    const error = await importError(
-      { type: 'path', path: join(root, 'link-out') },
-      { roots: [root] },
+    await symlink(outside, join(root, 'folder-out'));
+    const errors = await Promise.all(
+      [
+        join(root, 'link-out'),
+        join(root, 'folder-out', 'secret'),
+        // Behind the symlink, what exists and what does not are answered alike.
+        join(root, 'folder-out', 'no-such-repository'),
+      ].map((path) => importError({ type: 'path', path }, { roots: [root] })),
     );
-    expect(error?.code).toBe('WORKSPACE_IMPORT_PATH_REFUSED');
+    for (const error of errors) {
+      expect(error).toMatchObject({
+        code: 'WORKSPACE_IMPORT_PATH_REFUSED',
+        message: errors[0]!.message,
+      });
+    }
   });
 
   it("refuses another project's repository in the data folder, even under a root", async () => {
@@ -151,7 +161,7 @@ describe('local-path import', () => {
       // The scratch folder holds the data folder: the root alone would let it through.
       const error = await importError({ type: 'path', path }, { roots: [scratch] });
       expect(error?.code).toBe('WORKSPACE_IMPORT_PATH_REFUSED');
-      expect(error?.message).toContain('data folder');
+      expect(error?.message).toContain('CADRE_IMPORT_ROOTS');
       expect(error?.message).not.toContain(dataDir);
     }
   });
@@ -253,6 +263,29 @@ describe('URL import', () => {
     );
     expect(text).toBe('inside the root\n');
     expect(lookups).toEqual(['repo.cadre.test']);
+  });
+
+  it('pins ssh to the checked address too', async () => {
+    // A TCP listener stands in for an ssh server: it records what the client sends first.
+    const greetings: string[] = [];
+    const listener = createServer((socket) => {
+      socket.once('data', (data) => {
+        greetings.push(data.toString('latin1'));
+        socket.destroy();
+      });
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const { port } = listener.address() as AddressInfo;
+    try {
+      const error = await importError(
+        { type: 'url', url: `ssh://git@ssh.cadre.test:${port}/app.git` },
+        { allowHosts: ['ssh.cadre.test'], resolveHost: async () => ['127.0.0.1'] },
+      );
+      expect(error?.code).toBe('WORKSPACE_IMPORT_FAILED');
+      expect(greetings).toEqual([expect.stringMatching(/^SSH-2\.0-/)]);
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+    }
   });
 
   it('does not follow a redirect to another server', async () => {
