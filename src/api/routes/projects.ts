@@ -29,17 +29,20 @@ export function toProject(row: ProjectRow): Project {
   };
 }
 
+/** A change of a project's network, for the audit log. */
+interface NetworkChange {
+  requestId: string;
+  principal: Principal;
+  projectId: string;
+  hasNetwork: boolean;
+}
+
 export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
   app,
   { database: { db }, gateway },
 ) => {
   const tags = ['projects'];
-  const auditNetwork = (
-    requestId: string,
-    principal: Principal,
-    projectId: string,
-    hasNetwork: boolean,
-  ) =>
+  const auditNetwork = ({ requestId, principal, projectId, hasNetwork }: NetworkChange) =>
     recordAudit(db, principal, {
       action: hasNetwork ? 'project-network-enabled' : 'project-network-disabled',
       targetType: 'project',
@@ -64,7 +67,14 @@ export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
         targetId: row.id,
         requestId: request.id,
       });
-      if (row.hasNetwork) await auditNetwork(request.id, principal, row.id, true);
+      if (row.hasNetwork) {
+        await auditNetwork({
+          requestId: request.id,
+          principal,
+          projectId: row.id,
+          hasNetwork: true,
+        });
+      }
       return reply.status(201).send(toProject(row));
     },
   );
@@ -113,7 +123,8 @@ export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
         requestId: request.id,
       });
       if (row.hasNetwork !== before.hasNetwork) {
-        await auditNetwork(request.id, principal, row.id, row.hasNetwork);
+        const change = { principal, projectId: row.id, hasNetwork: row.hasNetwork };
+        await auditNetwork({ requestId: request.id, ...change });
       }
       return toProject(row);
     },
