@@ -7,6 +7,8 @@ export type Role = z.infer<typeof Role>;
 export const permissions = [
   'projects:read',
   'projects:write',
+  /** Turning a project's sandbox network on: owners and admins only. */
+  'projects:network',
   'tasks:read',
   'tasks:write',
   'keys:manage',

@@ -51,6 +51,7 @@ export async function createServices({
   let sandbox: Sandbox | null = null;
   const workspaces = createWorkspaces({
     dataDir: config.dataDir,
+    imports: config.imports,
     // Made on first use: without bubblewrap the API still serves, and runs say what is missing.
     get sandbox() {
       return (sandbox ??= createSandbox(config.sandbox));

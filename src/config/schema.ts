@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseEnvInteger, Port, type EnvBinding } from './env.js';
+import { ImportsConfig, importsEnv } from './imports.js';
 import { ModelsConfig, ProvidersConfig, providersEnv } from './llm.js';
 import { SandboxConfig, sandboxEnv } from './sandbox.js';
 
@@ -57,6 +58,7 @@ export const Config = z.strictObject({
   providers: ProvidersConfig.default(ProvidersConfig.parse({})),
   models: ModelsConfig.default(ModelsConfig.parse({})),
   sandbox: SandboxConfig.default(SandboxConfig.parse({})),
+  imports: ImportsConfig.default({ roots: [], allowHosts: [] }),
   workers: z
     .strictObject({
       /** Worker loops `cadre up` runs in its own process (0: only standalone `cadre worker`s). */
@@ -94,4 +96,5 @@ export const envBindings: readonly EnvBinding[] = [
   },
   ...providersEnv,
   ...sandboxEnv,
+  ...importsEnv,
 ];

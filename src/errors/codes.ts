@@ -70,7 +70,18 @@ export const errorCodes = {
   },
   WORKSPACE_NOT_FOUND: { status: 404, summary: 'The project or task has no workspace yet.' },
   WORKSPACE_EXISTS: { status: 409, summary: 'The project or task already has a workspace.' },
-  WORKSPACE_IMPORT_FAILED: { status: 422, summary: 'The repository to import cannot be cloned.' },
+  WORKSPACE_IMPORT_FAILED: {
+    status: 422,
+    summary: 'No git repository could be read at the import source (one answer for every cause).',
+  },
+  WORKSPACE_IMPORT_PATH_REFUSED: {
+    status: 403,
+    summary: 'The folder is not inside an import root (CADRE_IMPORT_ROOTS), or is Cadre data.',
+  },
+  WORKSPACE_IMPORT_ADDRESS_REFUSED: {
+    status: 403,
+    summary: 'The URL leads to a loopback, private or metadata address not allowlisted.',
+  },
   MERGE_CONFLICT: { status: 409, summary: 'The merge conflicts; the base branch is unchanged.' },
   FILE_TOO_LARGE: { status: 413, summary: 'The file is larger than the API reads or writes.' },
   GIT_FAILED: { status: 500, summary: 'A git command failed unexpectedly.' },

@@ -11,6 +11,7 @@ import { mergeTask, type MergeResult } from './merge.js';
 import {
   createRepository,
   getRepositoryInfo,
+  type ImportPolicy,
   type RepositoryInfo,
   type RepositorySource,
 } from './repository.js';
@@ -28,6 +29,8 @@ export interface WorkspacesOptions {
   /** Needed only for runInTask. */
   sandbox?: Sandbox;
   now?: () => Date;
+  /** Where repositories may be imported from; without it only public git URLs are. */
+  imports?: Omit<ImportPolicy, 'dataDir'>;
   /** Called with every finished run, to record its resource use (the recorder logs its own failures). */
   recordRun?: (record: RunRecord) => Promise<void>;
 }
@@ -108,7 +111,14 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
   const worktree = (task: TaskRef) => getTaskWorktree(layout(task.projectId), task.taskId);
   return {
     createRepository: (projectId, source, baseBranch) =>
-      serial(projectId, () => createRepository(layout(projectId), source, baseBranch)),
+      serial(projectId, () =>
+        createRepository({
+          layout: layout(projectId),
+          source,
+          baseBranch,
+          imports: { ...options.imports, dataDir },
+        }),
+      ),
     getRepository: (projectId) => getRepositoryInfo(layout(projectId)),
     createTaskWorktree: (task, baseBranch) =>
       serial(task.projectId, () =>
