@@ -7,6 +7,7 @@ import { CadreError } from '../errors/index.js';
 import {
   assertCookieRequestAllowed,
   assertOriginAllowed,
+  clearSessionCookie,
   sessionCookieOf,
 } from './browser-session.js';
 
@@ -29,7 +30,7 @@ export function installAuth(app: FastifyInstance, credentials: CredentialCache) 
   app.decorate('credentials', credentials);
   app.addHook('onClose', () => credentials.close());
   app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     const permission = request.routeOptions.config?.permission;
     // The route's own pattern, not the raw URL: the router decodes "/%61pi/…" to "/api/…".
     const path = request.routeOptions.url ?? request.url;
@@ -39,6 +40,7 @@ export function installAuth(app: FastifyInstance, credentials: CredentialCache) 
     if (token && !bearerToken(request)) assertCookieRequestAllowed(request, token);
     request.principal = token ? await credentials.authenticate(token) : null;
     if (!request.principal) {
+      if (token && !bearerToken(request)) clearSessionCookie(request, reply); // a stale cookie
       throw new CadreError(
         'UNAUTHENTICATED',
         token

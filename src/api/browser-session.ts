@@ -17,6 +17,12 @@ declare module 'fastify' {
 /** The cookie that holds a browser's credential: a session token, or the API key it signed in with. */
 export const sessionCookieName = 'cadre_session';
 
+/**
+ * A cookie page scripts may read, beside the session cookie and with its lifetime: it holds
+ * nothing but "1", and only spares a signed-out page a request that would fail.
+ */
+export const signedInCookieName = 'cadre_signed_in';
+
 /** The header a browser sends the CSRF token in, on every unsafe request. */
 export const csrfHeaderName = 'x-csrf-token';
 
@@ -57,12 +63,16 @@ export function setSessionCookie(
   credential: string,
   expiresAt: Date,
 ) {
-  reply.setCookie(sessionCookieName, credential, { ...cookieFlags(request), expires: expiresAt });
+  const flags = cookieFlags(request);
+  reply.setCookie(sessionCookieName, credential, { ...flags, expires: expiresAt });
+  reply.setCookie(signedInCookieName, '1', { ...flags, httpOnly: false, expires: expiresAt });
 }
 
 /** Tells the browser to forget the session cookie. */
 export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply) {
-  reply.clearCookie(sessionCookieName, cookieFlags(request));
+  const flags = cookieFlags(request);
+  reply.clearCookie(sessionCookieName, flags);
+  reply.clearCookie(signedInCookieName, { ...flags, httpOnly: false });
 }
 
 function cookieFlags(request: FastifyRequest) {

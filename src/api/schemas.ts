@@ -150,6 +150,7 @@ export const BrowserSession = z.object({
   /** Send it as "x-csrf-token" on every unsafe request; null when the request used a bearer token. */
   csrfToken: z.string().nullable(),
 });
+export type BrowserSession = z.infer<typeof BrowserSession>;
 
 export const PasswordChange = z.strictObject({
   password: z.string().min(12, 'must be at least 12 characters').max(1000),

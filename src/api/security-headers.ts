@@ -35,6 +35,8 @@ export async function installSecurityHeaders(app: FastifyInstance) {
       directives: contentSecurityPolicy,
     },
     frameguard: { action: 'deny' },
+    // Browsers heed it over https only; other services on sibling hosts are not Cadre's to pin.
+    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: false },
     referrerPolicy: { policy: 'no-referrer' },
   });
 }
