@@ -1,5 +1,6 @@
 // The first page in a real headless Chromium against `cadre up`: sign in with the admin key,
-// create a project, see it listed.
+// create a project, see it listed; the session lives in an httpOnly cookie that page scripts
+// cannot read, and the strict Content-Security-Policy holds (a violation is a console error).
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -42,6 +43,14 @@ afterAll(async () => {
   await removeTempDirs();
 });
 
+/** Everything a page script can read of its storage: localStorage, sessionStorage, cookies. */
+function scriptReadableState(): Promise<string> {
+  // A string: the test's TypeScript has no DOM types.
+  return page.evaluate(
+    'JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, cookies: document.cookie })',
+  );
+}
+
 describe('the web app', () => {
   it('shows the health, refuses a wrong key and signs in with the admin key', async () => {
     await page.goto(server.url);
@@ -55,6 +64,11 @@ describe('the web app', () => {
     await page.getByRole('link', { name: 'Projects' }).click();
     await page.getByRole('heading', { name: 'Projects' }).waitFor();
     await page.getByText('No projects yet').waitFor();
+    // The browser holds the key in the cookie; nothing a script can read holds it.
+    expect(await scriptReadableState()).not.toContain(adminKey);
+    expect(await scriptReadableState()).not.toContain('cadre_session=');
+    const cookie = (await browser.context.cookies()).find((item) => item.name === 'cadre_session');
+    expect(cookie).toMatchObject({ value: adminKey, httpOnly: true, sameSite: 'Strict' });
   });
 
   it('creates a project, lists it, and keeps it after a reload', async () => {
@@ -87,8 +101,12 @@ describe('the web app', () => {
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('link', { name: 'Projects' }).click();
     await page.getByTestId('projects').getByText('web-shop').waitFor();
-    const token: unknown = await page.evaluate('localStorage.getItem("cadre.token")');
+    const cookie = (await browser.context.cookies()).find((item) => item.name === 'cadre_session');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', secure: false });
+    const token = cookie!.value;
     expect(token).toMatch(/^cadre_session_/);
+    expect(await scriptReadableState()).not.toContain(token);
+    expect(await scriptReadableState()).not.toContain('cadre_session');
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
@@ -96,6 +114,18 @@ describe('the web app', () => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(afterSignOut.status).toBe(401);
+    expect((await browser.context.cookies()).map((item) => item.name)).not.toContain(
+      'cadre_session',
+    );
+    // Signed out, a reload shows the sign-in page at once, without a refused request.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  });
+
+  it('shows the API docs under the same strict policy', async () => {
+    await page.goto(`${server.url}/docs`);
+    await page.getByText('Cadre API').first().waitFor();
+    await page.getByText('/api/projects').first().waitFor();
   });
 
   it('wrote nothing to the browser console as an error', () => {
