@@ -1,8 +1,8 @@
 // The command center end to end in a real headless Chromium: sign in, start a task that the
 // scripted agents run, watch its graph reach done live, open its diff, edit and save a file in
 // the IDE, and run a command in a terminal, all in a cookie session under the strict
-// Content-Security-Policy (a violation is a console error, and the last test wants none). `npm run screenshots` also saves the pages to
-// docs/screenshots/.
+// Content-Security-Policy (a violation is a console error, and the last test wants none).
+// `npm run screenshots` also saves the pages to docs/screenshots/.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
