@@ -16,7 +16,7 @@ const PostgresUrl = z
 /** A web origin, scheme://host[:port], as a browser sends it in its Origin header. */
 const WebOrigin = z
   .url({ protocol: /^https?$/ })
-  .refine((value) => new URL(value).origin === value.replace(/\/$/, ''), {
+  .refine((value) => URL.canParse(value) && new URL(value).origin === value.replace(/\/$/, ''), {
     message: 'expected an origin such as https://cadre.example.com (no path, no credentials)',
   });
 

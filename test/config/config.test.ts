@@ -50,6 +50,22 @@ describe('configuration from the environment', () => {
     expect(error.details).toEqual([expect.objectContaining({ key, source: env })]);
   });
 
+  it('reads the allowed browser origins as a comma-separated list of origins', () => {
+    const { config } = loadConfig({
+      env: { CADRE_ALLOWED_ORIGINS: ' https://cadre.example.com, http://localhost:5173 ,' },
+      cwd: emptyDir,
+    });
+    expect(config.server.allowedOrigins).toEqual([
+      'https://cadre.example.com',
+      'http://localhost:5173',
+    ]);
+    for (const value of ['https://cadre.example.com/app', 'ftp://cadre.example.com', 'cadre']) {
+      const error = loadError({ CADRE_ALLOWED_ORIGINS: value });
+      expect(error.code, value).toBe('CONFIG_INVALID');
+      expect(error.message, value).toContain('server.allowedOrigins');
+    }
+  });
+
   it('reads numbers and booleans from their strings', () => {
     const { config } = loadConfig({
       env: { CADRE_PORT: '5001', CADRE_UNSAFE_HOST_EXEC: 'yes', OPENAI_API_KEY: 'sk-1' },
