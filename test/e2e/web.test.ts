@@ -3,6 +3,7 @@
 // cannot read, and the strict Content-Security-Policy holds (a violation is a console error).
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,6 +127,57 @@ describe('the web app', () => {
     await page.goto(`${server.url}/docs`);
     await page.getByText('Cadre API').first().waitFor();
     await page.getByText('/api/projects').first().waitFor();
+  });
+
+  it("refuses what another origin's page tries with the signed-in browser", async () => {
+    await page.goto(server.url);
+    await page.locator('input[name=key]').fill(adminKey);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByTestId('live-status').filter({ hasText: 'live' }).waitFor();
+
+    // Another port of the same host is the same site: the browser sends the cookie, so only
+    // Cadre's Origin and CSRF checks stand between the page and the session.
+    const target = server.url;
+    const attack = `<!doctype html><script>
+      const results = {};
+      const done = () => { if (Object.keys(results).length === 3) document.title = JSON.stringify(results); };
+      fetch('${target}/api/projects', { method: 'POST', mode: 'no-cors', credentials: 'include',
+        headers: { 'content-type': 'text/plain' }, body: '{"name":"forged-by-a-page"}' })
+        .then(() => { results.post = 'sent'; done(); }, () => { results.post = 'failed'; done(); });
+      fetch('${target}/api/auth/sign-out', { method: 'POST', mode: 'no-cors', credentials: 'include' })
+        .then(() => { results.signOut = 'sent'; done(); }, () => { results.signOut = 'failed'; done(); });
+      const socket = new WebSocket('${target.replace(/^http/, 'ws')}/api/live', ['cadre.live.v1']);
+      socket.onopen = () => { results.socket = 'open'; done(); };
+      socket.onerror = () => { results.socket = 'refused'; done(); };
+    </script>`;
+    const attacker = createServer((_request, response) => {
+      response.setHeader('content-type', 'text/html');
+      response.end(attack);
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+    const before = browser.consoleErrors.length;
+    const other = await browser.context.newPage();
+    try {
+      await other.goto(`http://127.0.0.1:${(attacker.address() as { port: number }).port}/`);
+      await expect.poll(() => other.title(), { timeout: 10_000 }).toContain('socket');
+      expect(JSON.parse(await other.title())).toMatchObject({ socket: 'refused' });
+    } finally {
+      await other.close();
+      attacker.close();
+    }
+    // The attacker's page logged its own refused requests; they are not the app's.
+    browser.consoleErrors.splice(before);
+
+    const projects = await fetch(`${server.url}/api/projects`, {
+      headers: { authorization: `Bearer ${adminKey}` },
+    });
+    const names = ((await projects.json()) as { items: { name: string }[] }).items.map(
+      (item) => item.name,
+    );
+    expect(names).not.toContain('forged-by-a-page');
+    // Still signed in: the forged sign-out changed nothing.
+    await page.reload();
+    await page.getByTestId('live-status').filter({ hasText: 'live' }).waitFor();
   });
 
   it('wrote nothing to the browser console as an error', () => {
