@@ -189,7 +189,30 @@ describe('requests made with the session cookie', () => {
     expect(await response.json()).toMatchObject({ error: { code: 'CSRF_TOKEN_INVALID' } });
     const wrong = await createProject('forged-no-token', { cookie, 'x-csrf-token': 'guess' });
     expect(wrong.status).toBe(403);
+    const crossSite = await createProject('forged-no-token', {
+      cookie,
+      origin: 'https://evil.example',
+    });
+    expect(crossSite.status).toBe(403);
+    expect(await crossSite.json()).toMatchObject({ error: { code: 'ORIGIN_NOT_ALLOWED' } });
     expect(await projectCount('forged-no-token')).toBe(0);
+  });
+
+  it('refuses a forged DELETE: the API key it aims at keeps working', async () => {
+    const { cookie } = await signInWithCookie();
+    const made = await fetch(`${base}/api/keys`, {
+      method: 'POST',
+      headers: { ...bearer(t.adminKey), 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'ci', role: 'member' }),
+    });
+    const key = (await made.json()) as { id: string; key: string };
+    const forged = await fetch(`${base}/api/keys/${key.id}`, {
+      method: 'DELETE',
+      headers: { cookie },
+    });
+    expect(forged.status).toBe(403);
+    expect(await forged.json()).toMatchObject({ error: { code: 'CSRF_TOKEN_INVALID' } });
+    expect((await fetch(`${base}/api/projects`, { headers: bearer(key.key) })).status).toBe(200);
   });
 
   it('refuses a cross-site POST even with the CSRF token, and changes nothing', async () => {
