@@ -29,7 +29,7 @@ import { createGateway, type Gateway } from '../llm/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import type { Workspaces } from '../workspace/index.js';
 import { installAuth } from './auth-hook.js';
-import { installBrowserSession, sessionCookieName } from './browser-session.js';
+import { installBrowserSession, sessionCookieName } from './session-cookie.js';
 import { handleError, handleNotFound } from './errors.js';
 import { installSecurityHeaders } from './security-headers.js';
 import { createWorkspaceServices } from './routes/workspace-services.js';

@@ -9,7 +9,7 @@ import {
   assertOriginAllowed,
   clearSessionCookie,
   sessionCookieOf,
-} from './browser-session.js';
+} from './session-cookie.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

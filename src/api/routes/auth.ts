@@ -20,7 +20,7 @@ import {
   clearSessionCookie,
   csrfTokenFor,
   setSessionCookie,
-} from '../browser-session.js';
+} from '../session-cookie.js';
 import {
   ApiKey,
   ApiKeyCreate,

@@ -11,7 +11,7 @@ import {
   csrfTokenFor,
   sessionCookieOf,
   setSessionCookie,
-} from '../browser-session.js';
+} from '../session-cookie.js';
 import { BrowserSession } from '../schemas.js';
 
 /** How long a browser keeps a key it signed in with: a week, as a password session lasts. */
