@@ -22,13 +22,13 @@ export function parseEnvInteger(raw: string): unknown {
   return /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw;
 }
 
-/** Reads a comma-separated list; blanks are dropped, so "" is the empty list. */
-export function parseEnvList(raw: string): string[] {
+export const Port = z.number().int().min(0).max(65535);
+export const HttpUrl = z.url({ protocol: /^https?$/ });
+
+/** Reads a comma-separated list, dropping blanks: "a, b,," is ["a", "b"]. */
+export function parseEnvList(raw: string): unknown {
   return raw
     .split(',')
     .map((item) => item.trim())
     .filter(Boolean);
 }
-
-export const Port = z.number().int().min(0).max(65535);
-export const HttpUrl = z.url({ protocol: /^https?$/ });

@@ -50,6 +50,16 @@ describe('configuration from the environment', () => {
     expect(error.details).toEqual([expect.objectContaining({ key, source: env })]);
   });
 
+  it('reads numbers and booleans from their strings', () => {
+    const { config } = loadConfig({
+      env: { CADRE_PORT: '5001', CADRE_UNSAFE_HOST_EXEC: 'yes', OPENAI_API_KEY: 'sk-1' },
+      cwd: emptyDir,
+    });
+    expect(config.server.port).toBe(5001);
+    expect(config.sandbox.unsafeHostExec).toBe(true);
+    expect(config.providers.openai.apiKey).toBe('sk-1');
+  });
+
   it('reads the allowed browser origins as a comma-separated list of origins', () => {
     const { config } = loadConfig({
       env: { CADRE_ALLOWED_ORIGINS: ' https://cadre.example.com, http://localhost:5173 ,' },
@@ -64,16 +74,6 @@ describe('configuration from the environment', () => {
       expect(error.code, value).toBe('CONFIG_INVALID');
       expect(error.message, value).toContain('server.allowedOrigins');
     }
-  });
-
-  it('reads numbers and booleans from their strings', () => {
-    const { config } = loadConfig({
-      env: { CADRE_PORT: '5001', CADRE_UNSAFE_HOST_EXEC: 'yes', OPENAI_API_KEY: 'sk-1' },
-      cwd: emptyDir,
-    });
-    expect(config.server.port).toBe(5001);
-    expect(config.sandbox.unsafeHostExec).toBe(true);
-    expect(config.providers.openai.apiKey).toBe('sk-1');
   });
 });
 
