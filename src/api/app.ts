@@ -29,9 +29,12 @@ import { createGateway, type Gateway } from '../llm/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import type { Workspaces } from '../workspace/index.js';
 import { installAuth } from './auth-hook.js';
+import { installBrowserSession, sessionCookieName } from './session-cookie.js';
 import { handleError, handleNotFound } from './errors.js';
+import { installSecurityHeaders } from './security-headers.js';
 import { createWorkspaceServices } from './routes/workspace-services.js';
 import { authRoutes } from './routes/auth.js';
+import { browserSessionRoutes } from './routes/browser-session.js';
 import { budgetRoutes } from './routes/budgets.js';
 import { expertRoutes } from './routes/experts.js';
 import { healthRoutes } from './routes/health.js';
@@ -91,6 +94,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
+  // Before the auth hook: a refused request still carries the headers and had its cookies read.
+  await installSecurityHeaders(app);
+  await installBrowserSession(app, { allowedOrigins: deps.config.server.allowedOrigins });
   installAuth(app, await createCredentialCache({ database: deps.database }));
 
   app.addHook('onSend', async (request, reply) => {
@@ -135,8 +141,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: 'Cadre API', version: deps.version },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          // Browsers: the cookie set by sign-in, plus the CSRF token on unsafe methods.
+          cookie: { type: 'apiKey', in: 'cookie', name: sessionCookieName },
+        },
+      },
+      security: [{ bearer: [] }, { cookie: [] }],
     },
     transform: jsonSchemaTransform,
   });
@@ -147,6 +159,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(healthRoutes, deps);
   await app.register(authRoutes, deps);
+  await app.register(browserSessionRoutes, deps);
   const gateway = deps.gateway ?? ownGateway(app, deps);
   await app.register(projectRoutes, { ...deps, gateway });
   await app.register(taskRoutes, deps);

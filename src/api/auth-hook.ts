@@ -4,6 +4,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isAllowed, type CredentialCache, type Permission, type Principal } from '../auth/index.js';
 import { CadreError } from '../errors/index.js';
+import {
+  assertCookieRequestAllowed,
+  assertOriginAllowed,
+  clearSessionCookie,
+  sessionCookieOf,
+} from './session-cookie.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -24,19 +30,22 @@ export function installAuth(app: FastifyInstance, credentials: CredentialCache) 
   app.decorate('credentials', credentials);
   app.addHook('onClose', () => credentials.close());
   app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     const permission = request.routeOptions.config?.permission;
     // The route's own pattern, not the raw URL: the router decodes "/%61pi/…" to "/api/…".
     const path = request.routeOptions.url ?? request.url;
     if (permission === 'public' || !path.startsWith('/api/')) return;
-    const token = bearerToken(request);
+    const token = requestCredential(request);
+    // A browser's cookie is checked for CSRF before it costs a lookup; a bearer token never is.
+    if (token && !bearerToken(request)) assertCookieRequestAllowed(request, token);
     request.principal = token ? await credentials.authenticate(token) : null;
     if (!request.principal) {
+      if (token && !bearerToken(request)) clearSessionCookie(request, reply); // a stale cookie
       throw new CadreError(
         'UNAUTHENTICATED',
         token
           ? 'The API key or session is not valid (unknown, revoked or expired).'
-          : 'Send an API key or session token as "Authorization: Bearer <token>".',
+          : 'Send an API key or session token as "Authorization: Bearer <token>", or sign in in the browser.',
       );
     }
     if (permission && !isAllowed(request.principal.role, permission)) {
@@ -49,6 +58,11 @@ export function installAuth(app: FastifyInstance, credentials: CredentialCache) 
       );
     }
   });
+}
+
+/** The credential a request is made with: its bearer token, else its session cookie. */
+export function requestCredential(request: FastifyRequest): string | null {
+  return bearerToken(request) ?? sessionCookieOf(request);
 }
 
 function bearerToken(request: FastifyRequest): string | null {
@@ -66,15 +80,19 @@ export function principalOf(request: FastifyRequest): Principal {
 }
 
 /**
- * Authenticates a WebSocket upgrade. Browsers cannot set headers on a WebSocket, so the token
- * may also come as the subprotocol `bearer.<token>`, offered beside `protocol`.
+ * Authenticates a WebSocket upgrade. Programs send a bearer header or, where they cannot set
+ * headers, the subprotocol `bearer.<token>` beside `protocol`. A browser sends its session
+ * cookie, which counts only from an allowed Origin: any page may open a WebSocket anywhere.
  */
 export async function authenticateUpgrade(
   request: FastifyRequest,
   permission: Permission,
   protocol: string,
 ): Promise<Principal> {
-  const token = bearerToken(request) ?? subprotocolToken(request);
+  const given = bearerToken(request) ?? subprotocolToken(request);
+  const cookie = given ? null : sessionCookieOf(request);
+  if (cookie) assertOriginAllowed(request, { isRequired: true });
+  const token = given ?? cookie;
   const principal = token ? await request.server.credentials.authenticate(token) : null;
   if (!principal) {
     throw new CadreError(

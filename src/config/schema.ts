@@ -3,7 +3,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseEnvInteger, Port, type EnvBinding } from './env.js';
+import { parseEnvInteger, parseEnvList, Port, type EnvBinding } from './env.js';
 import { ImportsConfig, importsEnv } from './imports.js';
 import { ModelsConfig, ProvidersConfig, providersEnv } from './llm.js';
 import { SandboxConfig, sandboxEnv } from './sandbox.js';
@@ -13,6 +13,13 @@ const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'si
 const PostgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL');
+
+/** A web origin, scheme://host[:port], as a browser sends it in its Origin header. */
+const WebOrigin = z
+  .url({ protocol: /^https?$/ })
+  .refine((value) => URL.canParse(value) && new URL(value).origin === value.replace(/\/$/, ''), {
+    message: 'expected an origin such as https://cadre.example.com (no path, no credentials)',
+  });
 
 export const ServerConfig = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
@@ -25,6 +32,8 @@ export const ServerConfig = z.strictObject({
   liveHeartbeatMs: z.number().int().min(100).default(15_000),
   /** Bytes a live client may leave unread before it is dropped as too slow. */
   liveMaxBufferedBytes: z.number().int().min(1024).default(1_048_576),
+  /** Origins besides the app's own from which a browser session may be used. */
+  allowedOrigins: z.array(WebOrigin).default([]),
 });
 
 export const Config = z.strictObject({
@@ -83,6 +92,7 @@ export const envBindings: readonly EnvBinding[] = [
     path: ['server', 'rateLimitPerMinute'],
     parse: parseEnvInteger,
   },
+  { env: 'CADRE_ALLOWED_ORIGINS', path: ['server', 'allowedOrigins'], parse: parseEnvList },
   { env: 'DATABASE_URL', path: ['database', 'url'] },
   { env: 'CADRE_DATABASE_POOL_SIZE', path: ['database', 'poolSize'], parse: parseEnvInteger },
   { env: 'CADRE_LOG_LEVEL', path: ['log', 'level'] },

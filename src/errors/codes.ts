@@ -6,6 +6,14 @@ export const errorCodes = {
   VALIDATION_FAILED: { status: 400, summary: 'The request does not match the expected shape.' },
   UNAUTHENTICATED: { status: 401, summary: 'No valid API key or session was given.' },
   FORBIDDEN: { status: 403, summary: "The caller's role does not allow this action." },
+  CSRF_TOKEN_INVALID: {
+    status: 403,
+    summary: 'A request signed in by the session cookie lacks its CSRF token.',
+  },
+  ORIGIN_NOT_ALLOWED: {
+    status: 403,
+    summary: 'A browser session was used from an origin that is not allowed.',
+  },
   NOT_FOUND: { status: 404, summary: 'No such object in your organization.' },
   ROUTE_NOT_FOUND: { status: 404, summary: 'No such route.' },
   METHOD_NOT_ALLOWED: { status: 405, summary: 'The route does not accept this method.' },

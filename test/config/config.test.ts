@@ -79,6 +79,22 @@ describe('configuration from the environment', () => {
     expect(config.sandbox.unsafeHostExec).toBe(true);
     expect(config.providers.openai.apiKey).toBe('sk-1');
   });
+
+  it('reads the allowed browser origins as a comma-separated list of origins', () => {
+    const { config } = loadConfig({
+      env: { CADRE_ALLOWED_ORIGINS: ' https://cadre.example.com, http://localhost:5173 ,' },
+      cwd: emptyDir,
+    });
+    expect(config.server.allowedOrigins).toEqual([
+      'https://cadre.example.com',
+      'http://localhost:5173',
+    ]);
+    for (const value of ['https://cadre.example.com/app', 'ftp://cadre.example.com', 'cadre']) {
+      const error = loadError({ CADRE_ALLOWED_ORIGINS: value });
+      expect(error.code, value).toBe('CONFIG_INVALID');
+      expect(error.message, value).toContain('server.allowedOrigins');
+    }
+  });
 });
 
 describe('configuration from a file', () => {

@@ -14,7 +14,13 @@ import {
 } from '../../auth/index.js';
 import { CadreError } from '../../errors/index.js';
 import type { AppDeps } from '../app.js';
-import { principalOf } from '../auth-hook.js';
+import { principalOf, requestCredential } from '../auth-hook.js';
+import {
+  assertOriginAllowed,
+  clearSessionCookie,
+  csrfTokenFor,
+  setSessionCookie,
+} from '../session-cookie.js';
 import {
   ApiKey,
   ApiKeyCreate,
@@ -48,7 +54,9 @@ export const authRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database
       config: { permission: 'public' },
       schema: { tags, body: SignInRequest, response: { 200: SignInResponse } },
     },
-    async (request) => {
+    async (request, reply) => {
+      // A foreign page must not sign the browser in as someone else (login CSRF).
+      if (request.body.cookie) assertOriginAllowed(request, { isRequired: false });
       const grant = await signIn(db, request.body.email, request.body.password);
       const actor = {
         orgId: grant.orgId,
@@ -62,15 +70,20 @@ export const authRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database
         targetId: grant.userId,
         requestId: request.id,
       });
-      return { token: grant.token, expiresAt: grant.expiresAt.toISOString() };
+      const expiresAt = grant.expiresAt.toISOString();
+      if (!request.body.cookie) return { token: grant.token, expiresAt };
+      setSessionCookie(request, reply, grant.token, grant.expiresAt);
+      return { csrfToken: csrfTokenFor(grant.token), expiresAt };
     },
   );
 
   app.post('/api/auth/sign-out', { schema: { tags } }, async (request, reply) => {
     if (principalOf(request).kind === 'session') {
-      await signOut(db, request.headers.authorization!.replace(/^Bearer\s+/i, ''));
+      await signOut(db, requestCredential(request)!);
       app.credentials.clear(); // other nodes learn it from Postgres a moment later
     }
+    // A browser forgets its cookie, whether it held a session or an API key.
+    clearSessionCookie(request, reply);
     return reply.status(204).send();
   });
 

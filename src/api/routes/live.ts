@@ -95,7 +95,7 @@ export const liveRoutes: FastifyPluginAsyncZod<AppDeps & { services: WorkspaceSe
     '/api/live',
     {
       websocket: true,
-      // Authenticated below: a browser can only send its token as a subprotocol.
+      // Authenticated below: by a subprotocol token, or a session cookie from an allowed Origin.
       config: { permission: 'public' },
       schema: { tags: ['live'] },
       preValidation: async (request) => {

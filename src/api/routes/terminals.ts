@@ -1,6 +1,6 @@
 // Terminals of a task's worktree: open, list, resize and close them over REST, and stream one
-// over a WebSocket. Browsers cannot set headers on a WebSocket, so the stream also takes the
-// bearer token as the subprotocol "bearer.<token>"; it is checked by the same authenticate().
+// over a WebSocket. The stream takes a bearer header, the subprotocol "bearer.<token>", or a
+// browser's session cookie from an allowed Origin, all checked by authenticateUpgrade().
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -134,7 +134,7 @@ export const terminalRoutes: FastifyPluginAsyncZod<{ services: WorkspaceServices
     `${base}/:terminalId/stream`,
     {
       websocket: true,
-      // Authenticated below: the token may come in the subprotocol header.
+      // Authenticated below: the token may come in the subprotocol header or the cookie.
       config: { permission: 'public' },
       schema: { tags, params: TerminalParams },
       preValidation: async (request) => {
