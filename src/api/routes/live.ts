@@ -2,12 +2,19 @@
 // project, a task (resuming after the last sequence number it saw: nothing lost, nothing twice,
 // D7), an agent or a terminal. Every subscription is checked against the caller's organization
 // and role; a client that misses a ping or cannot keep up is dropped instead of growing the
-// server's memory. A task's subscribers also learn who else is looking at it.
+// server's memory. A task's subscribers also learn who else is looking at it. A socket holds a
+// bounded number of subscriptions, a key or session a bounded number of sockets, and a socket
+// whose caller lost rights (demoted, removed, revoked, signed out) is closed at once.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { WebSocket } from '@fastify/websocket';
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { isAllowed, type Principal } from '../../auth/index.js';
+import {
+  isAllowed,
+  refreshPrincipal,
+  type CredentialCache,
+  type Principal,
+} from '../../auth/index.js';
 import type { Bus, Subscription } from '../../bus/index.js';
 import { tables, type Db } from '../../db/index.js';
 import { CadreError } from '../../errors/index.js';
@@ -87,9 +94,16 @@ export const liveRoutes: FastifyPluginAsyncZod<AppDeps & { services: WorkspaceSe
   const { bus, services } = deps;
   if (!bus) return; // an app built without a bus serves no live events
   const { db } = deps.database;
-  const { liveHeartbeatMs, liveMaxBufferedBytes } = deps.config.server;
+  const { liveHeartbeatMs, liveMaxBufferedBytes, liveMaxSubscriptions } = deps.config.server;
   const presence = createPresence(bus, liveHeartbeatMs);
   app.addHook('onClose', () => presence.close());
+  const sockets = createSocketCounts(deps.config.server.liveMaxSocketsPerCredential);
+  // Any change of rights anywhere (Postgres tells every node) re-checks every open socket.
+  const rechecks = new Set<() => void>();
+  const stopListening = app.credentials.onChange(() => {
+    for (const recheck of rechecks) recheck();
+  });
+  app.addHook('onClose', async () => void stopListening());
 
   app.get(
     '/api/live',
@@ -99,31 +113,74 @@ export const liveRoutes: FastifyPluginAsyncZod<AppDeps & { services: WorkspaceSe
       config: { permission: 'public' },
       schema: { tags: ['live'] },
       preValidation: async (request) => {
-        await authenticateUpgrade(request, 'tasks:read', liveProtocol);
+        const principal = await authenticateUpgrade(request, 'tasks:read', liveProtocol);
+        sockets.refuseWhenFull(principal); // answered before the upgrade, as HTTP 429
       },
     },
-    (socket, request) =>
-      serve(socket, request.principal!, {
+    (socket, request) => {
+      const principal = request.principal!;
+      // Two upgrades may pass the check at once: the later one is closed here.
+      if (!sockets.add(principal)) {
+        return socket.close(4029, sockets.limitMessage().slice(0, 120));
+      }
+      const recheck = serve(socket, principal, {
         db,
         bus,
         services,
         presence,
+        credentials: app.credentials,
         liveHeartbeatMs,
         liveMaxBufferedBytes,
-      }),
+        liveMaxSubscriptions,
+      });
+      rechecks.add(recheck);
+      socket.on('close', () => {
+        rechecks.delete(recheck);
+        sockets.remove(principal);
+      });
+    },
   );
 };
+
+/** Open live sockets per key or session on this node. */
+function createSocketCounts(limit: number) {
+  const counts = new Map<string, number>();
+  const limitMessage = () =>
+    `This key or session already holds ${limit} live WebSockets, the most allowed: close one first.`;
+  return {
+    limitMessage,
+    refuseWhenFull(principal: Principal) {
+      if ((counts.get(principal.credentialId) ?? 0) >= limit) {
+        throw new CadreError('LIVE_SOCKET_LIMIT', limitMessage(), { details: { limit } });
+      }
+    },
+    add(principal: Principal): boolean {
+      const count = counts.get(principal.credentialId) ?? 0;
+      if (count >= limit) return false;
+      counts.set(principal.credentialId, count + 1);
+      return true;
+    },
+    remove(principal: Principal) {
+      const count = (counts.get(principal.credentialId) ?? 1) - 1;
+      if (count > 0) counts.set(principal.credentialId, count);
+      else counts.delete(principal.credentialId);
+    },
+  };
+}
 
 interface ServeOptions {
   db: Db;
   bus: Bus;
   services: WorkspaceServices;
   presence: Presence;
+  credentials: CredentialCache;
   liveHeartbeatMs: number;
   liveMaxBufferedBytes: number;
+  liveMaxSubscriptions: number;
 }
 
-function serve(socket: WebSocket, principal: Principal, options: ServeOptions) {
+/** Serves one socket; returns how to re-check its caller's rights. */
+function serve(socket: WebSocket, principal: Principal, options: ServeOptions): () => void {
   const held = new Map<string, Held>();
   const sendText = (text: string) => {
     if (socket.readyState !== socket.OPEN) return;
@@ -149,7 +206,33 @@ function serve(socket: WebSocket, principal: Principal, options: ServeOptions) {
     if (!isAlive) return socket.terminate();
     isAlive = false;
     socket.ping();
+    // Without Postgres notifications no change is heard of: the socket asks on each beat.
+    if (!options.credentials.isListening()) recheck();
   }, options.liveHeartbeatMs);
+
+  // The caller as the database sees them now: gone (4001) or with another role (4003, so that
+  // the client reconnects with what it may see now) closes the socket. Checks never overlap.
+  let isChecking = false;
+  let isCheckWanted = false;
+  const recheck = () => {
+    isCheckWanted = true;
+    if (isChecking) return;
+    isChecking = true;
+    void (async () => {
+      while (isCheckWanted && socket.readyState === socket.OPEN) {
+        isCheckWanted = false;
+        const current = await refreshPrincipal(options.db, principal);
+        if (!current) {
+          return socket.close(4001, 'Your credentials no longer authenticate: sign in again.');
+        }
+        if (current.role !== principal.role) {
+          return socket.close(4003, `Your role is now ${current.role}: reconnect to go on.`);
+        }
+      }
+    })()
+      .catch(() => socket.close(1011, 'Your rights could not be re-checked: reconnect.'))
+      .finally(() => (isChecking = false));
+  };
 
   // Messages are handled one after another, so that a subscription and the input that
   // follows it arrive in the order they were sent.
@@ -178,6 +261,17 @@ function serve(socket: WebSocket, principal: Principal, options: ServeOptions) {
       else terminal.resize(message.cols, message.rows);
       return;
     }
+    if (
+      message.type === 'subscribe' &&
+      !held.has(message.id) &&
+      held.size >= options.liveMaxSubscriptions
+    ) {
+      throw new CadreError(
+        'LIVE_SUBSCRIPTION_LIMIT',
+        `This socket holds ${options.liveMaxSubscriptions} subscriptions, the most allowed: unsubscribe from one first.`,
+        { details: { limit: options.liveMaxSubscriptions } },
+      );
+    }
     await held.get(message.id)?.end();
     held.delete(message.id);
     if (message.type === 'unsubscribe') return;
@@ -190,6 +284,7 @@ function serve(socket: WebSocket, principal: Principal, options: ServeOptions) {
     held.set(message.id, subscription);
     send({ type: 'subscribed', id: message.id });
   }
+  return recheck;
 }
 
 /** Starts one subscription after checking that the caller may see what it names. */
