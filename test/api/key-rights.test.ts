@@ -187,11 +187,22 @@ describe('live sockets of a person whose rights change', () => {
     const demoted = await personWithKey('admin', 'admin');
     const removed = await personWithKey('member', 'member');
     const bystander = await personWithKey('member', 'member');
-    const [a, b, c] = [open(demoted.key), open(removed.key), open(bystander.key)];
-    await Promise.all([a.subscribed, b.subscribed, c.subscribed]);
+    // Two sockets of one key: they share one lookup, and both must go.
+    const [a, twin, b, c] = [
+      open(demoted.key),
+      open(demoted.key),
+      open(removed.key),
+      open(bystander.key),
+    ];
+    await Promise.all([a.subscribed, twin.subscribed, b.subscribed, c.subscribed]);
 
     await setMemberRole(demoted.userId, 'viewer');
-    expect(await a.closed).toMatchObject({ code: 4003, reason: expect.stringContaining('viewer') });
+    for (const client of [a, twin]) {
+      expect(await client.closed).toMatchObject({
+        code: 4003,
+        reason: expect.stringContaining('viewer'),
+      });
+    }
     await t.database.db
       .delete(tables.memberships)
       .where(

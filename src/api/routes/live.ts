@@ -99,8 +99,20 @@ export const liveRoutes: FastifyPluginAsyncZod<AppDeps & { services: WorkspaceSe
   app.addHook('onClose', () => presence.close());
   const sockets = createSocketCounts(deps.config.server.liveMaxSocketsPerCredential);
   // Any change of rights anywhere (Postgres tells every node) re-checks every open socket.
+  // The sockets of one credential share one lookup per change: a thousand sockets of one key
+  // cost one query, and each lookup starts after the change it answers.
   const rechecks = new Set<() => void>();
+  let lookups = new Map<string, Promise<Principal | null>>();
+  const currentOf = (principal: Principal) => {
+    let lookup = lookups.get(principal.credentialId);
+    if (!lookup) {
+      lookup = refreshPrincipal(db, principal);
+      lookups.set(principal.credentialId, lookup);
+    }
+    return lookup;
+  };
   const stopListening = app.credentials.onChange(() => {
+    lookups = new Map();
     for (const recheck of rechecks) recheck();
   });
   app.addHook('onClose', async () => void stopListening());
@@ -129,6 +141,7 @@ export const liveRoutes: FastifyPluginAsyncZod<AppDeps & { services: WorkspaceSe
         services,
         presence,
         credentials: app.credentials,
+        currentOf,
         liveHeartbeatMs,
         liveMaxBufferedBytes,
         liveMaxSubscriptions,
@@ -174,6 +187,8 @@ interface ServeOptions {
   services: WorkspaceServices;
   presence: Presence;
   credentials: CredentialCache;
+  /** The caller as the database sees them since the last change of rights. */
+  currentOf: (principal: Principal) => Promise<Principal | null>;
   liveHeartbeatMs: number;
   liveMaxBufferedBytes: number;
   liveMaxSubscriptions: number;
@@ -207,21 +222,27 @@ function serve(socket: WebSocket, principal: Principal, options: ServeOptions): 
     isAlive = false;
     socket.ping();
     // Without Postgres notifications no change is heard of: the socket asks on each beat.
-    if (!options.credentials.isListening()) recheck();
+    if (!options.credentials.isListening()) recheck(true);
   }, options.liveHeartbeatMs);
 
   // The caller as the database sees them now: gone (4001) or with another role (4003, so that
   // the client reconnects with what it may see now) closes the socket. Checks never overlap.
   let isChecking = false;
   let isCheckWanted = false;
-  const recheck = () => {
+  let isFreshWanted = false;
+  const recheck = (isFresh = false) => {
     isCheckWanted = true;
+    isFreshWanted ||= isFresh;
     if (isChecking) return;
     isChecking = true;
     void (async () => {
       while (isCheckWanted && socket.readyState === socket.OPEN) {
         isCheckWanted = false;
-        const current = await refreshPrincipal(options.db, principal);
+        const isFreshLookup = isFreshWanted;
+        isFreshWanted = false;
+        const current = await (isFreshLookup
+          ? refreshPrincipal(options.db, principal)
+          : options.currentOf(principal));
         if (!current) {
           return socket.close(4001, 'Your credentials no longer authenticate: sign in again.');
         }
