@@ -4,7 +4,7 @@
 // and while that channel is down the cache is bypassed. Holders of long-lived connections
 // (live WebSockets) hear of each change through onChange and re-check their caller.
 import type { Database, Listener } from '../db/index.js';
-import { lookupCredential } from './authenticate.js';
+import { lookupCredential, refreshPrincipal } from './authenticate.js';
 import type { Principal } from './roles.js';
 import { hashToken, sessionPrefix } from './tokens.js';
 
@@ -17,6 +17,8 @@ export interface CredentialCache {
   peek(token: string, now?: Date): Principal | null;
   /** Forgets every credential (after a change made in this process, before its notification). */
   clear(): void;
+  /** The credential behind an earlier principal as the database sees it now (never cached). */
+  refresh(principal: Principal, now?: Date): Promise<Principal | null>;
   /** Calls `listener` whenever rights may have changed anywhere; returns how to stop. */
   onChange(listener: () => void): () => void;
   /** False once changes can no longer reach this node: then holders re-check on their own. */
@@ -79,6 +81,7 @@ export async function createCredentialCache(
       return credential.principal;
     },
     clear,
+    refresh: (principal, now) => refreshPrincipal(db, principal, now),
     onChange(changeListener) {
       changeListeners.add(changeListener);
       return () => changeListeners.delete(changeListener);

@@ -9,12 +9,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { WebSocket } from '@fastify/websocket';
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import {
-  isAllowed,
-  refreshPrincipal,
-  type CredentialCache,
-  type Principal,
-} from '../../auth/index.js';
+import { isAllowed, type Principal } from '../../auth/index.js';
 import type { Bus, Subscription } from '../../bus/index.js';
 import { tables, type Db } from '../../db/index.js';
 import { CadreError } from '../../errors/index.js';
@@ -29,6 +24,7 @@ import type { Terminal } from '../../sandbox/index.js';
 import type { AppDeps } from '../app.js';
 import { authenticateUpgrade } from '../auth-hook.js';
 import { createPresence, type Presence, type Viewer } from '../presence.js';
+import { createRightsWatch } from '../rights-watch.js';
 import { liveProtocol } from './terminals.js';
 import type { WorkspaceServices } from './workspace-services.js';
 
@@ -99,23 +95,8 @@ export const liveRoutes: FastifyPluginAsyncZod<AppDeps & { services: WorkspaceSe
   app.addHook('onClose', () => presence.close());
   const sockets = createSocketCounts(deps.config.server.liveMaxSocketsPerCredential);
   // Any change of rights anywhere (Postgres tells every node) re-checks every open socket.
-  // The sockets of one credential share one lookup per change: a thousand sockets of one key
-  // cost one query, and each lookup starts after the change it answers.
-  const rechecks = new Set<() => void>();
-  let lookups = new Map<string, Promise<Principal | null>>();
-  const currentOf = (principal: Principal) => {
-    let lookup = lookups.get(principal.credentialId);
-    if (!lookup) {
-      lookup = refreshPrincipal(db, principal);
-      lookups.set(principal.credentialId, lookup);
-    }
-    return lookup;
-  };
-  const stopListening = app.credentials.onChange(() => {
-    lookups = new Map();
-    for (const recheck of rechecks) recheck();
-  });
-  app.addHook('onClose', async () => void stopListening());
+  const rights = createRightsWatch({ credentials: app.credentials, pollMs: liveHeartbeatMs });
+  app.addHook('onClose', async () => rights.close());
 
   app.get(
     '/api/live',
@@ -135,21 +116,16 @@ export const liveRoutes: FastifyPluginAsyncZod<AppDeps & { services: WorkspaceSe
       if (!sockets.add(principal)) {
         return socket.close(4029, sockets.limitMessage().slice(0, 120));
       }
-      const recheck = serve(socket, principal, {
+      socket.on('close', () => sockets.remove(principal));
+      rights.watch(socket, principal);
+      serve(socket, principal, {
         db,
         bus,
         services,
         presence,
-        credentials: app.credentials,
-        currentOf,
         liveHeartbeatMs,
         liveMaxBufferedBytes,
         liveMaxSubscriptions,
-      });
-      rechecks.add(recheck);
-      socket.on('close', () => {
-        rechecks.delete(recheck);
-        sockets.remove(principal);
       });
     },
   );
@@ -186,16 +162,12 @@ interface ServeOptions {
   bus: Bus;
   services: WorkspaceServices;
   presence: Presence;
-  credentials: CredentialCache;
-  /** The caller as the database sees them since the last change of rights. */
-  currentOf: (principal: Principal) => Promise<Principal | null>;
   liveHeartbeatMs: number;
   liveMaxBufferedBytes: number;
   liveMaxSubscriptions: number;
 }
 
-/** Serves one socket; returns how to re-check its caller's rights. */
-function serve(socket: WebSocket, principal: Principal, options: ServeOptions): () => void {
+function serve(socket: WebSocket, principal: Principal, options: ServeOptions) {
   const held = new Map<string, Held>();
   const sendText = (text: string) => {
     if (socket.readyState !== socket.OPEN) return;
@@ -221,39 +193,7 @@ function serve(socket: WebSocket, principal: Principal, options: ServeOptions): 
     if (!isAlive) return socket.terminate();
     isAlive = false;
     socket.ping();
-    // Without Postgres notifications no change is heard of: the socket asks on each beat.
-    if (!options.credentials.isListening()) recheck(true);
   }, options.liveHeartbeatMs);
-
-  // The caller as the database sees them now: gone (4001) or with another role (4003, so that
-  // the client reconnects with what it may see now) closes the socket. Checks never overlap.
-  let isChecking = false;
-  let isCheckWanted = false;
-  let isFreshWanted = false;
-  const recheck = (isFresh = false) => {
-    isCheckWanted = true;
-    isFreshWanted ||= isFresh;
-    if (isChecking) return;
-    isChecking = true;
-    void (async () => {
-      while (isCheckWanted && socket.readyState === socket.OPEN) {
-        isCheckWanted = false;
-        const isFreshLookup = isFreshWanted;
-        isFreshWanted = false;
-        const current = await (isFreshLookup
-          ? refreshPrincipal(options.db, principal)
-          : options.currentOf(principal));
-        if (!current) {
-          return socket.close(4001, 'Your credentials no longer authenticate: sign in again.');
-        }
-        if (current.role !== principal.role) {
-          return socket.close(4003, `Your role is now ${current.role}: reconnect to go on.`);
-        }
-      }
-    })()
-      .catch(() => socket.close(1011, 'Your rights could not be re-checked: reconnect.'))
-      .finally(() => (isChecking = false));
-  };
 
   // Messages are handled one after another, so that a subscription and the input that
   // follows it arrive in the order they were sent.
@@ -305,7 +245,6 @@ function serve(socket: WebSocket, principal: Principal, options: ServeOptions): 
     held.set(message.id, subscription);
     send({ type: 'subscribed', id: message.id });
   }
-  return recheck;
 }
 
 /** Starts one subscription after checking that the caller may see what it names. */
