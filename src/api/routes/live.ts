@@ -25,6 +25,7 @@ import type { AppDeps } from '../app.js';
 import { authenticateUpgrade } from '../auth-hook.js';
 import { createPresence, type Presence, type Viewer } from '../presence.js';
 import { createRightsWatch } from '../rights-watch.js';
+import { createSocketCounts } from '../socket-counts.js';
 import { liveProtocol } from './terminals.js';
 import type { WorkspaceServices } from './workspace-services.js';
 
@@ -130,32 +131,6 @@ export const liveRoutes: FastifyPluginAsyncZod<AppDeps & { services: WorkspaceSe
     },
   );
 };
-
-/** Open live sockets per key or session on this node. */
-function createSocketCounts(limit: number) {
-  const counts = new Map<string, number>();
-  const limitMessage = () =>
-    `This key or session already holds ${limit} live WebSockets, the most allowed: close one first.`;
-  return {
-    limitMessage,
-    refuseWhenFull(principal: Principal) {
-      if ((counts.get(principal.credentialId) ?? 0) >= limit) {
-        throw new CadreError('LIVE_SOCKET_LIMIT', limitMessage(), { details: { limit } });
-      }
-    },
-    add(principal: Principal): boolean {
-      const count = counts.get(principal.credentialId) ?? 0;
-      if (count >= limit) return false;
-      counts.set(principal.credentialId, count + 1);
-      return true;
-    },
-    remove(principal: Principal) {
-      const count = (counts.get(principal.credentialId) ?? 1) - 1;
-      if (count > 0) counts.set(principal.credentialId, count);
-      else counts.delete(principal.credentialId);
-    },
-  };
-}
 
 interface ServeOptions {
   db: Db;
