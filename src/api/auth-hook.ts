@@ -69,9 +69,10 @@ export function installAuth(
 /**
  * The principal behind `token`. An address that presented too many invalid credentials gets
  * only what is already in memory (CREDENTIALS_THROTTLED otherwise); a token of the wrong shape
- * is refused without a lookup. Every refusal counts against the address.
+ * is refused without a lookup. Every refusal counts against the address. Every way a token
+ * arrives (header, subprotocol, cookie) goes through here.
  */
-async function principalOfToken(request: FastifyRequest, token: string) {
+export async function principalOfToken(request: FastifyRequest, token: string) {
   const { credentials, credentialThrottle } = request.server;
   const retryAfterMs = credentialThrottle.retryAfterMs(request.ip);
   if (retryAfterMs > 0) {
