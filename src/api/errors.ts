@@ -30,7 +30,18 @@ export function handleError(
   const body: ErrorBody = { error: { code: failure.code, message: failure.message } };
   if (failure.details !== undefined) body.error.details = failure.details;
   if (failure.status >= 500) body.error.requestId = request.id;
+  const retryAfter = retryAfterSeconds(failure.details);
+  if (retryAfter !== null) reply.header('retry-after', String(retryAfter));
   return reply.status(failure.status).send(body);
+}
+
+/** The wait an error names in its details, for the Retry-After header. */
+function retryAfterSeconds(details: unknown): number | null {
+  if (typeof details !== 'object' || details === null || !('retryAfterSeconds' in details)) {
+    return null;
+  }
+  const seconds = details.retryAfterSeconds;
+  return typeof seconds === 'number' && Number.isFinite(seconds) ? Math.ceil(seconds) : null;
 }
 
 /** Answers for a route that does not exist. */

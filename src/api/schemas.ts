@@ -154,6 +154,8 @@ export type BrowserSession = z.infer<typeof BrowserSession>;
 
 export const PasswordChange = z.strictObject({
   password: z.string().min(12, 'must be at least 12 characters').max(1000),
+  /** Required when the user has a password already. */
+  currentPassword: z.string().min(1).max(1000).optional(),
 });
 
 export const Me = z.object({

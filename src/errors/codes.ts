@@ -22,6 +22,31 @@ export const errorCodes = {
   PAYLOAD_TOO_LARGE: { status: 413, summary: 'The request body is larger than the limit.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'The request body has an unsupported type.' },
   RATE_LIMITED: { status: 429, summary: 'Too many requests; retry after the given delay.' },
+  CREDENTIALS_THROTTLED: {
+    status: 429,
+    summary: 'Too many invalid credentials from this address; retry after the given delay.',
+  },
+  SIGN_IN_LOCKED: {
+    status: 429,
+    summary: 'Too many failed sign-ins for this account; retry after the given delay.',
+  },
+  CURRENT_PASSWORD_REQUIRED: {
+    status: 400,
+    summary: 'Changing a password that is set needs the current one (currentPassword).',
+  },
+  CURRENT_PASSWORD_WRONG: { status: 403, summary: 'The current password given is not right.' },
+  LIVE_SOCKET_LIMIT: {
+    status: 429,
+    summary: 'This key or session has as many live WebSockets open as allowed.',
+  },
+  LIVE_SUBSCRIPTION_LIMIT: {
+    status: 429,
+    summary: 'This live WebSocket holds as many subscriptions as allowed.',
+  },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    summary: 'The request (its headers or its body) did not arrive within the time limit.',
+  },
 
   // Configuration and start-up.
   CONFIG_INVALID: { status: 500, summary: 'A setting has an invalid value.' },

@@ -180,10 +180,47 @@ describe('the web app', () => {
     await page.getByTestId('live-status').filter({ hasText: 'live' }).waitFor();
   });
 
+  it('changes the password in Settings with the current one, and ends the other sessions', async () => {
+    const [old, next] = ['a long enough password', 'another long enough password'];
+    const signIn = (password: string) =>
+      fetch(`${server.url}/api/auth/sign-in`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'admin@localhost', password }),
+      });
+    const phone = (await (await signIn(old)).json()) as { token: string };
+
+    await page.getByRole('button', { name: 'Email and password' }).click();
+    await page.locator('input[name=email]').fill('admin@localhost');
+    await page.locator('input[name=password]').fill(old);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('link', { name: 'Projects' }).waitFor();
+    await page.goto(`${server.url}/settings?tab=account`);
+    const form = page.getByRole('form', { name: 'Change password' });
+    await form.locator('input[name=currentPassword]').fill('not the password at all');
+    await form.locator('input[name=newPassword]').fill(next);
+    await form.locator('input[name=repeatPassword]').fill(next);
+    await form.getByRole('button', { name: 'Change password' }).click();
+    await expect.poll(() => form.getByRole('alert').textContent()).toContain('not the password');
+
+    await form.locator('input[name=currentPassword]').fill(old);
+    await form.getByRole('button', { name: 'Change password' }).click();
+    await form.getByRole('status').filter({ hasText: 'Password saved' }).waitFor();
+
+    const phoneAfter = await fetch(`${server.url}/api/projects`, {
+      headers: { authorization: `Bearer ${phone.token}` },
+    });
+    expect(phoneAfter.status).toBe(401);
+    await page.getByRole('link', { name: 'Projects' }).click();
+    await page.getByTestId('projects').getByText('web-shop').waitFor();
+    expect((await signIn(old)).status).toBe(401);
+    expect((await signIn(next)).status).toBe(200);
+  });
+
   it('wrote nothing to the browser console as an error', () => {
-    // The browser itself logs the answers to the bad input above (a wrong key: 401, a
-    // duplicate name: 409); the app adds nothing.
-    const provoked = /^Failed to load resource: .* status of 40[19]/;
+    // The browser itself logs the answers to the bad input above (a wrong key: 401, a wrong
+    // current password: 403, a duplicate name: 409); the app adds nothing.
+    const provoked = /^Failed to load resource: .* status of 40[139]/;
     expect(browser.consoleErrors.filter((text) => !provoked.test(text))).toEqual([]);
   });
 });

@@ -8,13 +8,13 @@ import {
   recordAudit,
   revokeApiKey,
   Role,
-  setPassword,
+  changePassword,
   signIn,
   signOut,
 } from '../../auth/index.js';
 import { CadreError } from '../../errors/index.js';
 import type { AppDeps } from '../app.js';
-import { principalOf, requestCredential } from '../auth-hook.js';
+import { principalOf, requestCredential, throttledError } from '../auth-hook.js';
 import {
   assertOriginAllowed,
   clearSessionCookie,
@@ -45,7 +45,9 @@ function toApiKey(row: ApiKeyRow): ApiKey {
 }
 type ApiKey = z.infer<typeof ApiKey>;
 
-export const authRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database: { db } }) => {
+export const authRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  const { db } = deps.database;
+  const now = deps.now ?? (() => new Date());
   const tags = ['auth'];
 
   app.post(
@@ -57,7 +59,22 @@ export const authRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database
     async (request, reply) => {
       // A foreign page must not sign the browser in as someone else (login CSRF).
       if (request.body.cookie) assertOriginAllowed(request, { isRequired: false });
-      const grant = await signIn(db, request.body.email, request.body.password);
+      // A wrong password is an invalid credential too: it counts against the address, which
+      // is refused before any lookup once it has presented too many.
+      const retryAfterMs = app.credentialThrottle.retryAfterMs(request.ip);
+      if (retryAfterMs > 0) throw throttledError(retryAfterMs);
+      const grant = await signIn(db, {
+        email: request.body.email,
+        password: request.body.password,
+        now: now(),
+        clientAddress: request.ip,
+        requestId: request.id,
+      }).catch((error: unknown) => {
+        if (error instanceof CadreError && error.code === 'UNAUTHENTICATED') {
+          app.credentialThrottle.recordFailure(request.ip);
+        }
+        throw error;
+      });
       const actor = {
         orgId: grant.orgId,
         userId: grant.userId,
@@ -108,11 +125,22 @@ export const authRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database
           'This API key belongs to no user; sign in as a user to set a password.',
         );
       }
-      await setPassword(db, principal.userId, request.body.password);
+      const { endedSessions } = await changePassword(db, principal.userId, {
+        password: request.body.password,
+        currentPassword: request.body.currentPassword,
+        // The session that makes the change stays signed in; every other one ends.
+        keepSessionId: principal.kind === 'session' ? principal.credentialId : null,
+        orgId: principal.orgId,
+        now: now(),
+        clientAddress: request.ip,
+        requestId: request.id,
+      });
+      app.credentials.clear(); // other nodes learn it from Postgres a moment later
       await recordAudit(db, principal, {
         action: 'password-changed',
         targetType: 'user',
         targetId: principal.userId,
+        data: { endedSessions },
         requestId: request.id,
       });
       return reply.status(204).send();

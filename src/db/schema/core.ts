@@ -76,6 +76,14 @@ export const sessions = pgTable('sessions', {
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
 });
 
+/** Failed password sign-ins per email, for the per-account backoff (src/auth/sign-in-backoff.ts). */
+export const signInFailures = pgTable('sign_in_failures', {
+  email: text('email').primaryKey(),
+  failures: integer('failures').notNull().default(0),
+  lockedUntil: timestamp('locked_until', { withTimezone: true }),
+  lastFailedAt: timestamp('last_failed_at', { withTimezone: true }),
+});
+
 export const projects = pgTable('projects', {
   id: id(),
   orgId: orgId(),
