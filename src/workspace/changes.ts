@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { CadreError } from '../errors/index.js';
 import { noDrivers, runGit } from './git.js';
 import { preMergeRef } from './layout.js';
+import { refuseNestedRepositories } from './nested-repositories.js';
 import { snapshotWorktree } from './snapshot.js';
 import { checkTreeChange } from './tree-gate.js';
 import type { TaskBranch, TaskWorktree } from './worktrees.js';
@@ -47,7 +48,8 @@ export async function commitTaskChanges(
   date?: Date,
 ): Promise<string | null> {
   const { gitDir } = worktree;
-  const snapshot = await snapshotWorktree(worktree, 'commit the worktree');
+  await refuseNestedRepositories(worktree, 'commit the worktree');
+  const snapshot = await snapshotWorktree(worktree);
   try {
     const tree = (await runGit({ gitDir, env: snapshot.env, args: ['write-tree'] })).stdout.trim();
     const head = (await runGit({ gitDir, args: ['rev-parse', '--verify', 'HEAD'] })).stdout.trim();
@@ -77,7 +79,8 @@ export async function diffTask(worktree: TaskWorktree): Promise<TaskDiff> {
   const git = { gitDir: worktree.gitDir, workTree: worktree.path };
   const mergeBase = await diffBase(worktree, 'HEAD');
   // A private index, so that untracked files show and the task's own index is left alone.
-  const snapshot = await snapshotWorktree(worktree, 'show the diff');
+  await refuseNestedRepositories(worktree, 'show the diff');
+  const snapshot = await snapshotWorktree(worktree);
   try {
     const diff = (args: string[]) =>
       runGit({ ...git, env: snapshot.env, args: ['diff', '--cached', ...noDrivers, ...args] });

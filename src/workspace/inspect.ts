@@ -25,7 +25,8 @@ export async function statusOf(worktree: TaskWorktree): Promise<string> {
 export async function diffSince(worktree: TaskWorktree, since = 'HEAD'): Promise<string> {
   const base = await checkRevision(worktree, since);
   const git = { gitDir: worktree.gitDir, workTree: worktree.path };
-  const snapshot = await snapshotWorktree(worktree, 'show the diff');
+  await refuseNestedRepositories(worktree, 'show the diff');
+  const snapshot = await snapshotWorktree(worktree);
   try {
     const args = ['diff', '--cached', ...noDrivers, '-M', base, '--'];
     return (await runGit({ ...git, env: snapshot.env, args })).stdout;

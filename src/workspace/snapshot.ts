@@ -1,12 +1,11 @@
 // A private index holding what a worktree holds now (tracked and new files), for diffs and
-// commits that must not touch the task's own index. It refuses nested repositories first, and
-// it never lets git look into a submodule's folder, where git would start a git of the
-// submodule's own configuration.
+// commits that must not touch the task's own index. Callers refuse nested repositories first;
+// even when one appears meanwhile, git is never let into a submodule's folder, where it would
+// start a git with the submodule's own configuration.
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runGit, type GitEnv } from './git.js';
-import { refuseNestedRepositories } from './nested-repositories.js';
 import type { TaskWorktree } from './worktrees.js';
 
 /** A private index of a worktree's current content. */
@@ -21,9 +20,7 @@ export interface WorktreeSnapshot {
 /** Stages everything in the worktree into a new private index, starting from HEAD. */
 export async function snapshotWorktree(
   worktree: Pick<TaskWorktree, 'gitDir' | 'path'>,
-  action: string,
 ): Promise<WorktreeSnapshot> {
-  await refuseNestedRepositories(worktree, action);
   const git = { gitDir: worktree.gitDir, workTree: worktree.path };
   const indexFile = join(worktree.gitDir, `cadre-snapshot-${randomUUID()}.index`);
   const env = { GIT_INDEX_FILE: indexFile };
