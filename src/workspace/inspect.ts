@@ -1,5 +1,5 @@
 // Read-only looks into a task's worktree for agents' git tools: status, a diff since a
-// revision, and a search of tracked files. Arguments that come from a model are checked so
+// revision, and a search of its files. Arguments that come from a model are checked so
 // that none can be read by git as an option; none of these changes the worktree or its index.
 import { CadreError } from '../errors/index.js';
 import { noDrivers, runGit } from './git.js';
@@ -35,19 +35,27 @@ export async function diffSince(worktree: TaskWorktree, since = 'HEAD'): Promise
   }
 }
 
-/** Lines of tracked files (as they are in the worktree) that match the extended regular expression `pattern`. */
-export async function searchTracked(
+/**
+ * Lines of the worktree's files (tracked and new, not ignored) that match the extended regular
+ * expression `pattern`. It searches a snapshot, not the files themselves: git grep on the
+ * worktree would follow a folder replaced by a symlink to files of the server.
+ */
+export async function searchWorktree(
   worktree: TaskWorktree,
   pattern: string,
   path?: string,
 ): Promise<string> {
   const git = { gitDir: worktree.gitDir, workTree: worktree.path };
   const scope = path ? [confinePathText(worktree.path, path).relative || '.'] : [];
+  await refuseNestedRepositories(worktree, 'search the code');
+  const snapshot = await snapshotWorktree(worktree);
+  const args = ['grep', '--cached', '--no-textconv', '-n', '-I', '-E', '-e', pattern, '--'];
   const result = await runGit({
     ...git,
-    args: ['grep', '--no-textconv', '-n', '-I', '-E', '-e', pattern, '--', ...scope],
+    env: snapshot.env,
+    args: [...args, ...scope],
     okExitCodes: [1, 128],
-  });
+  }).finally(() => snapshot.discard());
   if (result.exitCode === 128) {
     const reason = result.stderr.trim();
     throw new CadreError(

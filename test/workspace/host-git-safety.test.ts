@@ -455,6 +455,22 @@ describe('symlinks that leave the worktree', () => {
     expect(await useTool(host, 'git_commit', { message: 'Inner links' })).toMatch(/^committed /);
   });
 
+  it('are never followed by search_code, even in place of a tracked folder', async () => {
+    const task = await taskWithWorktree('search-links');
+    const host = agentHost(task);
+    await useTool(host, 'write_file', { path: 'conf/passwd', content: 'nothing here\n' });
+    await useTool(host, 'write_file', { path: 'keys/admin-api-key', content: 'no key\n' });
+    await useTool(host, 'git_commit', { message: 'Add conf and keys' });
+    await runInSandbox(
+      task.base,
+      `rm -r conf keys && ln -s /etc conf && ln -s ${t.dataDir} keys && ln -s /etc/passwd passwd`,
+    );
+    const adminKey = t.adminKey.slice(0, 12);
+    expect(await useTool(host, 'search_code', { pattern: 'root:' })).toBe('no matches');
+    expect(await useTool(host, 'search_code', { pattern: adminKey })).toBe('no matches');
+    expect(await useTool(host, 'search_code', { pattern: '.', path: 'keys' })).toBe('no matches');
+  });
+
   it('are refused when a merge joins two links that each stay inside', async () => {
     const first = { projectId: 'joined-links', taskId: 'first' };
     const second = { projectId: 'joined-links', taskId: 'second' };
