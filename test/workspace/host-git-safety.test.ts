@@ -404,6 +404,52 @@ EOF
       expect(response.json().error.message).toContain('"filter.evil.clean"');
       expect(response.json().error.message).toContain('"include.path"');
     }
+    // Once an administrator removes the keys, git runs again.
+    const config = join(task.gitDir, 'config');
+    execFileSync('git', ['config', '--file', config, '--remove-section', 'filter.evil']);
+    execFileSync('git', ['config', '--file', config, '--remove-section', 'include']);
+    const again = await t.app.inject({ method: 'GET', url: `${task.base}/diff`, headers: viewer });
+    expect(again.statusCode, again.body).toBe(200);
+    expect(await markers()).toEqual([]);
+  });
+
+  it("passes none of Cadre's own GIT_* variables on to git", async () => {
+    const task = await taskWithWorktree('environment');
+    await runInSandbox(
+      task.base,
+      `printf '* diff=evil filter=evil\\n' > .gitattributes; echo x > f.txt`,
+    );
+    const planted: Record<string, string> = {
+      GIT_EXTERNAL_DIFF: `${markerDir}/no-such-program`,
+      GIT_PAGER: leaves('env-pager'),
+      GIT_DIR: '/nonexistent',
+      GIT_CONFIG_COUNT: '3',
+      GIT_CONFIG_KEY_0: 'filter.evil.clean',
+      GIT_CONFIG_VALUE_0: leaves('env-filter'),
+      GIT_CONFIG_KEY_1: 'diff.evil.textconv',
+      GIT_CONFIG_VALUE_1: leaves('env-textconv'),
+      GIT_CONFIG_KEY_2: 'core.fsmonitor',
+      GIT_CONFIG_VALUE_2: leaves('env-fsmonitor'),
+      // git's own quoting: each setting in single quotes, a quote inside written '\''.
+      GIT_CONFIG_PARAMETERS: `'diff.evil.command=${leaves('env-diff').replaceAll("'", "'\\''")}'`,
+    };
+    Object.assign(process.env, planted);
+    try {
+      const diff = await t.app.inject({ method: 'GET', url: `${task.base}/diff`, headers: viewer });
+      expect(diff.statusCode, diff.body).toBe(200);
+      expect(diff.json().patch).toContain('+x');
+      expect(await useTool(agentHost(task), 'git_status', {})).toContain('?? f.txt');
+      const merge = await t.app.inject({
+        method: 'POST',
+        url: `${task.base}/merge`,
+        headers: member,
+        payload: {},
+      });
+      expect(merge.statusCode, merge.body).toBe(200);
+    } finally {
+      for (const name of Object.keys(planted)) delete process.env[name];
+    }
+    expect(await markers()).toEqual([]);
   });
 });
 
