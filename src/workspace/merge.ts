@@ -110,14 +110,11 @@ async function moveBase(gitDir: string, ref: string, to: string, from: string) {
     throw new CadreError('CONFLICT', `${ref} moved while merging; merge again.`, { cause: error });
   }
   const checkout = await findCheckout(gitDir, ref);
+  if (!checkout) return;
   // A checkout holding a repository of its own is not carried along: git would look into it.
-  if (
-    checkout &&
-    (await findNestedRepositories({ gitDir: checkout.gitDir, path: checkout.workTree })).length ===
-      0
-  ) {
-    await runGit({ ...checkout, args: ['read-tree', '-m', '-u', from, to] }).catch(() => undefined);
-  }
+  const nested = await findNestedRepositories({ gitDir: checkout.gitDir, path: checkout.workTree });
+  if (nested.length > 0) return;
+  await runGit({ ...checkout, args: ['read-tree', '-m', '-u', from, to] }).catch(() => undefined);
 }
 
 /** The worktree (other than `gitDir`'s own) that has `ref` checked out, if any. */

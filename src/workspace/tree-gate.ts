@@ -101,7 +101,11 @@ async function symlinksOf(gitDir: string, tree: string): Promise<Map<string, str
   let offset = 0;
   for (const link of links) {
     const headerEnd = batch.stdout.indexOf('\n', offset);
-    const size = Number(batch.stdout.slice(offset, headerEnd).split(' ')[2]);
+    const [, type, sizeText] = batch.stdout.slice(offset, headerEnd).split(' ');
+    const size = Number(sizeText);
+    if (type !== 'blob' || !Number.isInteger(size)) {
+      throw new CadreError('GIT_FAILED', `git cat-file could not read the symlink "${link.path}".`);
+    }
     const content = batch.stdout.slice(headerEnd + 1, headerEnd + 1 + size);
     targets.set(link.path, Buffer.from(content, 'latin1').toString('utf8'));
     offset = headerEnd + 1 + size + 1;
