@@ -380,6 +380,16 @@ EOF
     });
     expect(merge.statusCode, merge.body).toBe(200);
     expect(git(task.gitDir, 'show', 'main:notes.txt')).toBe('plain text');
+    // A .git file pointing at that hostile repository instead is not read either.
+    await runInSandbox(
+      task.base,
+      'mv .git evil && printf "gitdir: /workspace/evil\\n" > .git && echo more >> notes.txt',
+    );
+    expect(await useTool(host, 'git_status', {})).toContain(' M notes.txt');
+    expect(await useTool(host, 'git_commit', { message: 'More' })).toMatch(/^committed /);
+    expect(git(task.gitDir, 'show', `cadre/task-${task.taskId}:notes.txt`)).toBe(
+      'plain text\nmore',
+    );
     expect(await markers()).toEqual([]);
   });
 
