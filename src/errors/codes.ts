@@ -117,7 +117,19 @@ export const errorCodes = {
   },
   MERGE_CONFLICT: { status: 409, summary: 'The merge conflicts; the base branch is unchanged.' },
   FILE_TOO_LARGE: { status: 413, summary: 'The file is larger than the API reads or writes.' },
+  WORKSPACE_NESTED_REPOSITORY: {
+    status: 422,
+    summary: 'The worktree holds a git repository or submodule of its own; nothing was changed.',
+  },
+  WORKSPACE_SYMLINK_OUTSIDE: {
+    status: 422,
+    summary: 'A symlink to be committed or merged leads outside the worktree; nothing was changed.',
+  },
   GIT_FAILED: { status: 500, summary: 'A git command failed unexpectedly.' },
+  GIT_CONFIG_UNTRUSTED: {
+    status: 500,
+    summary: "The repository's git config holds a key Cadre does not write; git does not run.",
+  },
   SANDBOX_UNAVAILABLE: { status: 503, summary: 'The configured sandbox executor cannot run.' },
   SANDBOX_HOST_EXEC_REFUSED: {
     status: 503,

@@ -62,6 +62,10 @@ const permanentCodes = new Set([
   'AGENT_TIME_LIMIT',
   'MERGE_CONFLICT',
   'NOT_FOUND',
+  // What a step left in its worktree is refused the same way on every attempt.
+  'WORKSPACE_NESTED_REPOSITORY',
+  'WORKSPACE_SYMLINK_OUTSIDE',
+  'GIT_CONFIG_UNTRUSTED',
 ]);
 
 /** The step handler that workers run. */
