@@ -190,6 +190,8 @@ describe('the web app', () => {
       });
     const phone = (await (await signIn(old)).json()) as { token: string };
 
+    // The test before ends signed in with the admin key.
+    await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Email and password' }).click();
     await page.locator('input[name=email]').fill('admin@localhost');
     await page.locator('input[name=password]').fill(old);
