@@ -30,21 +30,36 @@ export async function createCredentialCache(
   const { database, ttlMs = 30_000, maxEntries = 10_000 } = options;
   const { db } = database;
   const entries = new Map<string, { principal: Principal; validUntil: number }>();
-  const clear = () => entries.clear();
-  let listener: Listener | null = await database.listen(authChannel, clear, () => {
-    // Changes can no longer reach us: from now on every request asks the database.
-    listener = null;
-    clear();
+  // Bumped by every clear: a lookup that ran across a change or an outage is not stored.
+  let generation = 0;
+  const clear = () => {
+    generation++;
+    entries.clear();
+  };
+  // While the channel is down changes cannot reach us: every request asks the database, and
+  // caching resumes only once the channel is subscribed again.
+  let isListening = true;
+  const listener: Listener = await database.listen(authChannel, clear, {
+    onLost: () => {
+      isListening = false;
+      clear();
+    },
+    onRestored: () => {
+      clear();
+      isListening = true;
+    },
   });
+  let isClosed = false;
 
   return {
     async authenticate(token, now = new Date()) {
       const hash = hashToken(token);
       const cached = entries.get(hash);
-      if (listener && cached && cached.validUntil > now.getTime()) return cached.principal;
+      if (isListening && cached && cached.validUntil > now.getTime()) return cached.principal;
+      const before = generation;
       const credential = await lookupCredential(db, hash, token.startsWith(sessionPrefix), now);
       if (!credential) return null;
-      if (listener) {
+      if (isListening && generation === before) {
         if (entries.size >= maxEntries) entries.clear();
         const ends = credential.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY;
         entries.set(hash, {
@@ -56,10 +71,11 @@ export async function createCredentialCache(
     },
     clear,
     async close() {
-      const closing = listener;
-      listener = null;
+      if (isClosed) return;
+      isClosed = true;
+      isListening = false;
       clear();
-      await closing?.close();
+      await listener.close();
     },
   };
 }
