@@ -9,3 +9,4 @@ export { startEmbeddedPostgres } from './embedded-postgres.js';
 export type { EmbeddedPostgres, EmbeddedPostgresOptions } from './embedded-postgres.js';
 import * as tables from './schema/index.js';
 export { tables };
+export { isConnectionError } from './connection-errors.js';

@@ -170,6 +170,9 @@ describe('a Postgres restart', () => {
       recoveries.push(Math.round(claimed - back));
       await load.stop();
       expect(load.statuses.at(-1)).toBe(200);
+      // While the server was away requests said so (503), never "internal error" (500).
+      expect(load.statuses.filter((status) => status !== 200 && status !== 503)).toEqual([]);
+      expect(load.statuses).toContain(503);
       await waitFor('/readyz to answer 200', async () => (await readyz()).status === 200, 20_000);
       await waitFor(
         'the worker to re-subscribe its work channel',
