@@ -26,8 +26,6 @@ export interface DatabaseHandle {
 
 /** Connects to DATABASE_URL, or starts the embedded server, and applies the migrations. */
 export async function openDatabase(config: Config, logger: Logger): Promise<DatabaseHandle> {
-  // The data directory holds the admin key and workspaces even when Postgres is external.
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   let embedded: EmbeddedPostgres | null = null;
   if (!config.database.url) {
     embedded = await startEmbeddedPostgres({
@@ -113,6 +111,8 @@ export interface Running {
 
 /** Everything `cadre up` runs, listening on the configured host and port. */
 export async function startCadre(config: Config, logger: Logger): Promise<Running> {
+  // The data directory holds the admin key and workspaces even when Postgres is external.
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const db = await openDatabase(config, logger);
   let services: Services | null = null;
   try {
