@@ -54,7 +54,11 @@ export async function openRabbitMqConnection(
       nextChannel.on('error', () => undefined);
       // A channel the broker closed (e.g. on a failed declaration) takes its connection along,
       // so that every recovery goes through one path.
-      nextChannel.on('close', () => void next.close().catch(() => undefined));
+      nextChannel.on('close', () => {
+        // From this moment nothing may publish on it, even before the connection reports.
+        if (channel === nextChannel) channel = null;
+        void next.close().catch(() => undefined);
+      });
       await setup(nextChannel);
       if (isClosed) throw new Error('closed while connecting');
       model = next;

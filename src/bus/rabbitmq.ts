@@ -56,6 +56,10 @@ export async function createRabbitMqBus(
   const consumers = new Set<Consumer>();
   const pending = new Map<string, Pending>();
   const listeners = new Map<string, Set<(payload: unknown) => unknown>>();
+  // Acknowledgements go to the channel that delivered, as long as it is open (also while it
+  // is still being set up, when it is not yet the connection's current one).
+  const closedChannels = new WeakSet<ConfirmChannel>();
+  const isOpen = (channel: ConfirmChannel) => !closedChannels.has(channel);
 
   const attach = async (consumer: Consumer, channel: ConfirmChannel) => {
     if (consumer.attachedTo === channel) return;
@@ -74,6 +78,7 @@ export async function createRabbitMqBus(
     log,
     backoff,
     async setup(channel) {
+      channel.once('close', () => closedChannels.add(channel));
       await declareTopology(channel);
       await channel.prefetch(prefetch);
       channel.on('return', (message: ConsumeMessage) => returned(pending, message));
@@ -121,7 +126,7 @@ export async function createRabbitMqBus(
       .then(work)
       .catch(() => undefined)
       .then(() => {
-        if (connection.channel !== channel) return;
+        if (!isOpen(channel)) return;
         try {
           channel.ack(message);
         } catch {
@@ -234,7 +239,7 @@ export async function createRabbitMqBus(
           await channel.bindQueue(queue, exchanges.requests, topic);
         },
         onMessage: (message, channel) =>
-          void answer(channel, message, handler, () => connection.channel === channel),
+          void answer(channel, message, handler, () => isOpen(channel)),
         attachedTo: null,
         consumerTag: null,
       });
