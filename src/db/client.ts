@@ -4,6 +4,7 @@
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { startListener, type ListenEvents, type Listener } from './listener.js';
+import { releaseEveryTransactionClient } from './pooled-transactions.js';
 import { silentLog, type BackoffOptions, type ConnectionLog } from './reconnect.js';
 import * as schema from './schema/index.js';
 
@@ -39,9 +40,11 @@ export function connectDatabase(options: ConnectOptions): Database {
   const { url, poolSize = 10, log = silentLog, backoff } = options;
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   watchPool(pool, log);
+  const db = drizzle(pool, { schema });
+  releaseEveryTransactionClient(db, pool);
   return {
     pool,
-    db: drizzle(pool, { schema }),
+    db,
     listen: (channel, onNotify, events = {}) =>
       startListener({ url, channel, onNotify, log, backoff, ...events }),
     close: () => pool.end(),

@@ -61,6 +61,25 @@ describe('a connection ended by the server', () => {
     expect(lines.at(-1)?.message).toBe('database connection restored');
   });
 
+  it('gives the connection back when BEGIN itself fails, so the pool never runs dry', async () => {
+    const single = connectDatabase({ url, poolSize: 1 });
+    try {
+      // BEGIN fails here as it does on a connection the server just ended; drizzle alone
+      // kept such a client checked out for good.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const failure = await single.db
+          .transaction(async () => 'never', { isolationLevel: 'no such level' as never })
+          .catch((error: unknown) => error);
+        expect(failure).toBeInstanceOf(Error);
+      }
+      expect(single.pool.idleCount + single.pool.waitingCount).toBe(1);
+      const answer = await single.db.transaction((tx) => tx.execute(sql`SELECT 7 AS seven`));
+      expect(answer.rows).toEqual([{ seven: 7 }]);
+    } finally {
+      await single.close();
+    }
+  });
+
   it('re-subscribes a LISTEN channel and hears what is notified after', async () => {
     lines.length = 0;
     const heard: string[] = [];
