@@ -8,16 +8,21 @@ import { randomUUID } from 'node:crypto';
 import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { BackoffOptions, ConnectionLog } from '../db/index.js';
 import { CadreError } from '../errors/index.js';
-import type { Bus, RequestOptions } from './bus.js';
+import type { Bus } from './bus.js';
 import { openRabbitMqConnection } from './rabbitmq-connection.js';
+import {
+  answer,
+  decode,
+  encode,
+  exchanges,
+  failPending,
+  replyQueue,
+  request,
+  returned,
+  settle,
+  type Pending,
+} from './rabbitmq-requests.js';
 
-const exchanges = {
-  events: 'cadre.events',
-  requests: 'cadre.requests',
-  broadcast: 'cadre.broadcast',
-  deadLetter: 'cadre.dead-letter',
-};
-const replyQueue = 'amq.rabbitmq.reply-to';
 const prefetch = 256;
 
 export interface RabbitMqBusOptions {
@@ -27,12 +32,6 @@ export interface RabbitMqBusOptions {
   publishTimeoutMs?: number;
   /** How long this process's queues outlive it once nothing consumes them; default 10 min. */
   queueExpiryMs?: number;
-}
-
-interface Pending {
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-  timer: NodeJS.Timeout;
 }
 
 /** A queue and its consumer, attached again on every new channel. */
@@ -271,7 +270,6 @@ export async function createRabbitMqBus(
     },
   };
 }
-
 async function declareTopology(channel: ConfirmChannel) {
   await channel.assertExchange(exchanges.events, 'topic', { durable: true });
   await channel.assertExchange(exchanges.requests, 'direct', { durable: true });
@@ -280,126 +278,3 @@ async function declareTopology(channel: ConfirmChannel) {
   await channel.assertQueue(exchanges.deadLetter, { durable: true });
   await channel.bindQueue(exchanges.deadLetter, exchanges.deadLetter, '');
 }
-
-interface RequestArguments {
-  publish: (
-    exchange: string,
-    key: string,
-    content: Buffer,
-    options: Options.Publish,
-  ) => Promise<void>;
-  pending: Map<string, Pending>;
-  topic: string;
-  payload: unknown;
-  options?: RequestOptions;
-}
-
-function request({ publish, pending, topic, payload, options = {} }: RequestArguments) {
-  const { timeoutMs = 30_000 } = options;
-  const correlationId = randomUUID();
-  return new Promise<unknown>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      pending.delete(correlationId);
-      reject(
-        new CadreError('BUS_TIMEOUT', `No answer on "${topic}" within ${timeoutMs} ms.`, {
-          details: { topic, timeoutMs },
-        }),
-      );
-    }, timeoutMs);
-    pending.set(correlationId, { resolve, reject, timer });
-    publish(exchanges.requests, topic, encode(payload), {
-      correlationId,
-      replyTo: replyQueue,
-      mandatory: true, // returned to us when no responder's queue is bound
-      contentType: 'application/json',
-      expiration: String(timeoutMs),
-    }).catch((error: unknown) => {
-      if (!pending.delete(correlationId)) return;
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
-}
-
-async function answer(
-  channel: ConfirmChannel,
-  message: ConsumeMessage,
-  handler: (payload: unknown) => Promise<unknown>,
-  isLive: () => boolean,
-) {
-  const { replyTo, correlationId } = message.properties;
-  let reply: unknown;
-  let isAnswered = false;
-  try {
-    reply = { ok: true, answer: await handler(decode(message)) };
-    isAnswered = true;
-  } catch (error) {
-    reply = {
-      ok: false,
-      error: {
-        code: error instanceof CadreError ? error.code : 'BUS_REQUEST_FAILED',
-        message: (error as Error).message,
-      },
-    };
-  }
-  // On a channel that died meanwhile the request is redelivered to a live responder.
-  if (!isLive()) return;
-  try {
-    channel.sendToQueue(replyTo as string, encode(reply), { correlationId });
-    if (isAnswered) channel.ack(message);
-    else channel.nack(message, false, false); // to the dead-letter exchange, for inspection
-  } catch {
-    // The channel closed between the check and the reply; the request is redelivered.
-  }
-}
-
-function returned(pending: Map<string, Pending>, message: ConsumeMessage) {
-  const correlationId = message.properties.correlationId as string;
-  const entry = pending.get(correlationId);
-  if (!entry) return;
-  pending.delete(correlationId);
-  clearTimeout(entry.timer);
-  entry.reject(
-    new CadreError(
-      'BUS_NO_RESPONDER',
-      `Nothing answers requests on "${message.fields.routingKey}".`,
-    ),
-  );
-}
-
-function failPending(pending: Map<string, Pending>, reason: string) {
-  for (const entry of pending.values()) {
-    clearTimeout(entry.timer);
-    entry.reject(new CadreError('BUS_UNAVAILABLE', `The message bus is unavailable: ${reason}.`));
-  }
-  pending.clear();
-}
-
-function settle(pending: Map<string, Pending>, message: ConsumeMessage) {
-  const entry = pending.get(message.properties.correlationId as string);
-  if (!entry) return;
-  pending.delete(message.properties.correlationId as string);
-  clearTimeout(entry.timer);
-  const reply = decode(message) as {
-    ok: boolean;
-    answer?: unknown;
-    error?: { message: string };
-  } | null;
-  if (reply?.ok) entry.resolve(reply.answer);
-  else
-    entry.reject(
-      new CadreError('BUS_REQUEST_FAILED', `The responder failed: ${reply?.error?.message}`, {
-        details: reply?.error,
-      }),
-    );
-}
-
-const encode = (value: unknown) => Buffer.from(JSON.stringify(value ?? null));
-/** Message bodies come from the network: a malformed one decodes to null, never throws. */
-const decode = (message: ConsumeMessage): unknown => {
-  try {
-    return JSON.parse(message.content.toString()) as unknown;
-  } catch {
-    return null;
-  }
-};
