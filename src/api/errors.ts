@@ -2,6 +2,7 @@
 // Unknown errors become INTERNAL with the request id, and are logged once, here.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { isConnectionError } from '../db/index.js';
 import { CadreError, errorCodes, type ErrorCode } from '../errors/index.js';
 import type { ErrorBody } from './schemas.js';
 
@@ -72,6 +73,13 @@ function toCadreError(error: FastifyError | Error): CadreError {
       status,
       cause: error,
     });
+  }
+  if (isConnectionError(error)) {
+    return new CadreError(
+      'DATABASE_UNAVAILABLE',
+      'The database cannot be reached right now; retry in a few seconds.',
+      { cause: error },
+    );
   }
   return new CadreError(
     'INTERNAL',

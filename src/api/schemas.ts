@@ -50,6 +50,22 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 export const Health = z.object({ status: z.literal('ok'), version: z.string() });
 export type Health = z.infer<typeof Health>;
 
+export const DependencyState = z.object({
+  status: z.enum(['up', 'down']),
+  kind: z.string().optional(),
+  reason: z.string().optional(),
+  latencyMs: z.number().optional(),
+});
+export type DependencyState = z.infer<typeof DependencyState>;
+
+/** /readyz: ready when every dependency the process needs is up. */
+export const Readiness = z.object({
+  status: z.literal('ok'),
+  version: z.string(),
+  dependencies: z.record(z.string(), DependencyState),
+});
+export type Readiness = z.infer<typeof Readiness>;
+
 export const Project = z.object({
   id: Id,
   name: z.string(),

@@ -39,7 +39,7 @@ export async function createCredentialCache(
   const { database, ttlMs = 30_000, maxEntries = 10_000 } = options;
   const { db } = database;
   const entries = new Map<string, { principal: Principal; validUntil: number }>();
-  // Bumped by every change: a lookup that was under way when rights changed is not kept.
+  // Bumped by every change: a lookup that ran across a change or an outage is not stored.
   let generation = 0;
   const clear = () => {
     generation += 1;
@@ -50,15 +50,24 @@ export async function createCredentialCache(
     clear();
     for (const changeListener of changeListeners) changeListener();
   };
-  let listener: Listener | null = await database.listen(authChannel, changed, () => {
-    // Changes can no longer reach us: from now on every request asks the database.
-    listener = null;
-    changed();
+  // While the channel is down changes cannot reach us: every request asks the database, and
+  // caching resumes only once the channel is subscribed again.
+  let isListening = true;
+  const listener: Listener = await database.listen(authChannel, changed, {
+    onLost: () => {
+      isListening = false;
+      changed();
+    },
+    onRestored: () => {
+      changed();
+      isListening = true;
+    },
   });
+  let isClosed = false;
 
   const peek = (token: string, now = new Date()) => {
     const cached = entries.get(hashToken(token));
-    return listener && cached && cached.validUntil > now.getTime() ? cached.principal : null;
+    return isListening && cached && cached.validUntil > now.getTime() ? cached.principal : null;
   };
 
   return {
@@ -70,7 +79,7 @@ export async function createCredentialCache(
       const startedIn = generation;
       const credential = await lookupCredential(db, hash, token.startsWith(sessionPrefix), now);
       if (!credential) return null;
-      if (listener && startedIn === generation) {
+      if (isListening && startedIn === generation) {
         if (entries.size >= maxEntries) entries.clear();
         const ends = credential.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY;
         entries.set(hash, {
@@ -86,13 +95,14 @@ export async function createCredentialCache(
       changeListeners.add(changeListener);
       return () => changeListeners.delete(changeListener);
     },
-    isListening: () => listener !== null,
+    isListening: () => isListening,
     async close() {
-      const closing = listener;
-      listener = null;
+      if (isClosed) return;
+      isClosed = true;
+      isListening = false;
       clear();
       changeListeners.clear();
-      await closing?.close();
+      await listener.close();
     },
   };
 }

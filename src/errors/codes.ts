@@ -83,6 +83,7 @@ export const errorCodes = {
   BUS_NO_RESPONDER: { status: 503, summary: 'Nothing answers requests on that bus topic.' },
   BUS_REQUEST_FAILED: { status: 502, summary: 'The responder to a bus request failed.' },
   BUS_UNAVAILABLE: { status: 503, summary: 'The message broker cannot be reached.' },
+  REDIS_UNAVAILABLE: { status: 503, summary: 'The configured Redis server cannot be reached.' },
 
   // Agents.
   AGENT_TURN_LIMIT: { status: 422, summary: 'The agent used all its turns without finishing.' },

@@ -214,10 +214,16 @@ export function createWorker(options: WorkerOptions): Worker {
   return {
     id: workerId,
     async start() {
-      // A lost notification connection leaves the poll interval to find new work.
-      listener = await database.listen(workChannel, nudge, (error) =>
-        logger.warn({ err: error, workerId }, 'notifications lost; polling only'),
-      );
+      // While the notification connection is down the poll interval finds new work; once it
+      // is back, one claim at once picks up what was enqueued meanwhile.
+      listener = await database.listen(workChannel, nudge, {
+        onLost: (error) =>
+          logger.warn({ err: error, workerId }, 'work notifications lost; polling until back'),
+        onRestored: () => {
+          logger.info({ workerId }, 'work notifications restored; looking for missed work');
+          nudge();
+        },
+      });
       sweeper = setInterval(() => {
         const dead =
           onDead &&
