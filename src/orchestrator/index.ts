@@ -25,11 +25,23 @@ export {
   renewLease,
   completeStep,
   failStep,
+  releaseStep,
   sweepExpiredLeases,
   defaultBackoffMs,
   workChannel,
 } from './work-queue.js';
-export type { Lease, ClaimedStep, ClaimOptions, FailOptions } from './work-queue.js';
+export type {
+  AfterCommit,
+  AttemptError,
+  Lease,
+  ClaimedStep,
+  ClaimOptions,
+  FailOptions,
+  SweepOptions,
+  SweptStep,
+} from './work-queue.js';
+export { systemClock, queueTime } from './clock.js';
+export type { Clock } from './clock.js';
 export { createWorker } from './worker.js';
 export type { Worker, WorkerOptions, StepHandler, StepOutcome } from './worker.js';
 export { validatePlan, Plan, PlanStep } from './plan.js';
