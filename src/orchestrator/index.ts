@@ -52,6 +52,7 @@ export { listApprovals, decideApproval } from './approvals.js';
 export type { ApprovalRow, Decision } from './approvals.js';
 export {
   startTask,
+  emit,
   lockTask,
   setTaskStatus,
   afterPlan,
@@ -67,6 +68,10 @@ export {
 export type { EventSink, StepInput } from './transitions.js';
 export { createConductor } from './conductor.js';
 export type { Conductor, ConductorOptions } from './conductor.js';
+export { createOutbox, recordEvents } from './outbox.js';
+export type { Outbox } from './outbox.js';
+export { createStepContext } from './step-context.js';
+export type { StepContext, StepContextOptions } from './step-context.js';
 export { createStepHost } from './step-host.js';
 export { stepPrompt } from './prompts.js';
 export { createRunRecorder } from './run-recorder.js';
