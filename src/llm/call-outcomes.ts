@@ -25,13 +25,16 @@ export interface CallState {
   refusals: CadreError[];
 }
 
-/** Records a successful attempt everywhere it counts and builds the result. */
-export function succeed(
+/**
+ * Records a successful attempt everywhere it counts and builds the result. Its ledger row is
+ * in the database before the answer is handed on: a process that dies after still paid for it.
+ */
+export async function succeed(
   state: CallState,
   deployment: Deployment,
   output: AttemptOutput,
   latencyMs: number,
-): GenerateResult {
+): Promise<GenerateResult> {
   const { runtime, request } = state;
   runtime.breaker(deployment.endpoint.name).onSuccess();
   runtime.health.finish(deployment.id, { latencyMs, isError: false });
@@ -45,7 +48,7 @@ export function succeed(
     isCacheHit: false,
     attempts: state.attempts,
   };
-  runtime.ledger.record(
+  await runtime.ledger.write(
     ledgerEntry(request.context, deployment, {
       ...output.usage,
       costUsd: result.costUsd,
@@ -59,8 +62,8 @@ export function succeed(
   return result;
 }
 
-/** Records a failed attempt in the breaker, health, ledger, metrics and log. */
-export function fail(
+/** Records a failed attempt in the breaker, health, ledger (written at once), metrics and log. */
+export async function fail(
   state: CallState,
   deployment: Deployment,
   failure: Failure,
@@ -81,7 +84,7 @@ export function fail(
   }
   state.failures.push({ deployment, failure });
   const status = failure.kind === 'cancelled' ? 'cancelled' : 'error';
-  runtime.ledger.record(
+  await runtime.ledger.write(
     ledgerEntry(request.context, deployment, {
       latencyMs,
       status,

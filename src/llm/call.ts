@@ -152,11 +152,11 @@ async function attemptOnce(
       stallTimeoutMs: runtime.settings.stallTimeoutMs,
       emit: state.emit,
     });
-    const result = succeed(state, deployment, output, runtime.now() - startedAt);
+    const result = await succeed(state, deployment, output, runtime.now() - startedAt);
     return { result };
   } catch (error) {
     const failure = classifyFailure(error, state.signal.aborted);
-    fail(state, deployment, failure, runtime.now() - startedAt);
+    await fail(state, deployment, failure, runtime.now() - startedAt);
     return { failure };
   } finally {
     runtime.reservations.delete(reservation);

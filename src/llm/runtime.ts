@@ -1,5 +1,6 @@
 // The state a gateway shares between calls: settings, stores, health, breakers, metrics, and
 // the injected clock, randomness and sleep. Plain data and small helpers; no call logic.
+import { randomUUID } from 'node:crypto';
 import type { ModelsConfig } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import type { Logger } from '../observability/index.js';
@@ -71,6 +72,7 @@ export function ledgerEntry(
   fields: Partial<LedgerEntry> & Pick<LedgerEntry, 'status' | 'createdAt'>,
 ): LedgerEntry {
   return {
+    id: randomUUID(),
     orgId: context.orgId,
     projectId: context.projectId ?? null,
     taskId: context.taskId ?? null,

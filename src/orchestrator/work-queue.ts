@@ -162,6 +162,8 @@ export interface FailOptions {
   now?: Date | undefined;
 }
 
+const maxErrorLength = 4_000;
+
 /** The default backoff: 1 s, 2 s, 4 s … up to a minute. */
 export const defaultBackoffMs = (attempt: number) => Math.min(60_000, 1000 * 2 ** (attempt - 1));
 
@@ -174,7 +176,9 @@ export async function failStep(
   lease: Lease,
   options: FailOptions,
 ): Promise<'queued' | 'dead'> {
-  const { error, code = 'ERROR', isRetryable = true, backoffMs = defaultBackoffMs } = options;
+  const { code = 'ERROR', isRetryable = true, backoffMs = defaultBackoffMs } = options;
+  // Kept once per attempt: a long message (a failed query with its parameters) is cut short.
+  const error = options.error.slice(0, maxErrorLength);
   const at = timeOf(options.now);
   let afterCommit: AfterCommit | void = undefined;
   const status = await db.transaction(async (tx) => {
