@@ -36,7 +36,7 @@ export async function succeed(
   latencyMs: number,
 ): Promise<GenerateResult> {
   const { runtime, request } = state;
-  runtime.breaker(deployment.endpoint.name).onSuccess();
+  runtime.breaker(deployment).onSuccess();
   runtime.health.finish(deployment.id, { latencyMs, isError: false });
   const result: GenerateResult = {
     ...output,
@@ -70,7 +70,7 @@ export async function fail(
   latencyMs: number,
 ) {
   const { runtime, request } = state;
-  const breaker = runtime.breaker(deployment.endpoint.name);
+  const breaker = runtime.breaker(deployment);
   const isCallerMistake =
     failure.status !== undefined && failure.status < 500 && ![408, 429].includes(failure.status);
   if (failure.kind === 'cancelled') {
@@ -217,7 +217,7 @@ export function finalError(state: CallState, first: Deployment): CadreError {
 export function breakerOpen(deployment: Deployment): Failure {
   const error = new CadreError(
     'LLM_PROVIDER_UNAVAILABLE',
-    `The circuit breaker of ${deployment.endpoint.name} is open after repeated failures; retry in a moment.`,
+    `The circuit breaker of ${deployment.id} is open after repeated failures; retry in a moment.`,
   );
   return { kind: 'fatal', code: 'LLM_PROVIDER_UNAVAILABLE', message: error.message, error };
 }
