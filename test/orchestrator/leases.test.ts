@@ -138,6 +138,32 @@ describe('a step whose workers die', () => {
     expect(deadLettered).toEqual([{ stepId, error: row.error }]);
   });
 
+  it('is handed straight back, spending nothing, by a worker that stops while running it', async () => {
+    const clock = createTestClock();
+    const { stepIds } = await createTaskWithSteps(database.db, owner, 1);
+    const [stepId] = stepIds as [string];
+    let started = false;
+    const handler: StepHandler = async (_step, signal) => {
+      started = true;
+      await new Promise((_resolve, reject) => signal.addEventListener('abort', reject));
+      return { result: 'never' };
+    };
+    const worker = createWorker({ database, handler, logger, workerId: 'leaving', clock });
+    await worker.start();
+    await database.db.transaction((tx) => enqueueSteps(tx, stepIds));
+    await waitFor('the step to start', () => started);
+    await worker.stop();
+    // Queued again at once, for any worker, with no failure, no expiry and no error kept.
+    expect(await stepRow(stepId)).toMatchObject({
+      status: 'queued',
+      attempts: 1,
+      failures: 0,
+      leaseExpiries: 0,
+      attemptErrors: [],
+      workerId: null,
+    });
+  });
+
   it('keeps every failed attempt with its code, message, worker and time', async () => {
     const clock = createTestClock();
     const { stepIds } = await createTaskWithSteps(database.db, owner, 1);
