@@ -1,6 +1,7 @@
 // The cost ledger: one llm_calls row per provider attempt, refusal and cache hit. A provider
 // attempt's row is written before its answer is used (write); the rest in batches off the
 // response path (record). Each row carries its own id, so a retried write never inserts twice.
+import { sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { tables } from '../db/index.js';
 import type { Logger } from '../observability/index.js';
@@ -119,7 +120,10 @@ export function createLedger({
     write: async (entry) => {
       writingNow.add(entry);
       try {
-        await insertRows(db, [entry]);
+        // Committed without waiting for the WAL flush: once Postgres has the row, a worker
+        // dying cannot lose it (only a crash of Postgres's own machine within the WAL writer's
+        // delay could), and the answer is not held up by an fsync.
+        await insertNow(db, entry);
       } catch (error) {
         logger.error({ err: error }, 'llm ledger write failed; the row waits for the next batch');
         record(entry);
@@ -139,4 +143,23 @@ async function insertRows(db: Db, entries: readonly LedgerEntry[]) {
     .insert(tables.llmCalls)
     .values(entries.map((entry) => ({ ...entry, costUsd: entry.costUsd.toFixed(8) })))
     .onConflictDoNothing({ target: tables.llmCalls.id });
+}
+
+/**
+ * Inserts one row in one round trip, committed without waiting for the WAL flush (the
+ * statement's own transaction sets synchronous_commit off before it commits).
+ */
+async function insertNow(db: Db, entry: LedgerEntry) {
+  await db.execute(sql`
+    INSERT INTO llm_calls (id, org_id, project_id, task_id, step_id, agent_id, provider, model,
+      input_tokens, output_tokens, cached_tokens, cost_usd, latency_ms, status, error_code,
+      route_reason, is_cache_hit, created_at)
+    SELECT ${entry.id}::uuid, ${entry.orgId}::uuid, ${entry.projectId}::uuid, ${entry.taskId}::uuid,
+      ${entry.stepId}::uuid, ${entry.agentId}::uuid, ${entry.provider}, ${entry.model},
+      ${entry.inputTokens}::int, ${entry.outputTokens}::int, ${entry.cachedTokens}::int,
+      ${entry.costUsd.toFixed(8)}::numeric, ${Math.round(entry.latencyMs)}::int, ${entry.status},
+      ${entry.errorCode}, ${entry.routeReason}, ${entry.isCacheHit}::boolean,
+      ${entry.createdAt.toISOString()}::timestamptz
+    FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed
+    ON CONFLICT (id) DO NOTHING`);
 }
