@@ -28,6 +28,7 @@ export {
 export { Id, IdParams, Timestamp } from './contract/primitives.js';
 export { SpendQuery, SpendReport, SpendRow } from './contract/spend.js';
 export {
+  AttemptError,
   Progress,
   Step,
   StepKind,

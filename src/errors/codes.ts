@@ -95,6 +95,14 @@ export const errorCodes = {
 
   // Orchestration.
   LEASE_LOST: { status: 409, summary: 'The worker no longer holds the step it tried to commit.' },
+  STEP_LEASE_EXPIRED: {
+    status: 500,
+    summary: "A step's worker died or stopped renewing its lease; the step was re-queued.",
+  },
+  STEP_WORKERS_DIED: {
+    status: 500,
+    summary: "A step's lease expired too many times (steps.max_lease_expiries); it was stopped.",
+  },
   DEPENDENCY_CYCLE: { status: 409, summary: 'Tasks would depend on each other in a circle.' },
 
   // Sandbox and workspaces.

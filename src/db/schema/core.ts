@@ -148,6 +148,15 @@ export const steps = pgTable('steps', {
   status: text('status').notNull().default('pending'),
   attempts: integer('attempts').notNull().default(0),
   maxAttempts: integer('max_attempts').notNull().default(3),
+  /** Attempts that ended in an error (a worker that died is not one: see leaseExpiries). */
+  failures: integer('failures').notNull().default(0),
+  /** Leases that expired because the step's worker died or hung. */
+  leaseExpiries: integer('lease_expiries').notNull().default(0),
+  maxLeaseExpiries: integer('max_lease_expiries').notNull().default(5),
+  /** Every failed attempt and expired lease, oldest first (see AttemptError). */
+  attemptErrors: jsonb('attempt_errors')
+    .notNull()
+    .default(sql`'[]'::jsonb`),
   leaseToken: bigint('lease_token', { mode: 'number' }).notNull().default(0),
   leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
   workerId: text('worker_id'),
