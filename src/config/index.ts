@@ -3,6 +3,7 @@ export { loadConfig } from './load.js';
 export type { LoadConfigOptions } from './load.js';
 export { redactSecrets } from './redact.js';
 export { SandboxConfig } from './sandbox.js';
+export { isIpv4AddressOrCidr } from './network-allow.js';
 export {
   ProvidersConfig,
   ModelsConfig,

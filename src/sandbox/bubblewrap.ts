@@ -5,6 +5,7 @@ import { realpathSync } from 'node:fs';
 import { CadreError } from '../errors/index.js';
 import { bubblewrapArgs, prepareSandboxEtc, sandboxHome } from './bubblewrap-args.js';
 import type { CgroupManager } from './cgroups.js';
+import { createEgress, followPty, followRun } from './egress.js';
 import { findExecutable } from './find-executable.js';
 import { resolveLimits } from './limits.js';
 import { checkArgv, checkCwd, checkEnv } from './options.js';
@@ -17,6 +18,8 @@ export interface BubblewrapSandboxOptions {
   /** Limits applied when a run gives none. */
   defaultLimits?: Partial<SandboxLimits>;
   bwrapPath?: string;
+  /** Private or host addresses networked runs may reach anyway (sandbox.networkAllow). */
+  networkAllow?: readonly string[];
 }
 
 /** How to install bubblewrap, for messages and the start-up report. */
@@ -33,6 +36,7 @@ export function createBubblewrapSandbox(options: BubblewrapSandboxOptions): Sand
     );
   }
   const etcDir = prepareSandboxEtc();
+  const egress = createEgress({ allow: options.networkAllow });
   const command = (
     request: Pick<RunOptions, 'workspace' | 'cwd' | 'env' | 'hasNetwork'>,
     argv: readonly string[],
@@ -53,22 +57,41 @@ export function createBubblewrapSandbox(options: BubblewrapSandboxOptions): Sand
     resolveLimits({ ...options.defaultLimits, ...given });
   return {
     executor: 'bubblewrap',
-    run: (request) =>
-      runProcess({
-        command: command(request, request.argv),
-        limits: limitsOf(request.limits),
-        cgroups: options.cgroups,
-        stdin: request.stdin,
-        signal: request.signal,
-      }),
-    openPty: (request: PtyOptions) =>
-      openPtyProcess({
-        command: command(request, request.argv ?? ['/bin/bash', '-i'], true),
-        limits: limitsOf(request.limits),
-        cgroups: options.cgroups,
-        cols: request.cols ?? 80,
-        rows: request.rows ?? 24,
-      }),
+    run: (request) => {
+      const bwrapCommand = command(request, request.argv);
+      // A networked run starts held, in its own network namespace, until egress is ready.
+      const network = request.hasNetwork ? egress.open(bwrapCommand) : null;
+      try {
+        const handle = runProcess({
+          command: network?.command ?? bwrapCommand,
+          limits: limitsOf(request.limits),
+          cgroups: options.cgroups,
+          stdin: request.stdin,
+          signal: request.signal,
+        });
+        return network ? followRun(network, handle) : handle;
+      } catch (error) {
+        network?.close();
+        throw error;
+      }
+    },
+    openPty: (request: PtyOptions) => {
+      const bwrapCommand = command(request, request.argv ?? ['/bin/bash', '-i'], true);
+      const network = request.hasNetwork ? egress.open(bwrapCommand) : null;
+      try {
+        const pty = openPtyProcess({
+          command: network?.command ?? bwrapCommand,
+          limits: limitsOf(request.limits),
+          cgroups: options.cgroups,
+          cols: request.cols ?? 80,
+          rows: request.rows ?? 24,
+        });
+        return network ? followPty(network, pty) : pty;
+      } catch (error) {
+        network?.close();
+        throw error;
+      }
+    },
   };
 }
 

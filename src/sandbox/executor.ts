@@ -33,7 +33,7 @@ export function createSandbox(
   const defaultLimits = config.limits;
   switch (config.executor) {
     case 'bubblewrap':
-      return createBubblewrapSandbox({ cgroups, defaultLimits });
+      return createBubblewrapSandbox({ cgroups, defaultLimits, networkAllow: config.networkAllow });
     case 'podman':
       return createPodmanSandbox({ cgroups, defaultLimits, image: config.podmanImage });
     case 'host':
