@@ -74,7 +74,11 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
 function configError(error: z.ZodError, fromEnv: Map<string, string>, file: string | undefined) {
   const problems = error.issues.map((issue) => {
     const key = issue.path.join('.') || '(root)';
-    const source = fromEnv.get(key) ?? (file ? file : 'defaults');
+    // A list's entry (sandbox.networkAllow.1) comes from the variable that set the list.
+    const setBy = issue.path
+      .map((_, end) => fromEnv.get(issue.path.slice(0, end + 1).join('.')))
+      .findLast(Boolean);
+    const source = setBy ?? (file ? file : 'defaults');
     return { key, source, message: issue.message };
   });
   const lines = problems.map((p) => `  ${p.key} (from ${p.source}): ${p.message}`);

@@ -83,11 +83,17 @@ export function followPty(session: EgressSession, pty: PtyProcess): PtyProcess {
   };
 }
 
+const toolNames = ['unshare', 'nsenter', 'slirp4netns', 'nft', 'mkfifo'] as const;
+
+/** The programs networked runs need that are not installed here (for the start-up report). */
+export function missingEgressTools(search: SearchOptions = {}): string[] {
+  return toolNames.filter((name) => !findExecutable(name, search));
+}
+
 function findTools(search: SearchOptions = {}): EgressTools {
-  const names = ['unshare', 'nsenter', 'slirp4netns', 'nft', 'mkfifo'] as const;
   const found: Partial<EgressTools> = {};
   const missing: string[] = [];
-  for (const name of names) {
+  for (const name of toolNames) {
     const path = findExecutable(name, search);
     if (path) found[name] = path;
     else missing.push(name);

@@ -5,7 +5,7 @@
 // needs root (CI runs as root), the ordinary-user case runs as nobody.
 import { execFile, execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Config } from '../../src/config/index.js';
 import { CadreError } from '../../src/errors/index.js';
 import { createEgress } from '../../src/sandbox/egress.js';
-import { collectRun, createSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { checkSandbox, collectRun, createSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { waitFor } from './helpers.js';
 import { createNetworkTestHost, farPort, type NetworkTestHost } from './network-host.js';
 import { dnsProbeScript, parseProbe, probeArgv } from './network-probe.js';
@@ -274,5 +274,21 @@ describe('the egress helper', () => {
     expect((error as CadreError).code).toBe('SANDBOX_NETWORK_UNAVAILABLE');
     expect((error as CadreError).message).toContain('apt-get install slirp4netns nftables');
     expect(ourSlirps()).toEqual([]);
+  });
+
+  it('is named in the start-up report, with what to install when it is missing', async () => {
+    const onlyBwrap = await mkdtemp(join(tmpdir(), 'cadre-only-bwrap-'));
+    try {
+      await symlink('/usr/bin/bwrap', join(onlyBwrap, 'bwrap'));
+      const config = Config.parse({}).sandbox;
+      const missing = await checkSandbox(config, { searchPath: onlyBwrap, systemPath: [] });
+      expect(missing.isAvailable).toBe(true);
+      expect(missing.message).toContain('Projects with network access cannot run here');
+      expect(missing.message).toContain('slirp4netns');
+      expect(missing.message).toContain('apt-get install slirp4netns nftables');
+      expect((await checkSandbox(config)).message).toContain('through slirp4netns, never the host');
+    } finally {
+      await rm(onlyBwrap, { recursive: true, force: true });
+    }
   });
 });
