@@ -21,6 +21,8 @@ export interface NetworkTestHost {
   /** A server on the host's 127.0.0.1, and one on each of the host's IPv4 addresses. */
   hostServers: { address: string; port: number }[];
   loopbackPort: number;
+  /** The port of the server on hostVethAddress. */
+  vethPort: number;
   close(): Promise<void>;
 }
 
@@ -80,6 +82,7 @@ export async function createNetworkTestHost(): Promise<NetworkTestHost> {
       hostVethAddress: '198.51.100.1',
       hostServers,
       loopbackPort: hostServers.find((server) => server.address === '127.0.0.1')!.port,
+      vethPort: hostServers.find((server) => server.address === '198.51.100.1')!.port,
       close,
     };
   } catch (error) {

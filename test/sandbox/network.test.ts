@@ -93,6 +93,7 @@ describeAsRoot('a networked sandbox, against a test host (root)', () => {
     // The host reaches every one of these servers: what the sandbox cannot reach is its doing.
     expect(await hostConnect(host.privateAddress, farPort)).toBe(`far ${host.privateAddress}`);
     expect(await hostConnect(host.linkLocalAddress, farPort)).toBe(`far ${host.linkLocalAddress}`);
+    expect(await hostConnect(host.hostVethAddress, host.vethPort)).toBe('host 198.51.100.1');
     const hostTargets = host.hostServers.map((server) => at(server.address, server.port));
     const targets = [
       at(host.publicAddress, farPort),
@@ -157,7 +158,7 @@ describeAsRoot('a networked sandbox, against a test host (root)', () => {
 
   it('reaches nothing at all without network', async () => {
     const results = await probe(
-      [at(host.publicAddress, farPort), at(host.hostVethAddress, host.hostServers[0]!.port)],
+      [at(host.publicAddress, farPort), at(host.hostVethAddress, host.vethPort)],
       { hasNetwork: false },
     );
     expect(Object.values(results)).toEqual([null, null]);
@@ -166,7 +167,11 @@ describeAsRoot('a networked sandbox, against a test host (root)', () => {
   it('gives terminals the same network', async () => {
     const terminal = sandbox.openPty({
       workspace,
-      argv: probeArgv([at(host.publicAddress, farPort), at('10.0.2.2', host.loopbackPort)]),
+      argv: probeArgv([
+        at(host.publicAddress, farPort),
+        at(host.privateAddress, farPort),
+        at(host.hostVethAddress, host.vethPort),
+      ]),
       hasNetwork: true,
     });
     let output = '';
@@ -177,7 +182,8 @@ describeAsRoot('a networked sandbox, against a test host (root)', () => {
     expect(exit).toBe(0);
     expect(parseProbe(output)).toEqual({
       [at(host.publicAddress, farPort)]: `far ${host.publicAddress}`,
-      [at('10.0.2.2', host.loopbackPort)]: null,
+      [at(host.privateAddress, farPort)]: null,
+      [at(host.hostVethAddress, host.vethPort)]: null,
     });
   });
 
