@@ -185,6 +185,7 @@ describeAsRoot('a networked sandbox, against a test host (root)', () => {
       [at(host.privateAddress, farPort)]: null,
       [at(host.hostVethAddress, host.vethPort)]: null,
     });
+    await waitFor(() => ourSlirps().length === 0, 2_000); // its egress helper ended with it
   });
 
   it('works for an ordinary user (nobody): out to the public address, never the host', async () => {
