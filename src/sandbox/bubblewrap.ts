@@ -5,7 +5,7 @@ import { realpathSync } from 'node:fs';
 import { CadreError } from '../errors/index.js';
 import { bubblewrapArgs, prepareSandboxEtc, sandboxHome } from './bubblewrap-args.js';
 import type { CgroupManager } from './cgroups.js';
-import { createEgress, followPty, followRun } from './egress.js';
+import { createEgress } from './egress.js';
 import { findExecutable } from './find-executable.js';
 import { resolveLimits } from './limits.js';
 import { checkArgv, checkCwd, checkEnv } from './options.js';
@@ -57,41 +57,30 @@ export function createBubblewrapSandbox(options: BubblewrapSandboxOptions): Sand
     resolveLimits({ ...options.defaultLimits, ...given });
   return {
     executor: 'bubblewrap',
-    run: (request) => {
-      const bwrapCommand = command(request, request.argv);
-      // A networked run starts held, in its own network namespace, until egress is ready.
-      const network = request.hasNetwork ? egress.open(bwrapCommand) : null;
-      try {
-        const handle = runProcess({
-          command: network?.command ?? bwrapCommand,
+    // A networked run starts held, in a network namespace of its own, until egress is ready.
+    run: (request) =>
+      egress.run(request.hasNetwork, command(request, request.argv), (started) =>
+        runProcess({
+          command: started,
           limits: limitsOf(request.limits),
           cgroups: options.cgroups,
           stdin: request.stdin,
           signal: request.signal,
-        });
-        return network ? followRun(network, handle) : handle;
-      } catch (error) {
-        network?.close();
-        throw error;
-      }
-    },
-    openPty: (request: PtyOptions) => {
-      const bwrapCommand = command(request, request.argv ?? ['/bin/bash', '-i'], true);
-      const network = request.hasNetwork ? egress.open(bwrapCommand) : null;
-      try {
-        const pty = openPtyProcess({
-          command: network?.command ?? bwrapCommand,
-          limits: limitsOf(request.limits),
-          cgroups: options.cgroups,
-          cols: request.cols ?? 80,
-          rows: request.rows ?? 24,
-        });
-        return network ? followPty(network, pty) : pty;
-      } catch (error) {
-        network?.close();
-        throw error;
-      }
-    },
+        }),
+      ),
+    openPty: (request: PtyOptions) =>
+      egress.openPty(
+        request.hasNetwork,
+        command(request, request.argv ?? ['/bin/bash', '-i'], true),
+        (started) =>
+          openPtyProcess({
+            command: started,
+            limits: limitsOf(request.limits),
+            cgroups: options.cgroups,
+            cols: request.cols ?? 80,
+            rows: request.rows ?? 24,
+          }),
+      ),
   };
 }
 

@@ -31,7 +31,8 @@ export interface EgressSessionOptions {
 
 // $1: a FIFO to report our pid on; $2: a FIFO to wait on. "go" lets the command start, any
 // other line is the reason it cannot (printed, exit 125). Both are closed before the exec,
-// so the command never holds them. Values travel only as arguments.
+// so the command never holds them (an executor must not pass its own descriptors 8 and 9
+// through here). Values travel only as arguments.
 const holdScript = [
   'exec 8>"$1" 9<"$2" || exit 125',
   'echo $$ >&8; exec 8>&-',

@@ -29,6 +29,18 @@ export interface EgressOptions {
 /** Makes networked sessions; created once per sandbox. */
 export interface Egress {
   open(command: readonly string[]): EgressSession;
+  /** `start(command)` as is without network; with it, held in its own network until ready. */
+  run(
+    hasNetwork: boolean | undefined,
+    command: readonly string[],
+    start: (command: readonly string[]) => RunHandle,
+  ): RunHandle;
+  /** The same for a terminal. */
+  openPty(
+    hasNetwork: boolean | undefined,
+    command: readonly string[],
+    start: (command: readonly string[]) => PtyProcess,
+  ): PtyProcess;
 }
 
 /** The egress of networked sandboxes; it checks the tools only when a networked run comes. */
@@ -44,17 +56,35 @@ export function createEgress(options: EgressOptions = {}): Egress {
   });
   const setupTimeoutMs = options.setupTimeoutMs ?? 10_000;
   let tools: EgressTools | null = null;
+  const open = (command: readonly string[]) => {
+    tools ??= findTools(options.search);
+    checkTun();
+    return openEgressSession({ command, tools, allow, setupTimeoutMs });
+  };
+  const held = <T>(
+    command: readonly string[],
+    start: (command: readonly string[]) => T,
+    follow: (session: EgressSession, started: T) => T,
+  ): T => {
+    const session = open(command);
+    try {
+      return follow(session, start(session.command));
+    } catch (error) {
+      session.close();
+      throw error;
+    }
+  };
   return {
-    open: (command) => {
-      tools ??= findTools(options.search);
-      checkTun();
-      return openEgressSession({ command, tools, allow, setupTimeoutMs });
-    },
+    open,
+    run: (hasNetwork, command, start) =>
+      hasNetwork ? held(command, start, followRun) : start(command),
+    openPty: (hasNetwork, command, start) =>
+      hasNetwork ? held(command, start, followPty) : start(command),
   };
 }
 
 /** Keeps the egress helper alive exactly as long as the run. */
-export function followRun(session: EgressSession, handle: RunHandle): RunHandle {
+function followRun(session: EgressSession, handle: RunHandle): RunHandle {
   session.start();
   void handle.result.finally(session.close).catch(() => undefined);
   return {
@@ -67,7 +97,7 @@ export function followRun(session: EgressSession, handle: RunHandle): RunHandle 
 }
 
 /** Keeps the egress helper alive exactly as long as the terminal. */
-export function followPty(session: EgressSession, pty: PtyProcess): PtyProcess {
+function followPty(session: EgressSession, pty: PtyProcess): PtyProcess {
   session.start();
   pty.onExit(session.close);
   return {
