@@ -4,8 +4,8 @@
 // unreachable unless allowlisted. Real bubblewrap, slirp4netns and nftables; the test host
 // needs root (CI runs as root), the ordinary-user case runs as nobody.
 import { execFile, execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { chmod, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmod, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Config } from '../../src/config/index.js';
 import { CadreError } from '../../src/errors/index.js';
+import { createCgroupManager } from '../../src/sandbox/cgroups.js';
 import { createEgress } from '../../src/sandbox/egress.js';
+import { findExecutable } from '../../src/sandbox/find-executable.js';
+import { resolveLimits } from '../../src/sandbox/limits.js';
+import { runProcess } from '../../src/sandbox/process-run.js';
 import { checkSandbox, collectRun, createSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { waitFor } from './helpers.js';
 import { createNetworkTestHost, farPort, type NetworkTestHost } from './network-host.js';
@@ -310,6 +314,37 @@ describe('the egress helper', () => {
       expect((await checkSandbox(config)).message).toContain('through slirp4netns, never the host');
     } finally {
       await rm(onlyBwrap, { recursive: true, force: true });
+    }
+  });
+
+  it('never starts the command when the rules cannot be loaded: exit 125 and the reason', async () => {
+    // The real tools, except an nft that refuses everything.
+    const tools = await mkdtemp(join(tmpdir(), 'cadre-failing-nft-'));
+    try {
+      for (const name of ['unshare', 'nsenter', 'slirp4netns', 'mkfifo']) {
+        await symlink(findExecutable(name)!, join(tools, name));
+      }
+      await writeFile(join(tools, 'nft'), '#!/bin/sh\necho "no tables today" >&2\nexit 1\n', {
+        mode: 0o755,
+      });
+      const egress = createEgress({ search: { searchPath: tools, systemPath: [] } });
+      const marker = join(workspace, 'started');
+      const run = await collectRun(
+        egress.run(true, ['/bin/sh', '-c', `echo yes > ${marker}`], (command) =>
+          runProcess({
+            command,
+            limits: resolveLimits({ timeoutMs: 10_000 }),
+            cgroups: createCgroupManager({ isDisabled: true }),
+          }),
+        ),
+      );
+      expect(run.exitCode).toBe(125);
+      expect(run.stderr).toContain('the sandbox network could not be set up');
+      expect(run.stderr).toContain('no tables today');
+      expect(existsSync(marker)).toBe(false);
+      await waitFor(() => ourSlirps().length === 0, 2_000);
+    } finally {
+      await rm(tools, { recursive: true, force: true });
     }
   });
 });
