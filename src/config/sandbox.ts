@@ -2,6 +2,7 @@
 // checks settings; choosing and starting an executor is the sandbox module's job.
 import { z } from 'zod';
 import { parseEnvBoolean, parseEnvInteger, type EnvBinding } from './env.js';
+import { NetworkAllowEntry, parseEnvAddressList } from './network-allow.js';
 
 const Positive = z.number().int().positive();
 
@@ -26,6 +27,11 @@ export const SandboxConfig = z.strictObject({
   /** Whether to limit and measure runs with cgroups when they are writable. */
   useCgroups: z.boolean().default(true),
   limits: SandboxLimitsConfig.default({}),
+  /**
+   * Private or host addresses (IPv4 addresses or CIDRs) that networked sandboxes may reach
+   * anyway; everything else that is not the public internet stays unreachable.
+   */
+  networkAllow: z.array(NetworkAllowEntry).default([]),
 });
 export type SandboxConfig = z.infer<typeof SandboxConfig>;
 
@@ -34,6 +40,11 @@ export const sandboxEnv: EnvBinding[] = [
   { env: 'CADRE_UNSAFE_HOST_EXEC', path: ['sandbox', 'unsafeHostExec'], parse: parseEnvBoolean },
   { env: 'CADRE_SANDBOX_PODMAN_IMAGE', path: ['sandbox', 'podmanImage'] },
   { env: 'CADRE_SANDBOX_CGROUPS', path: ['sandbox', 'useCgroups'], parse: parseEnvBoolean },
+  {
+    env: 'CADRE_SANDBOX_NETWORK_ALLOW',
+    path: ['sandbox', 'networkAllow'],
+    parse: parseEnvAddressList,
+  },
   {
     env: 'CADRE_SANDBOX_TIMEOUT_MS',
     path: ['sandbox', 'limits', 'timeoutMs'],

@@ -145,6 +145,10 @@ export const errorCodes = {
     summary: 'Running on the host without isolation needs --unsafe-host-exec.',
   },
   SANDBOX_FAILED: { status: 500, summary: 'The sandbox could not start the command.' },
+  SANDBOX_NETWORK_UNAVAILABLE: {
+    status: 503,
+    summary: 'A networked sandbox needs slirp4netns and nftables, which are missing here.',
+  },
 
   // Ours.
   INTERNAL: { status: 500, summary: 'An unexpected error; the request id finds it in the log.' },

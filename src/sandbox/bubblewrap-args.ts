@@ -13,6 +13,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { posix } from 'node:path';
+import { slirpNetwork } from './egress-addresses.js';
 
 export const sandboxWorkspace = '/workspace';
 export const sandboxHome = '/home/cadre';
@@ -41,8 +42,9 @@ const etcEntries = [
   'profile',
   'inputrc',
 ];
-// Read at each run when the project has network: they change while Cadre runs.
-const networkEtcFiles = ['hosts', 'resolv.conf', 'host.conf', 'gai.conf'];
+// Read at each run when the project has network: they change while Cadre runs. The
+// resolver is slirp4netns' (resolv.conf below): the host's may be on a private address.
+const networkEtcFiles = ['hosts', 'host.conf', 'gai.conf'];
 
 export interface BubblewrapArgsOptions {
   workspace: string;
@@ -75,6 +77,7 @@ export function bubblewrapArgs(options: BubblewrapArgsOptions): string[] {
     'cadre-sandbox',
   ];
   if (!options.isTerminal) args.push('--new-session');
+  // Networked runs start inside the private namespace egress.ts made, never the host's.
   if (options.hasNetwork) args.push('--share-net');
   args.push(...systemMounts());
   args.push('--ro-bind', options.etcDir, '/etc');
@@ -110,6 +113,9 @@ export function prepareSandboxEtc(): string {
   writeFileSync(posix.join(dir, 'hostname'), 'cadre-sandbox\n', { mode: 0o444 });
   // Mount points for the network files, bound over them per run when allowed.
   for (const file of networkEtcFiles) writeFileSync(posix.join(dir, file), '', { mode: 0o444 });
+  writeFileSync(posix.join(dir, 'resolv.conf'), `nameserver ${slirpNetwork.resolver}\n`, {
+    mode: 0o444,
+  });
   chmodSync(dir, 0o755);
   return dir;
 }

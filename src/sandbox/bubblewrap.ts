@@ -5,6 +5,7 @@ import { realpathSync } from 'node:fs';
 import { CadreError } from '../errors/index.js';
 import { bubblewrapArgs, prepareSandboxEtc, sandboxHome } from './bubblewrap-args.js';
 import type { CgroupManager } from './cgroups.js';
+import { createEgress } from './egress.js';
 import { findExecutable } from './find-executable.js';
 import { resolveLimits } from './limits.js';
 import { checkArgv, checkCwd, checkEnv } from './options.js';
@@ -17,6 +18,8 @@ export interface BubblewrapSandboxOptions {
   /** Limits applied when a run gives none. */
   defaultLimits?: Partial<SandboxLimits>;
   bwrapPath?: string;
+  /** Private or host addresses networked runs may reach anyway (sandbox.networkAllow). */
+  networkAllow?: readonly string[];
 }
 
 /** How to install bubblewrap, for messages and the start-up report. */
@@ -33,6 +36,7 @@ export function createBubblewrapSandbox(options: BubblewrapSandboxOptions): Sand
     );
   }
   const etcDir = prepareSandboxEtc();
+  const egress = createEgress({ allow: options.networkAllow });
   const command = (
     request: Pick<RunOptions, 'workspace' | 'cwd' | 'env' | 'hasNetwork'>,
     argv: readonly string[],
@@ -53,22 +57,30 @@ export function createBubblewrapSandbox(options: BubblewrapSandboxOptions): Sand
     resolveLimits({ ...options.defaultLimits, ...given });
   return {
     executor: 'bubblewrap',
+    // A networked run starts held, in a network namespace of its own, until egress is ready.
     run: (request) =>
-      runProcess({
-        command: command(request, request.argv),
-        limits: limitsOf(request.limits),
-        cgroups: options.cgroups,
-        stdin: request.stdin,
-        signal: request.signal,
-      }),
+      egress.run(request.hasNetwork, command(request, request.argv), (started) =>
+        runProcess({
+          command: started,
+          limits: limitsOf(request.limits),
+          cgroups: options.cgroups,
+          stdin: request.stdin,
+          signal: request.signal,
+        }),
+      ),
     openPty: (request: PtyOptions) =>
-      openPtyProcess({
-        command: command(request, request.argv ?? ['/bin/bash', '-i'], true),
-        limits: limitsOf(request.limits),
-        cgroups: options.cgroups,
-        cols: request.cols ?? 80,
-        rows: request.rows ?? 24,
-      }),
+      egress.openPty(
+        request.hasNetwork,
+        command(request, request.argv ?? ['/bin/bash', '-i'], true),
+        (started) =>
+          openPtyProcess({
+            command: started,
+            limits: limitsOf(request.limits),
+            cgroups: options.cgroups,
+            cols: request.cols ?? 80,
+            rows: request.rows ?? 24,
+          }),
+      ),
   };
 }
 

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import type { SandboxConfig } from '../config/index.js';
 import { CadreError } from '../errors/index.js';
 import { bubblewrapInstallHint, createBubblewrapSandbox } from './bubblewrap.js';
+import { egressInstallHint, missingEgressTools } from './egress.js';
 import { createCgroupManager, type CgroupManager, type CgroupSupport } from './cgroups.js';
 import { findExecutable, type SearchOptions } from './find-executable.js';
 import { createHostSandbox } from './host.js';
@@ -33,7 +34,7 @@ export function createSandbox(
   const defaultLimits = config.limits;
   switch (config.executor) {
     case 'bubblewrap':
-      return createBubblewrapSandbox({ cgroups, defaultLimits });
+      return createBubblewrapSandbox({ cgroups, defaultLimits, networkAllow: config.networkAllow });
     case 'podman':
       return createPodmanSandbox({ cgroups, defaultLimits, image: config.podmanImage });
     case 'host':
@@ -104,11 +105,15 @@ export async function checkSandbox(
       message: `Sandbox: bubblewrap cannot create namespaces here (${failure}). Allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1) or run Cadre where they are allowed.`,
     };
   }
+  const missing = missingEgressTools(search);
+  const networkNote = missing.length
+    ? ` Projects with network access cannot run here: ${missing.join(', ')} missing. ${egressInstallHint}`
+    : ' Networked projects reach the internet through slirp4netns, never the host.';
   return {
     ...base,
     isAvailable: true,
     level: 'info',
-    message: `Sandbox: bubblewrap (${bwrap}), ${limitsNote}.`,
+    message: `Sandbox: bubblewrap (${bwrap}), ${limitsNote}.${networkNote}`,
   };
 }
 
