@@ -1,7 +1,8 @@
 // npm run bench:sandbox — the cost of starting a command in the sandbox: `true` through the
 // bubblewrap executor (namespaces, cgroups, prlimit, the launcher), one at a time and 8 at
-// once, beside the same `true` started by Node with no sandbox at all; and, when run as root,
-// the cost of handing a large worktree to the sandbox's host user before each run.
+// once, beside the same `true` started by Node with no sandbox at all, and with network
+// (a private network namespace, slirp4netns and the nftables egress rules); and, when run as
+// root, the cost of handing a large worktree to the sandbox's host user before each run.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,6 +14,8 @@ import { claimWorkspace, type OwnershipCache } from '../src/sandbox/workspace-ow
 import { machine, median, percentile } from './support/report.js';
 
 const startsPerRound = 200;
+// A networked start costs more than ten plain ones; fewer keep the benchmark short.
+const networkedStartsPerRound = 40;
 const rounds = 3;
 const parallelism = 8;
 const warmUp = 20;
@@ -30,9 +33,9 @@ function bare(): Promise<void> {
   });
 }
 
-function sandboxed(sandbox: Sandbox, workspace: string): Starter {
+function sandboxed(sandbox: Sandbox, workspace: string, hasNetwork = false): Starter {
   return async () => {
-    const run = await collectRun(sandbox.run({ argv: ['true'], workspace }));
+    const run = await collectRun(sandbox.run({ argv: ['true'], workspace, hasNetwork }));
     if (run.exitCode !== 0) throw new Error(`true failed in the sandbox: ${run.stderr}`);
   };
 }
@@ -124,9 +127,11 @@ async function main() {
   if (!report.isAvailable) throw new Error(`${report.message} ${report.installHint ?? ''}`);
   const workspace = await mkdtemp(join(tmpdir(), 'cadre-bench-sandbox-'));
   const sandbox = createSandbox(config);
+  const networked = sandboxed(sandbox, workspace, true);
   const targets: [string, Starter][] = [
     ['`true`, no sandbox (child_process.spawn)', bare],
     ['`true` in the bubblewrap sandbox', sandboxed(sandbox, workspace)],
+    ['`true` in the bubblewrap sandbox with network', networked],
   ];
   const rows: string[][] = [];
   let sandboxP50 = Number.NaN;
@@ -137,12 +142,13 @@ async function main() {
         const p50: number[] = [];
         const p99: number[] = [];
         for (let round = 0; round < rounds; round++) {
-          const latencies = await measure(start, startsPerRound, concurrency);
+          const count = start === networked ? networkedStartsPerRound : startsPerRound;
+          const latencies = await measure(start, count, concurrency);
           p50.push(percentile(latencies, 50));
           p99.push(percentile(latencies, 99));
         }
         const row = [name, String(concurrency), median(p50).toFixed(1), median(p99).toFixed(1)];
-        if (start !== bare && concurrency === 1) sandboxP50 = median(p50);
+        if (start !== bare && start !== networked && concurrency === 1) sandboxP50 = median(p50);
         rows.push(row);
         console.log(row.join(' | '));
       }
@@ -165,7 +171,9 @@ async function main() {
 Each start runs \`true\` to its exit and reads all its output: through the sandbox that is the
 launcher shell (joining the run's cgroups, setting the rlimits)${isRoot ? ', as Cadre runs as root here: the ownership walk of the workspace, a privileged bubblewrap that binds the workspace, setpriv to the host user' : ''}, bubblewrap with every namespace unshared
 (network included) and its seccomp filter, the sandbox's /etc, /proc with its read-only and hidden
-entries, /dev, private /tmp and home, the workspace bound read-write, then \`true\`. ${startsPerRound} starts per round after ${warmUp} warm-up starts,
+entries, /dev, private /tmp and home, the workspace bound read-write, then \`true\`. With network, the run first gets its own network namespace,
+slirp4netns attached to it and the egress rules loaded with nft, while the command waits.
+${startsPerRound} starts per round (${networkedStartsPerRound} with network) after ${warmUp} warm-up starts,
 ${rounds} rounds; the table shows the median of the rounds' p50 and p99. "At once" is how many
 starts run concurrently (latency is per start). ${report.message} The machine is shared with
 other builds and tests: with a load average near the CPU count or above, figures move a lot

@@ -7,6 +7,8 @@ export type Role = z.infer<typeof Role>;
 export const permissions = [
   'projects:read',
   'projects:write',
+  /** Turning a project's sandbox network on: owners and admins only. */
+  'projects:network',
   'tasks:read',
   'tasks:write',
   'keys:manage',
@@ -55,6 +57,14 @@ const grants: Record<Role, readonly Permission[]> = {
 /** Whether `role` may do what `permission` names. */
 export function isAllowed(role: Role, permission: Permission): boolean {
   return grants[role].includes(permission);
+}
+
+// From most to least rights: a key's rights are the lesser of its own role and its creator's.
+const rank: Record<Role, number> = { owner: 3, admin: 2, member: 1, viewer: 0 };
+
+/** The role of the two that allows less. */
+export function lesserRole(first: Role, second: Role): Role {
+  return rank[first] <= rank[second] ? first : second;
 }
 
 /** The principal a request acts as, after authentication. */

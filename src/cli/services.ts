@@ -51,13 +51,14 @@ export async function createServices({
   let sandbox: Sandbox | null = null;
   const workspaces = createWorkspaces({
     dataDir: config.dataDir,
+    imports: config.imports,
     // Made on first use: without bubblewrap the API still serves, and runs say what is missing.
     get sandbox() {
       return (sandbox ??= createSandbox(config.sandbox));
     },
     recordRun: createRunRecorder(database.db, logger),
   });
-  const bus = await createBus(config, database);
+  const bus = await createBus(config, database, logger);
   const gateway = createGateway({ config, db: database.db, logger, registry: metrics.registry });
   const conductor = createConductor({
     database,

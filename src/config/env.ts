@@ -24,3 +24,11 @@ export function parseEnvInteger(raw: string): unknown {
 
 export const Port = z.number().int().min(0).max(65535);
 export const HttpUrl = z.url({ protocol: /^https?$/ });
+
+/** Reads a comma-separated list, dropping blanks: "a, b,," is ["a", "b"]. */
+export function parseEnvList(raw: string): unknown {
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}

@@ -74,11 +74,20 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
 function configError(error: z.ZodError, fromEnv: Map<string, string>, file: string | undefined) {
   const problems = error.issues.map((issue) => {
     const key = issue.path.join('.') || '(root)';
-    const source = fromEnv.get(key) ?? (file ? file : 'defaults');
+    const source = envOf(issue.path.map(String), fromEnv) ?? (file ? file : 'defaults');
     return { key, source, message: issue.message };
   });
   const lines = problems.map((p) => `  ${p.key} (from ${p.source}): ${p.message}`);
   return new CadreError('CONFIG_INVALID', `Invalid configuration:\n${lines.join('\n')}`, {
     details: problems,
   });
+}
+
+// The variable that set a key or one of its parents (a list's item is set by the list's variable).
+function envOf(path: readonly string[], fromEnv: Map<string, string>): string | undefined {
+  for (let length = path.length; length > 0; length -= 1) {
+    const env = fromEnv.get(path.slice(0, length).join('.'));
+    if (env) return env;
+  }
+  return undefined;
 }

@@ -12,7 +12,7 @@ export const sandboxHome = '/home/cadre';
 /** The sandbox's own user id, whatever host user it maps to. */
 export const sandboxUid = '1000';
 /** Read at each run when the project has network: they change while Cadre runs. */
-export const networkEtcFiles = ['hosts', 'resolv.conf', 'host.conf', 'gai.conf'];
+export const networkEtcFiles = ['hosts', 'host.conf', 'gai.conf'];
 
 // System folders every command needs; each is bound read-only, or recreated as the symlink
 // it is on merged-/usr systems. Not /opt: it may hold anything.
@@ -57,6 +57,7 @@ export function bubblewrapArgs(options: BubblewrapArgsOptions): string[] {
     String(launcherFds.seccomp),
   ];
   if (!options.isTerminal) args.push('--new-session');
+  // Networked runs start inside the private namespace egress.ts made, never the host's.
   if (options.hasNetwork) args.push('--share-net');
   args.push(...systemMounts());
   args.push('--ro-bind', files.etcDir, '/etc');

@@ -7,6 +7,7 @@ import { CadreError } from '../errors/index.js';
 import { bubblewrapArgs, gitEntryOf, sandboxHome } from './bubblewrap-args.js';
 import { canDisableUserns } from './bubblewrap-version.js';
 import type { CgroupManager } from './cgroups.js';
+import { createEgress } from './egress.js';
 import { findExecutable } from './find-executable.js';
 import { findSetpriv, isRoot, privilegedStage, type HostUser } from './host-user.js';
 import { launcherFds } from './launcher.js';
@@ -25,6 +26,8 @@ export interface BubblewrapSandboxOptions {
   bwrapPath?: string;
   /** The host user sandboxed processes run as when Cadre is root (sandbox.hostUid). */
   hostUser: HostUser;
+  /** Private or host addresses networked runs may reach anyway (sandbox.networkAllow). */
+  networkAllow?: readonly string[];
 }
 
 /** How to install bubblewrap, for messages and the start-up report. */
@@ -56,6 +59,8 @@ export function createBubblewrapSandbox(options: BubblewrapSandboxOptions): Sand
     if (ownership.size > cachedWorktrees) ownership.delete(ownership.keys().next().value!);
     claimWorkspace({ root: worktree, user: hostUser, cache });
   };
+
+  const egress = createEgress({ allow: options.networkAllow });
 
   /** The command and the launcher's files for one run; the caller removes the args file. */
   const prepare = (
@@ -92,14 +97,17 @@ export function createBubblewrapSandbox(options: BubblewrapSandboxOptions): Sand
       const { command, files: launcherFiles } = prepare(request, request.argv);
       const cleanUp = () => removeArgsFile(launcherFiles.argsFile);
       try {
-        const handle = runProcess({
-          command,
-          files: launcherFiles,
-          limits: limitsOf(request.limits),
-          cgroups: options.cgroups,
-          stdin: request.stdin,
-          signal: request.signal,
-        });
+        // A networked run starts held, in a network namespace of its own, until egress is ready.
+        const handle = egress.run(request.hasNetwork, command, (started) =>
+          runProcess({
+            command: started,
+            files: launcherFiles,
+            limits: limitsOf(request.limits),
+            cgroups: options.cgroups,
+            stdin: request.stdin,
+            signal: request.signal,
+          }),
+        );
         void handle.result.then(cleanUp, cleanUp);
         return handle;
       } catch (error) {
@@ -112,14 +120,16 @@ export function createBubblewrapSandbox(options: BubblewrapSandboxOptions): Sand
       const { command, files: launcherFiles } = prepare(request, argv, true);
       const cleanUp = () => removeArgsFile(launcherFiles.argsFile);
       try {
-        const terminal = openPtyProcess({
-          command,
-          files: launcherFiles,
-          limits: limitsOf(request.limits),
-          cgroups: options.cgroups,
-          cols: request.cols ?? 80,
-          rows: request.rows ?? 24,
-        });
+        const terminal = egress.openPty(request.hasNetwork, command, (started) =>
+          openPtyProcess({
+            command: started,
+            files: launcherFiles,
+            limits: limitsOf(request.limits),
+            cgroups: options.cgroups,
+            cols: request.cols ?? 80,
+            rows: request.rows ?? 24,
+          }),
+        );
         terminal.onExit(cleanUp);
         return terminal;
       } catch (error) {

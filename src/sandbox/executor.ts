@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { SandboxConfig } from '../config/index.js';
 import { CadreError } from '../errors/index.js';
 import { bubblewrapInstallHint, createBubblewrapSandbox } from './bubblewrap.js';
+import { egressInstallHint, missingEgressTools } from './egress.js';
 import { createCgroupManager, type CgroupManager, type CgroupSupport } from './cgroups.js';
 import { findExecutable, type SearchOptions } from './find-executable.js';
 import { dropPrivilegeArgs, isRoot } from './host-user.js';
@@ -40,6 +41,7 @@ export function createSandbox(
         cgroups,
         defaultLimits,
         hostUser: { uid: config.hostUid, gid: config.hostUid },
+        networkAllow: config.networkAllow,
       });
     case 'podman':
       return createPodmanSandbox({ cgroups, defaultLimits, image: config.podmanImage });
@@ -134,11 +136,15 @@ export async function checkSandbox(
     };
   }
   const account = setpriv ? accountOf(user.uid) : null;
+  const missing = missingEgressTools(search);
+  const networkNote = missing.length
+    ? ` Projects with network access cannot run here: ${missing.join(', ')} missing. ${egressInstallHint}`
+    : ' Networked projects reach the internet through slirp4netns, never the host.';
   return {
     ...base,
     isAvailable: true,
     level: account ? 'warn' : 'info',
-    message: `Sandbox: bubblewrap (${bwrap}), ${limitsNote}${setpriv ? `, commands run as host uid ${user.uid} (Cadre is root)` : ''}.${account ? ` WARNING: uid ${user.uid} is the account "${account}" on this machine; sandboxed commands could signal or trace its processes. Set sandbox.hostUid (CADRE_SANDBOX_HOST_UID) to an unused id.` : ''}`,
+    message: `Sandbox: bubblewrap (${bwrap}), ${limitsNote}${setpriv ? `, commands run as host uid ${user.uid} (Cadre is root)` : ''}.${networkNote}${account ? ` WARNING: uid ${user.uid} is the account "${account}" on this machine; sandboxed commands could signal or trace its processes. Set sandbox.hostUid (CADRE_SANDBOX_HOST_UID) to an unused id.` : ''}`,
   };
 }
 

@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { posix } from 'node:path';
 import { networkEtcFiles, sandboxHome, sandboxUid } from './bubblewrap-args.js';
+import { slirpNetwork } from './egress-addresses.js';
 import { buildSeccompFilter } from './seccomp.js';
 
 // The few parts of /etc that programs need, copied once into the sandbox's own /etc (one
@@ -126,6 +127,10 @@ function prepareEtc(dir: string): string {
   writeFileSync(posix.join(dir, 'hostname'), 'cadre-sandbox\n', { mode: 0o444 });
   // Mount points for the network files, bound over them per run when allowed.
   for (const file of networkEtcFiles) writeFileSync(posix.join(dir, file), '', { mode: 0o444 });
+  // The resolver of networked runs is slirp4netns': the host's may be on a private address.
+  writeFileSync(posix.join(dir, 'resolv.conf'), `nameserver ${slirpNetwork.resolver}\n`, {
+    mode: 0o444,
+  });
   chmodSync(dir, 0o755);
   return dir;
 }

@@ -7,7 +7,8 @@ export type {
   TaskRunOptions,
   RunRecord,
 } from './workspaces.js';
-export type { RepositorySource, RepositoryInfo } from './repository.js';
+export type { RepositorySource, RepositoryInfo, ImportPolicy } from './repository.js';
+export type { ResolveHost } from './import-url.js';
 export type { TaskWorktree } from './worktrees.js';
 export type { TaskDiff, ChangedFile } from './changes.js';
 export type { MergeResult } from './merge.js';

@@ -1,12 +1,15 @@
 // Merging a task's branch into its base without a checkout of the base: git merge-tree
 // computes the result, and the base moves only by a compare-and-swap of its ref. A conflict
 // is MERGE_CONFLICT with the conflicting paths, and the base does not move. Before the base
-// moves, the base's old head is kept under the task's pre-merge ref for its diff.
+// moves, the base's old head is kept under the task's pre-merge ref for its diff. The merged
+// tree passes the same gate as a commit (no new gitlinks, no symlinks leading outside).
 import { basename, join, resolve } from 'node:path';
 import { CadreError } from '../errors/index.js';
 import { commitTaskChanges } from './changes.js';
 import { runGit } from './git.js';
 import { preMergeRef } from './layout.js';
+import { findNestedRepositories } from './nested-repositories.js';
+import { checkTreeChange } from './tree-gate.js';
 import type { TaskWorktree } from './worktrees.js';
 
 /** The outcome of a merge. */
@@ -50,7 +53,15 @@ export async function mergeTask(
   // Kept before the base moves: a failed move leaves a ref that diffs exactly as the base did.
   const keepBase = () =>
     runGit({ gitDir, args: ['update-ref', preMergeRef(worktree.taskId), baseHead] });
+  const gate = (tree: string) =>
+    checkTreeChange({
+      gitDir,
+      from: `${baseHead}^{tree}`,
+      to: tree,
+      action: `merge ${worktree.branch} into ${worktree.baseBranch}`,
+    });
   if (await isAncestor(baseHead, taskHead)) {
+    await gate(`${taskHead}^{tree}`);
     await keepBase();
     await moveBase(gitDir, baseRef, taskHead, baseHead);
     return { ...result, commit: taskHead, isFastForward: true };
@@ -69,6 +80,7 @@ export async function mergeTask(
       { details: { baseBranch: worktree.baseBranch, branch: worktree.branch, paths } },
     );
   }
+  await gate(tree.trim());
   const env = options.date
     ? {
         GIT_AUTHOR_DATE: options.date.toISOString(),
@@ -98,9 +110,11 @@ async function moveBase(gitDir: string, ref: string, to: string, from: string) {
     throw new CadreError('CONFLICT', `${ref} moved while merging; merge again.`, { cause: error });
   }
   const checkout = await findCheckout(gitDir, ref);
-  if (checkout) {
-    await runGit({ ...checkout, args: ['read-tree', '-m', '-u', from, to] }).catch(() => undefined);
-  }
+  if (!checkout) return;
+  // A checkout holding a repository of its own is not carried along: git would look into it.
+  const nested = await findNestedRepositories({ gitDir: checkout.gitDir, path: checkout.workTree });
+  if (nested.length > 0) return;
+  await runGit({ ...checkout, args: ['read-tree', '-m', '-u', from, to] }).catch(() => undefined);
 }
 
 /** The worktree (other than `gitDir`'s own) that has `ref` checked out, if any. */

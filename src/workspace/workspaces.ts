@@ -6,11 +6,12 @@ import type { ExecutorName, RunHandle, RunOptions, RunResult, Sandbox } from '..
 import { commitTaskChanges, diffTask, diffTaskBranch, type TaskDiff } from './changes.js';
 import { listFiles, readWorkspaceFile, writeWorkspaceFile, type FileEntry } from './files.js';
 import { projectLayout } from './layout.js';
-import { diffSince, searchTracked, statusOf } from './inspect.js';
+import { diffSince, searchWorktree, statusOf } from './inspect.js';
 import { mergeTask, type MergeResult } from './merge.js';
 import {
   createRepository,
   getRepositoryInfo,
+  type ImportPolicy,
   type RepositoryInfo,
   type RepositorySource,
 } from './repository.js';
@@ -28,6 +29,8 @@ export interface WorkspacesOptions {
   /** Needed only for runInTask. */
   sandbox?: Sandbox;
   now?: () => Date;
+  /** Where repositories may be imported from; without it only public git URLs are. */
+  imports?: Omit<ImportPolicy, 'dataDir'>;
   /** Called with every finished run, to record its resource use (the recorder logs its own failures). */
   recordRun?: (record: RunRecord) => Promise<void>;
 }
@@ -82,7 +85,7 @@ export interface Workspaces {
   status(task: TaskRef): Promise<string>;
   /** The task's changes since a revision (HEAD when absent), as a unified diff. */
   diffSince(task: TaskRef, since?: string): Promise<string>;
-  /** Lines of the task's tracked files matching an extended regular expression. */
+  /** Lines of the task's files (tracked and new, not ignored) matching an extended regular expression. */
   search(task: TaskRef, pattern: string, path?: string): Promise<string>;
   merge(task: TaskRef, message?: string): Promise<MergeResult>;
   /** Runs a command in the task's worktree, inside the sandbox. */
@@ -108,7 +111,14 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
   const worktree = (task: TaskRef) => getTaskWorktree(layout(task.projectId), task.taskId);
   return {
     createRepository: (projectId, source, baseBranch) =>
-      serial(projectId, () => createRepository(layout(projectId), source, baseBranch)),
+      serial(projectId, () =>
+        createRepository({
+          layout: layout(projectId),
+          source,
+          baseBranch,
+          imports: { ...options.imports, dataDir },
+        }),
+      ),
     getRepository: (projectId) => getRepositoryInfo(layout(projectId)),
     createTaskWorktree: (task, baseBranch) =>
       serial(task.projectId, () =>
@@ -134,7 +144,7 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
       }),
     status: async (task) => statusOf(await worktree(task)),
     diffSince: async (task, since) => diffSince(await worktree(task), since),
-    search: async (task, pattern, path) => searchTracked(await worktree(task), pattern, path),
+    search: async (task, pattern, path) => searchWorktree(await worktree(task), pattern, path),
     merge: (task, message) =>
       serial(task.projectId, async () => mergeTask(await worktree(task), { message, date: now() })),
     runInTask: async ({ projectId, taskId, orgId, stepId, ...run }) => {

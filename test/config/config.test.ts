@@ -43,12 +43,32 @@ describe('configuration from the environment', () => {
     ['DATABASE_URL', 'mysql://x', 'database.url', /postgres:\/\//],
     ['CADRE_SANDBOX_EXECUTOR', 'docker', 'sandbox.executor', /"bubblewrap"/],
     ['CADRE_SANDBOX_HOST_UID', '0', 'sandbox.hostUid', />=1/],
+    ['CADRE_IMPORT_ROOTS', 'srv/repos', 'imports.roots.0', /absolute path/],
+    ['CADRE_IMPORT_ALLOW_HOSTS', '10.0.0.0/33', 'imports.allowHosts.0', /CIDR block/],
   ])('rejects %s=%s naming %s and the expected value', (env, value, key, expected) => {
     const error = loadError({ [env]: value });
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.message).toContain(`${key} (from ${env})`);
     expect(error.message).toMatch(expected);
     expect(error.details).toEqual([expect.objectContaining({ key, source: env })]);
+  });
+
+  it('reads the import settings as comma-separated lists, empty by default', () => {
+    expect(loadConfig({ env: {}, cwd: emptyDir }).config.imports).toEqual({
+      roots: [],
+      allowHosts: [],
+    });
+    const { config } = loadConfig({
+      env: {
+        CADRE_IMPORT_ROOTS: '/srv/repos, /home/git/mirrors,',
+        CADRE_IMPORT_ALLOW_HOSTS: 'git.internal,10.20.0.0/16,::1',
+      },
+      cwd: emptyDir,
+    });
+    expect(config.imports).toEqual({
+      roots: ['/srv/repos', '/home/git/mirrors'],
+      allowHosts: ['git.internal', '10.20.0.0/16', '::1'],
+    });
   });
 
   it('reads numbers and booleans from their strings', () => {
@@ -59,6 +79,22 @@ describe('configuration from the environment', () => {
     expect(config.server.port).toBe(5001);
     expect(config.sandbox.unsafeHostExec).toBe(true);
     expect(config.providers.openai.apiKey).toBe('sk-1');
+  });
+
+  it('reads the allowed browser origins as a comma-separated list of origins', () => {
+    const { config } = loadConfig({
+      env: { CADRE_ALLOWED_ORIGINS: ' https://cadre.example.com, http://localhost:5173 ,' },
+      cwd: emptyDir,
+    });
+    expect(config.server.allowedOrigins).toEqual([
+      'https://cadre.example.com',
+      'http://localhost:5173',
+    ]);
+    for (const value of ['https://cadre.example.com/app', 'ftp://cadre.example.com', 'cadre']) {
+      const error = loadError({ CADRE_ALLOWED_ORIGINS: value });
+      expect(error.code, value).toBe('CONFIG_INVALID');
+      expect(error.message, value).toContain('server.allowedOrigins');
+    }
   });
 });
 

@@ -112,6 +112,8 @@ export async function createOrchestra({
   });
   const workspaces: Workspaces = createWorkspaces({
     dataDir,
+    // seedProject imports a repository it makes in the temporary folder.
+    imports: { roots: [tmpdir()] },
     sandbox: createSandbox(config.sandbox),
     recordRun: createRunRecorder(database.db, logger),
   });

@@ -1,13 +1,13 @@
 // Workspaces with real git: repositories (empty, local path, git URL), a worktree per task,
 // diffs, merges and conflicts, inspection, and path confinement through the file API.
-import { execFileSync, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CadreError } from '../../src/errors/index.js';
 import { createWorkspaces, type Workspaces } from '../../src/workspace/index.js';
+import { startGitHttpServer } from '../helpers/git-http-server.js';
 
 let dataDir: string;
 let workspaces: Workspaces;
@@ -27,7 +27,13 @@ const git = (cwd: string, ...args: string[]) =>
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'cadre-ws-'));
-  workspaces = createWorkspaces({ dataDir, now: () => new Date('2026-01-02T03:04:05Z') });
+  workspaces = createWorkspaces({
+    dataDir,
+    now: () => new Date('2026-01-02T03:04:05Z'),
+    // Sources are made in the temporary folder and served on loopback (test/workspace/import.test.ts
+    // shows what is refused without these settings).
+    imports: { roots: [tmpdir()], allowHosts: ['127.0.0.1'] },
+  });
 });
 afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
@@ -38,26 +44,6 @@ async function caught(promise: Promise<unknown>): Promise<CadreError> {
   );
   expect(error).toBeInstanceOf(CadreError);
   return error as CadreError;
-}
-
-/** A port that was free a moment ago, on loopback. */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Polls `condition` until it holds, for at most 10 s. */
-async function waitUntil(condition: () => boolean) {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe('workspaces', () => {
@@ -91,44 +77,27 @@ describe('workspaces', () => {
     await writeFile(join(served, 'app', 'index.js'), 'console.log(1);\n');
     git(join(served, 'app'), 'add', '.');
     git(join(served, 'app'), 'commit', '-q', '-m', 'served');
-    const port = await freePort();
-    const daemon = spawn(
-      'git',
-      [
-        'daemon',
-        '--export-all',
-        `--base-path=${served}`,
-        '--listen=127.0.0.1',
-        `--port=${port}`,
-        '--reuseaddr',
-        served,
-      ],
-      { stdio: 'ignore' },
-    );
+    git(served, 'clone', '-q', '--bare', 'app', 'app.git');
+    const server = await startGitHttpServer(served);
     try {
-      const url = `git://127.0.0.1:${port}/app`;
-      await waitUntil(() => {
-        try {
-          git(served, 'ls-remote', url);
-          return true;
-        } catch {
-          return false;
-        }
-      });
+      const url = `${server.origin}/app.git`;
       const info = await workspaces.createRepository('p-url', { type: 'url', url });
       expect(info.baseBranch).toBe('main');
       const task = { projectId: 'p-url', taskId: 't1' };
       await workspaces.createTaskWorktree(task);
       expect(await workspaces.readFile(task, 'index.js')).toBe('console.log(1);\n');
     } finally {
-      daemon.kill('SIGKILL');
+      await server.close();
       await rm(served, { recursive: true, force: true });
     }
   });
 
   it('refuses an import source that cannot be cloned, and leaves no repository behind', async () => {
     const missing = await caught(
-      workspaces.createRepository('p-bad', { type: 'path', path: '/nonexistent/repo' }),
+      workspaces.createRepository('p-bad', {
+        type: 'path',
+        path: join(tmpdir(), 'cadre-nonexistent-repo'),
+      }),
     );
     expect(missing.code).toBe('WORKSPACE_IMPORT_FAILED');
     const badUrl = await caught(

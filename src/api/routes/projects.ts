@@ -1,7 +1,8 @@
-// /api/projects: create, list, get, update and delete the organization's projects.
+// /api/projects: create, list, get, update and delete the organization's projects. Turning a
+// project's sandbox network on is an owner's or admin's decision, and is audited.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { recordAudit } from '../../auth/index.js';
+import { recordAudit, type Principal } from '../../auth/index.js';
 import {
   createProject,
   deleteProject,
@@ -12,6 +13,7 @@ import {
 } from '../../orchestrator/index.js';
 import type { AppDeps } from '../app.js';
 import { principalOf } from '../auth-hook.js';
+import { requirePermission } from '../require-permission.js';
 import { IdParams, Project, ProjectCreate, ProjectUpdate } from '../schemas.js';
 
 /** The API's view of a project row. */
@@ -27,11 +29,27 @@ export function toProject(row: ProjectRow): Project {
   };
 }
 
+/** A change of a project's network, for the audit log. */
+interface NetworkChange {
+  requestId: string;
+  principal: Principal;
+  projectId: string;
+  hasNetwork: boolean;
+}
+
 export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
   app,
   { database: { db }, gateway },
 ) => {
   const tags = ['projects'];
+  const auditNetwork = ({ requestId, principal, projectId, hasNetwork }: NetworkChange) =>
+    recordAudit(db, principal, {
+      action: hasNetwork ? 'project-network-enabled' : 'project-network-disabled',
+      targetType: 'project',
+      targetId: projectId,
+      data: { hasNetwork },
+      requestId,
+    });
 
   app.post(
     '/api/projects',
@@ -41,6 +59,7 @@ export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
     },
     async (request, reply) => {
       const principal = principalOf(request);
+      if (request.body.hasNetwork === true) requirePermission(principal, 'projects:network');
       const row = await createProject(db, principal.orgId, request.body);
       await recordAudit(db, principal, {
         action: 'project-created',
@@ -48,6 +67,14 @@ export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
         targetId: row.id,
         requestId: request.id,
       });
+      if (row.hasNetwork) {
+        await auditNetwork({
+          requestId: request.id,
+          principal,
+          projectId: row.id,
+          hasNetwork: true,
+        });
+      }
       return reply.status(201).send(toProject(row));
     },
   );
@@ -82,6 +109,9 @@ export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
     },
     async (request) => {
       const principal = principalOf(request);
+      // The project is looked up first, so that another organization's id stays a 404.
+      const before = await getProject(db, principal.orgId, request.params.id);
+      if (request.body.hasNetwork === true) requirePermission(principal, 'projects:network');
       const row = await updateProject(db, principal.orgId, request.params.id, request.body);
       // The gateway keeps confidentiality in memory: it must hold from the very next call.
       if (request.body.isConfidential !== undefined) gateway?.invalidateScope(principal.orgId);
@@ -92,6 +122,10 @@ export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
         data: { fields: Object.keys(request.body) },
         requestId: request.id,
       });
+      if (row.hasNetwork !== before.hasNetwork) {
+        const change = { principal, projectId: row.id, hasNetwork: row.hasNetwork };
+        await auditNetwork({ requestId: request.id, ...change });
+      }
       return toProject(row);
     },
   );

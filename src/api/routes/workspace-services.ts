@@ -48,6 +48,7 @@ export function createWorkspaceServices(app: FastifyInstance, deps: AppDeps): Wo
     deps.workspaces ??
     createWorkspaces({
       dataDir: deps.config.dataDir,
+      imports: deps.config.imports,
       get sandbox() {
         return getSandbox();
       },

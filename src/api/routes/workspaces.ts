@@ -1,10 +1,11 @@
 // /api/projects/:projectId/workspace and a task's worktree, diff and merge. Registers the
 // file, run and terminal routes beside it, over the same services.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { isAllowed, recordAudit } from '../../auth/index.js';
+import { recordAudit } from '../../auth/index.js';
 import { CadreError } from '../../errors/index.js';
 import type { AppDeps } from '../app.js';
 import { principalOf } from '../auth-hook.js';
+import { requirePermission } from '../require-permission.js';
 import { terminalRoutes } from './terminals.js';
 import { workspaceFileRoutes } from './workspace-files.js';
 import { workspaceRunRoutes } from './workspace-runs.js';
@@ -46,15 +47,7 @@ export const workspaceRoutes: FastifyPluginAsyncZod<
       const project = await services.project(principal, request.params.projectId);
       const { source, baseBranch } = request.body;
       // Importing a folder of the server reads the server's disk: owners and admins only.
-      if (source.type === 'path' && !isAllowed(principal.role, 'workspace:import-local')) {
-        throw new CadreError(
-          'FORBIDDEN',
-          `Your role (${principal.role}) does not allow workspace:import-local.`,
-          {
-            details: { permission: 'workspace:import-local', role: principal.role },
-          },
-        );
-      }
+      if (source.type === 'path') requirePermission(principal, 'workspace:import-local');
       const info = await workspaces.createRepository(project.id, source, baseBranch);
       await recordAudit(db, principal, {
         action: 'workspace-created',
