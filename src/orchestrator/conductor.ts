@@ -1,6 +1,7 @@
 // The conductor runs one claimed step: it prepares the step's worktree, runs the role's agent,
-// merges the work into the task's branch, and hands the outcome to the state machine in the
-// transaction that commits the step. Events are published on the bus once they committed.
+// merges the work into the task's branch (or, for the merge step, tests the merge result and
+// merges it into the base), and hands the outcome to the state machine in the transaction
+// that commits the step. Events are published on the bus once they committed.
 import { eq } from 'drizzle-orm';
 import { runAgent, StepSuspended, type AgentEvent, type RoleDefinition } from '../agents/index.js';
 import type { Bus, Subscription } from '../bus/index.js';
@@ -12,6 +13,7 @@ import type { Logger } from '../observability/index.js';
 import type { TaskRef, Workspaces } from '../workspace/index.js';
 import { createCheckpoints } from './checkpoints.js';
 import { cancelChannel, publishEvents, type PublishedEvent } from './events.js';
+import { afterVerificationFailed, recordVerification } from './merge-gate.js';
 import { stepPrompt } from './prompts.js';
 import { listRoles } from './roles.js';
 import { createStepHost } from './step-host.js';
@@ -27,6 +29,7 @@ import {
   setTaskStatus,
   type EventSink,
 } from './transitions.js';
+import { verifyAndMerge } from './verify-merge.js';
 import type { StepHandler, StepOutcome } from './worker.js';
 
 export interface ConductorOptions {
@@ -119,10 +122,22 @@ export function createConductor(options: ConductorOptions): Conductor {
     const taskRef: TaskRef = { projectId: project.id, taskId: task.id };
     const taskWorktree = await ensureWorktree(options.workspaces, taskRef);
     if (step.kind === 'merge') {
-      const merged = await options.workspaces.merge(taskRef, `Merge task: ${task.title}`);
-      return outcome({ commit: merged.commit }, 'idle', async (tx) =>
-        afterMerge(tx, sink, await lockTask(tx, task.id), merged.commit),
-      );
+      const { merged, verification } = await verifyAndMerge({
+        workspaces: options.workspaces,
+        task: taskRef,
+        message: `Merge task: ${task.title}`,
+        stepId: step.id,
+        orgId: task.orgId,
+        project,
+        signal,
+      });
+      const result = { commit: merged?.commit ?? null, verification: verification?.status };
+      return outcome(result, 'idle', async (tx) => {
+        const locked = await lockTask(tx, task.id);
+        if (!merged) return afterVerificationFailed(tx, sink, locked, step.round, verification);
+        if (verification) await recordVerification(tx, sink, locked, verification);
+        await afterMerge(tx, sink, locked, merged.commit);
+      });
     }
 
     const roles = await listRoles(db, task.orgId, options.configRoles);

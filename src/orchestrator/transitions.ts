@@ -279,7 +279,13 @@ export async function afterGate(
   if (feedback.length === 0) {
     await emit(tx, sink, task, 'gates-passed', { round });
     await insertSteps(tx, task, [
-      { key: 'merge', kind: 'merge', role: 'devops', goal: 'Merge the task into its base branch.' },
+      {
+        key: 'merge',
+        kind: 'merge',
+        role: 'devops',
+        goal: 'Verify the merge result and merge the task into its base branch.',
+        round,
+      },
     ]);
     if (requiresApproval) {
       // Held back from the queue until a human approves (see decideApproval).
@@ -300,21 +306,30 @@ export async function afterGate(
     return;
   }
   await emit(tx, sink, task, 'gate-failed', { round, feedback });
-  if (round + 1 >= maxGateRounds) {
-    return setTaskStatus(
-      tx,
-      sink,
-      task,
-      'failed',
-      `The gates failed ${maxGateRounds} times. Last feedback: ${feedback.join(' ')}`,
-    );
-  }
+  await queueFixRound(tx, sink, task, round, {
+    goal: `Address this feedback and commit:\n${feedback.join('\n')}`,
+    failure: `The gates failed ${maxGateRounds} times. Last feedback: ${feedback.join(' ')}`,
+  });
+}
+
+/**
+ * Sends the task back to the developer for round `round + 1`, or fails it with `failure`
+ * when that would pass the round limit: the one bound of every fix round.
+ */
+export async function queueFixRound(
+  tx: Db,
+  sink: EventSink,
+  task: TaskRow,
+  round: number,
+  fix: { goal: string; failure: string },
+) {
+  if (round + 1 >= maxGateRounds) return setTaskStatus(tx, sink, task, 'failed', fix.failure);
   await insertSteps(tx, task, [
     {
       key: `fix.${round + 1}`,
       kind: 'fix',
       role: 'developer',
-      goal: `Address this feedback and commit:\n${feedback.join('\n')}`,
+      goal: fix.goal,
       round: round + 1,
     },
   ]);
