@@ -235,6 +235,11 @@ export async function afterWork(
   await emit(tx, sink, task, 'gates-queued', { round });
 }
 
+/** The merge step of gate round `round`: "merge", then "merge.1", "merge.2" after fix rounds. */
+export function mergeKey(round: number): string {
+  return round === 0 ? 'merge' : `merge.${round}`;
+}
+
 function gateGoal(task: TaskRow, what: string) {
   return `${what} of this task against its plan and acceptance criteria.\n\nTask: ${task.description}`;
 }
@@ -280,7 +285,7 @@ export async function afterGate(
     await emit(tx, sink, task, 'gates-passed', { round });
     await insertSteps(tx, task, [
       {
-        key: 'merge',
+        key: mergeKey(round),
         kind: 'merge',
         role: 'devops',
         goal: 'Verify the merge result and merge the task into its base branch.',
@@ -292,7 +297,7 @@ export async function afterGate(
       await tx
         .update(tables.steps)
         .set({ status: 'waiting' })
-        .where(and(eq(tables.steps.taskId, task.id), eq(tables.steps.key, 'merge')));
+        .where(and(eq(tables.steps.taskId, task.id), eq(tables.steps.key, mergeKey(round))));
       await tx.insert(tables.approvals).values({
         orgId: task.orgId,
         taskId: task.id,
