@@ -235,9 +235,16 @@ export async function afterWork(
   await emit(tx, sink, task, 'gates-queued', { round });
 }
 
-/** The merge step of gate round `round`: "merge", then "merge.1", "merge.2" after fix rounds. */
-export function mergeKey(round: number): string {
-  return round === 0 ? 'merge' : `merge.${round}`;
+/**
+ * The key of a task's merge step: "merge", or "merge.<round>" when an earlier round's merge
+ * step (whose verification failed) already holds that key.
+ */
+async function mergeKey(tx: Db, taskId: string, round: number): Promise<string> {
+  const [earlier] = await tx
+    .select({ id: tables.steps.id })
+    .from(tables.steps)
+    .where(and(eq(tables.steps.taskId, taskId), eq(tables.steps.key, 'merge')));
+  return earlier ? `merge.${round}` : 'merge';
 }
 
 function gateGoal(task: TaskRow, what: string) {
@@ -283,9 +290,10 @@ export async function afterGate(
   ].filter(Boolean);
   if (feedback.length === 0) {
     await emit(tx, sink, task, 'gates-passed', { round });
+    const key = await mergeKey(tx, task.id, round);
     await insertSteps(tx, task, [
       {
-        key: mergeKey(round),
+        key,
         kind: 'merge',
         role: 'devops',
         goal: 'Verify the merge result and merge the task into its base branch.',
@@ -297,7 +305,7 @@ export async function afterGate(
       await tx
         .update(tables.steps)
         .set({ status: 'waiting' })
-        .where(and(eq(tables.steps.taskId, task.id), eq(tables.steps.key, mergeKey(round))));
+        .where(and(eq(tables.steps.taskId, task.id), eq(tables.steps.key, key)));
       await tx.insert(tables.approvals).values({
         orgId: task.orgId,
         taskId: task.id,

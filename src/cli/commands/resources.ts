@@ -56,10 +56,7 @@ export async function projectUpdate(
   options: OutputOptions & VerifyOptions & { description?: string },
 ) {
   if (options.testCommand !== undefined && options.detectTestCommand) {
-    throw new CliError(
-      'Give --test-command or --detect-test-command, not both.',
-      exitCodes.usage,
-    );
+    throw new CliError('Give --test-command or --detect-test-command, not both.', exitCodes.usage);
   }
   const changes = {
     description: options.description,
