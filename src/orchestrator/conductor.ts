@@ -122,6 +122,10 @@ export function createConductor(options: ConductorOptions): Conductor {
     const taskRef: TaskRef = { projectId: project.id, taskId: task.id };
     const taskWorktree = await ensureWorktree(options.workspaces, taskRef);
     if (step.kind === 'merge') {
+      // The test run stops when the task is cancelled, as an agent does.
+      const cancelled = new AbortController();
+      const controllers = running.get(task.id) ?? new Set();
+      running.set(task.id, controllers.add(cancelled));
       const { merged, verification } = await verifyAndMerge({
         workspaces: options.workspaces,
         task: taskRef,
@@ -129,12 +133,19 @@ export function createConductor(options: ConductorOptions): Conductor {
         stepId: step.id,
         orgId: task.orgId,
         project,
-        signal,
+        signal: AbortSignal.any([signal, cancelled.signal]),
+      }).finally(() => {
+        controllers.delete(cancelled);
+        if (controllers.size === 0) running.delete(task.id);
       });
       const result = { commit: merged?.commit ?? null, verification: verification?.status };
       return outcome(result, 'idle', async (tx) => {
         const locked = await lockTask(tx, task.id);
-        if (!merged) return afterVerificationFailed(tx, sink, locked, step.round, verification);
+        if (!merged) {
+          // A task cancelled meanwhile gets no fix round; one whose base moved is merged.
+          if (finishedStatuses.includes(locked.status as TaskStatus)) return;
+          return afterVerificationFailed(tx, sink, locked, step.round, verification);
+        }
         if (verification) await recordVerification(tx, sink, locked, verification);
         await afterMerge(tx, sink, locked, merged.commit);
       });

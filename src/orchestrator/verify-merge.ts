@@ -72,6 +72,7 @@ export async function verifyAndMerge(options: MergeStepOptions): Promise<MergeSt
       await workspaces.absorbMerge(task, candidate);
       return { merged: null, verification };
     }
+    options.signal?.throwIfAborted();
     try {
       return { merged: await workspaces.applyMerge(task, candidate), verification };
     } catch (error) {
@@ -117,6 +118,8 @@ async function verifyCandidate(
       signal: options.signal,
     });
     const { tail, result } = await collectTail(handle);
+    // A run cut short by a lost lease or a cancelled task is no verdict on the code.
+    options.signal?.throwIfAborted();
     const passed = result.exitCode === 0 && !result.isTimedOut;
     return {
       status: passed ? 'passed' : 'failed',
