@@ -4,7 +4,17 @@
 // atomic (temporary file, fsync, rename).
 import { constants } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, readdir, realpath, rename, unlink } from 'node:fs/promises';
+import {
+  appendFile,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  unlink,
+} from 'node:fs/promises';
 import { posix } from 'node:path';
 import { CadreError } from '../errors/index.js';
 import { confinePath, isInside } from './paths.js';
@@ -129,6 +139,20 @@ export async function writeWorkspaceFile(
 function partialPath(target: string): string {
   const name = `.${posix.basename(target)}.${randomBytes(6).toString('hex')}${partialSuffix}`;
   return posix.join(posix.dirname(target), name);
+}
+
+/**
+ * Tells git of the repository at `gitDir` (and of all its worktrees) to ignore the temporary
+ * files of writes, so that one left by a killed writer is never committed.
+ */
+export async function ignorePartialWrites(gitDir: string): Promise<void> {
+  const exclude = posix.join(gitDir, 'info', 'exclude');
+  const pattern = `*${partialSuffix}`;
+  const current = await readFile(exclude, 'utf8').catch(() => '');
+  if (current.split('\n').includes(pattern)) return;
+  await mkdir(posix.dirname(exclude), { recursive: true });
+  const separator = current === '' || current.endsWith('\n') ? '' : '\n';
+  await appendFile(exclude, `${separator}${pattern}\n`);
 }
 
 /** Removes temporary files an interrupted write of `target` left behind. */

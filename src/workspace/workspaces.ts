@@ -5,7 +5,13 @@ import { readdir } from 'node:fs/promises';
 import { CadreError } from '../errors/index.js';
 import type { ExecutorName, RunHandle, RunOptions, RunResult, Sandbox } from '../sandbox/index.js';
 import { commitTaskChanges, diffTask, diffTaskBranch, type TaskDiff } from './changes.js';
-import { listFiles, readWorkspaceFile, writeWorkspaceFile, type FileEntry } from './files.js';
+import {
+  ignorePartialWrites,
+  listFiles,
+  readWorkspaceFile,
+  writeWorkspaceFile,
+  type FileEntry,
+} from './files.js';
 import { projectLayout } from './layout.js';
 import { diffSince, searchTracked, statusOf } from './inspect.js';
 import { createCheckout, removeCheckout } from './checkouts.js';
@@ -142,6 +148,11 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
   };
   const layout = (projectId: string) => projectLayout(dataDir, projectId);
   const worktree = (task: TaskRef) => getTaskWorktree(layout(task.projectId), task.taskId);
+  /** The task's worktree, its repository told to ignore interrupted writes, for committing. */
+  const committable = async (task: TaskRef) => {
+    await ignorePartialWrites(layout(task.projectId).gitDir);
+    return worktree(task);
+  };
   /** Runs a command with `path` mounted as the workspace, and records the run when asked to. */
   async function runAt(path: string, { projectId, taskId, orgId, stepId, ...run }: TaskRunOptions) {
     const { sandbox, recordRun } = options;
@@ -187,7 +198,9 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
     writeFile: async (task, path, content) =>
       writeWorkspaceFile((await worktree(task)).path, path, content),
     commit: (task, message) =>
-      serial(task.projectId, async () => commitTaskChanges(await worktree(task), message, now())),
+      serial(task.projectId, async () =>
+        commitTaskChanges(await committable(task), message, now()),
+      ),
     diff: (task) =>
       serial(task.projectId, async () => {
         const found = await worktree(task).catch((error: unknown) => {
@@ -201,9 +214,13 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
     diffSince: async (task, since) => diffSince(await worktree(task), since),
     search: async (task, pattern, path) => searchTracked(await worktree(task), pattern, path),
     merge: (task, message) =>
-      serial(task.projectId, async () => mergeTask(await worktree(task), { message, date: now() })),
+      serial(task.projectId, async () =>
+        mergeTask(await committable(task), { message, date: now() }),
+      ),
     planMerge: (task, message) =>
-      serial(task.projectId, async () => planMerge(await worktree(task), { message, date: now() })),
+      serial(task.projectId, async () =>
+        planMerge(await committable(task), { message, date: now() }),
+      ),
     applyMerge: (task, candidate) =>
       serial(task.projectId, async () => applyMerge(await worktree(task), candidate)),
     absorbMerge: (task, candidate) =>

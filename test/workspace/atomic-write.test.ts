@@ -1,11 +1,13 @@
 // File writes are atomic: a writer killed at any moment, or a write cut off after its
-// temporary file was made but before the rename, leaves the old content or the new one.
-import { spawn } from 'node:child_process';
+// temporary file was made but before the rename, leaves the old content or the new one, and
+// what such a write left behind is never committed.
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partialSuffix, readWorkspaceFile, writeWorkspaceFile } from '../../src/workspace/files.js';
+import { createWorkspaces } from '../../src/workspace/index.js';
 
 let root: string;
 beforeAll(async () => {
@@ -68,5 +70,27 @@ describe('writing a workspace file', () => {
     });
     expect(await readFile(join(root, 'folder/inside.txt'), 'utf8')).toBe('kept');
     expect((await readdir(root)).filter((name) => name.startsWith('.folder.'))).toEqual([]);
+  });
+
+  it('never commits what an interrupted write left behind', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'cadre-atomic-ws-'));
+    try {
+      const workspaces = createWorkspaces({ dataDir });
+      await workspaces.createRepository('p-partial', { type: 'empty' });
+      const task = { projectId: 'p-partial', taskId: 't1' };
+      const worktree = await workspaces.createTaskWorktree(task);
+      await workspaces.writeFile(task, 'src/app.js', 'ok\n');
+      await writeFile(join(worktree.path, 'src', `.app.js.0123456789ab${partialSuffix}`), 'o');
+
+      const commit = await workspaces.commit(task, 'Add app.js');
+      const committed = execFileSync(
+        'git',
+        ['--git-dir', worktree.gitDir, 'show', '--name-only', '--format=', commit!],
+        { encoding: 'utf8' },
+      );
+      expect(committed.trim().split('\n')).toEqual(['src/app.js']);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
