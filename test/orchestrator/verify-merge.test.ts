@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { and, asc, eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tables } from '../../src/db/index.js';
+import { describeEvent } from '../../src/orchestrator/event-text.js';
 import { createTask, decideApproval, listApprovals } from '../../src/orchestrator/index.js';
 import { call, createOrchestra, finish, type Orchestra } from '../helpers/orchestra.js';
 import { waitFor } from '../helpers/wait.js';
@@ -141,6 +142,10 @@ describe('verifying before merging', () => {
       exitCode: 1,
     });
     expect((failed?.data as { tail: string }).tail).toContain('add is wrong');
+    // As `cadre task watch` and the web app's activity show it.
+    expect(
+      describeEvent({ type: failed!.type, data: failed!.data as Record<string, unknown> }),
+    ).toBe('tests failed on the merge result (npm test, exit 1): add is wrong');
     expect(owner.git('rev-parse', 'main')).toBe(start);
 
     // The second merge waits for approval after the fix: main has still not moved.
