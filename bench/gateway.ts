@@ -147,7 +147,8 @@ ${iterations} calls each way after ${warmup} warm-up calls, alternating direct a
 which goes first). "Direct" calls the fake OpenAI chat-completions server on 127.0.0.1 through
 the same AI SDK provider; "gateway" adds the call's scope (project confidentiality and
 budgets, kept in memory and dropped by Postgres notifications), routing, breakers, health,
-metrics and the ledger (written to the embedded Postgres in batches off the response path:
+metrics and the ledger (each attempt's row written to the embedded Postgres, in one round
+trip that does not wait for the WAL flush, before the answer is returned:
 ${ledgerRows} of ${expectedRows} rows were in \`llm_calls\` at the end). Times in ms per whole
 call (for streams, until the last event). Load average at the end: ${loadavg()
     .map((value) => value.toFixed(2))

@@ -16,8 +16,12 @@ export interface LiveServerReady {
 }
 
 const dataDir = await mkdtemp(join(tmpdir(), 'cadre-bench-live-'));
-// No rate limit: the benchmark opens 1,000 WebSockets with one key, several times a minute.
-const config = Config.parse({ dataDir, server: { rateLimitPerMinute: 0 } });
+// No rate limit and no cap on sockets per key: the benchmark opens 1,000 WebSockets with one
+// key, several times a minute.
+const config = Config.parse({
+  dataDir,
+  server: { rateLimitPerMinute: 0, liveMaxSocketsPerCredential: 100_000 },
+});
 const database = connectDatabase({ url: process.env.DATABASE_URL!, poolSize: 10 });
 const bus = await createPostgresBus(database);
 const app = await buildApp({

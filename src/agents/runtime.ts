@@ -1,13 +1,20 @@
 // The agent loop: ask the model through the gateway, run the tools it calls, repeat until it
 // calls finish. Every model turn and every tool result is checkpointed before the next step
-// of the loop, so a resumed agent continues where it stopped and never repeats a side effect.
+// of the loop, so a resumed agent continues where it stopped and never repeats a side effect;
+// one whose finish was checkpointed returns it at once, without another model call.
 import { z } from 'zod';
 import { CadreError } from '../errors/index.js';
 import type { CallContext, Gateway, ToolCall, ToolDefinition } from '../llm/index.js';
 import type { RoleDefinition } from './roles.js';
 import { StepSuspended, type ToolHost } from './tool-host.js';
 import { tools } from './tools.js';
-import { repeats, toMessages, unansweredCalls, type TranscriptEntry } from './transcript.js';
+import {
+  recordedFinish,
+  repeats,
+  toMessages,
+  unansweredCalls,
+  type TranscriptEntry,
+} from './transcript.js';
 
 /** Where a step's transcript is kept; append must be durable before it resolves. */
 export interface Checkpoints {
@@ -82,6 +89,9 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentOutcome> 
       if (finished) return { ...finished, turns: turn };
       continue;
     }
+    // Resumed after its finish was checkpointed (the step's commit never happened): done.
+    const finished = recordedFinish(transcript);
+    if (finished) return { ...finished, turns: turn };
     if (turn >= role.maxTurns) {
       throw new CadreError(
         'AGENT_TURN_LIMIT',
@@ -177,7 +187,8 @@ async function runToolCalls(
     let { output } = ran;
     if (call.toolName === 'finish' && !isError)
       finish = output as { summary: string; result: unknown };
-    if (repeats(transcript) >= repeatWarning && !isError) {
+    // The finish's output is the agent's result, kept as is for a resumed step to return.
+    if (call.toolName !== 'finish' && repeats(transcript) >= repeatWarning && !isError) {
       output = {
         output,
         warning:

@@ -33,7 +33,7 @@ export interface ToolHost {
   gitStatus(): Promise<string>;
   /** The uncommitted changes, or the changes since a revision of the task's history. */
   gitDiff(since?: string): Promise<string>;
-  /** Lines of tracked files matching a regular expression, as `path:line:text`. */
+  /** Lines of the files (tracked and new) matching a regular expression, as `path:line:text`. */
   searchCode(pattern: string, path?: string): Promise<string>;
   remember(text: string, tags: string[]): Promise<void>;
   recall(query: string, limit: number): Promise<MemoryItem[]>;

@@ -68,7 +68,8 @@ export const tools: Record<ToolName, ToolSpec> = {
     },
   }),
   search_code: define({
-    description: 'Search the tracked files for a regular expression, with line numbers.',
+    description:
+      'Search the files of the repository (tracked and new, not ignored) for a regular expression, with line numbers.',
     input: z.object({ pattern: z.string().min(1).max(500), path: z.string().max(1000).optional() }),
     hasSideEffects: false,
     run: async (host, { pattern, path }) =>

@@ -35,6 +35,22 @@ export function unansweredCalls(transcript: readonly TranscriptEntry[]): ToolCal
   return model.toolCalls.filter((call) => !answered.has(call.toolCallId));
 }
 
+/**
+ * The finish the last model turn's calls already answered, if any: a transcript that holds one
+ * is a finished agent, and resuming it must return this, never ask the model again.
+ */
+export function recordedFinish(
+  transcript: readonly TranscriptEntry[],
+): { summary: string; result: unknown } | null {
+  const last = transcript.findLastIndex((entry) => entry.kind === 'model');
+  if (last < 0) return null;
+  const finish = transcript
+    .slice(last)
+    .find((entry) => entry.kind === 'tool-result' && entry.toolName === 'finish' && !entry.isError);
+  if (!finish || finish.kind !== 'tool-result') return null;
+  return finish.output as { summary: string; result: unknown };
+}
+
 /** How many model turns in a row, ending with the last, made exactly the same tool calls. */
 export function repeats(transcript: readonly TranscriptEntry[]): number {
   const signatures = transcript.flatMap((entry) =>

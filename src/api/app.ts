@@ -22,16 +22,20 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Config } from '../config/index.js';
 import type { Database } from '../db/index.js';
-import { createCredentialCache } from '../auth/index.js';
+import { createAddressThrottle, createCredentialCache } from '../auth/index.js';
 import type { Bus } from '../bus/index.js';
 import { CadreError } from '../errors/index.js';
 import { createGateway, type Gateway } from '../llm/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import type { Workspaces } from '../workspace/index.js';
 import { installAuth } from './auth-hook.js';
+import { installBrowserSession, sessionCookieName } from './session-cookie.js';
+import { handleClientError } from './client-errors.js';
 import { handleError, handleNotFound } from './errors.js';
+import { installSecurityHeaders } from './security-headers.js';
 import { createWorkspaceServices } from './routes/workspace-services.js';
 import { authRoutes } from './routes/auth.js';
+import { browserSessionRoutes } from './routes/browser-session.js';
 import { budgetRoutes } from './routes/budgets.js';
 import { expertRoutes } from './routes/experts.js';
 import { healthRoutes } from './routes/health.js';
@@ -66,15 +70,27 @@ export interface AppDeps {
   workspaces?: Workspaces;
   /** The message bus; cancellations are broadcast on it. */
   bus?: Bus;
+  /** The clock of sign-in backoff and credential throttling (tests move it on). */
+  now?: () => Date;
 }
 
 const requestIdPattern = /^[\w.-]{1,64}$/;
 
 /** Builds the API with every route registered; call `ready()` or `inject()` next. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { headersTimeoutMs, requestTimeoutMs } = deps.config.server;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.server.bodyLimit,
+    // A request whose headers or body trickle in is closed with 408: Node checks the clock of
+    // every unfinished request at this interval, so the check must be finer than the limits.
+    requestTimeout: requestTimeoutMs,
+    http: {
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeoutMs / 4))),
+    },
+    clientErrorHandler: handleClientError,
     // One line per request, written by the onResponse hook below.
     logController: new LogController({
       disableRequestLogging: true,
@@ -91,7 +107,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
-  installAuth(app, await createCredentialCache({ database: deps.database }));
+  // Before the auth hook: a refused request still carries the headers and had its cookies read.
+  await installSecurityHeaders(app);
+  await installBrowserSession(app, { allowedOrigins: deps.config.server.allowedOrigins });
+  const now = deps.now ?? (() => new Date());
+  installAuth(
+    app,
+    await createCredentialCache({ database: deps.database }),
+    createAddressThrottle({
+      maxFailures: deps.config.server.invalidCredentialsPerMinute,
+      now: () => now().getTime(),
+    }),
+  );
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -135,8 +162,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: 'Cadre API', version: deps.version },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          // Browsers: the cookie set by sign-in, plus the CSRF token on unsafe methods.
+          cookie: { type: 'apiKey', in: 'cookie', name: sessionCookieName },
+        },
+      },
+      security: [{ bearer: [] }, { cookie: [] }],
     },
     transform: jsonSchemaTransform,
   });
@@ -147,6 +180,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(healthRoutes, deps);
   await app.register(authRoutes, deps);
+  await app.register(browserSessionRoutes, deps);
   const gateway = deps.gateway ?? ownGateway(app, deps);
   await app.register(projectRoutes, { ...deps, gateway });
   await app.register(taskRoutes, deps);

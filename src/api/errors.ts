@@ -2,6 +2,7 @@
 // Unknown errors become INTERNAL with the request id, and are logged once, here.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { isConnectionError } from '../db/index.js';
 import { CadreError, errorCodes, type ErrorCode } from '../errors/index.js';
 import type { ErrorBody } from './schemas.js';
 
@@ -30,7 +31,18 @@ export function handleError(
   const body: ErrorBody = { error: { code: failure.code, message: failure.message } };
   if (failure.details !== undefined) body.error.details = failure.details;
   if (failure.status >= 500) body.error.requestId = request.id;
+  const retryAfter = retryAfterSeconds(failure.details);
+  if (retryAfter !== null) reply.header('retry-after', String(retryAfter));
   return reply.status(failure.status).send(body);
+}
+
+/** The wait an error names in its details, for the Retry-After header. */
+function retryAfterSeconds(details: unknown): number | null {
+  if (typeof details !== 'object' || details === null || !('retryAfterSeconds' in details)) {
+    return null;
+  }
+  const seconds = details.retryAfterSeconds;
+  return typeof seconds === 'number' && Number.isFinite(seconds) ? Math.ceil(seconds) : null;
 }
 
 /** Answers for a route that does not exist. */
@@ -61,6 +73,13 @@ function toCadreError(error: FastifyError | Error): CadreError {
       status,
       cause: error,
     });
+  }
+  if (isConnectionError(error)) {
+    return new CadreError(
+      'DATABASE_UNAVAILABLE',
+      'The database cannot be reached right now; retry in a few seconds.',
+      { cause: error },
+    );
   }
   return new CadreError(
     'INTERNAL',

@@ -30,6 +30,7 @@ export { Id, IdParams, Timestamp } from './contract/primitives.js';
 export { AllowUntestedMergeSetting, TestCommandSetting } from './contract/projects.js';
 export { SpendQuery, SpendReport, SpendRow } from './contract/spend.js';
 export {
+  AttemptError,
   Progress,
   Step,
   StepKind,
@@ -51,6 +52,22 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 
 export const Health = z.object({ status: z.literal('ok'), version: z.string() });
 export type Health = z.infer<typeof Health>;
+
+export const DependencyState = z.object({
+  status: z.enum(['up', 'down']),
+  kind: z.string().optional(),
+  reason: z.string().optional(),
+  latencyMs: z.number().optional(),
+});
+export type DependencyState = z.infer<typeof DependencyState>;
+
+/** /readyz: ready when every dependency the process needs is up. */
+export const Readiness = z.object({
+  status: z.literal('ok'),
+  version: z.string(),
+  dependencies: z.record(z.string(), DependencyState),
+});
+export type Readiness = z.infer<typeof Readiness>;
 
 export const Project = z.object({
   id: Id,
@@ -141,11 +158,28 @@ export const Role = z.enum(['owner', 'admin', 'member', 'viewer']);
 export const SignInRequest = z.strictObject({
   email: z.string().trim().min(1).max(320),
   password: z.string().min(1).max(1000),
+  /** A browser: hold the session in an httpOnly cookie and answer its CSRF token, not the token. */
+  cookie: z.boolean().default(false),
 });
-export const SignInResponse = z.object({ token: z.string(), expiresAt: Timestamp });
+export const SignInResponse = z.union([
+  z.object({ token: z.string(), expiresAt: Timestamp }),
+  z.object({ csrfToken: z.string(), expiresAt: Timestamp }),
+]);
+
+/** The browser session a request is made in; never its credential, which page scripts must not see. */
+export const BrowserSession = z.object({
+  credential: z.enum(['api-key', 'session']),
+  /** The API key signed in with, for a key session. */
+  apiKeyId: Id.nullable(),
+  /** Send it as "x-csrf-token" on every unsafe request; null when the request used a bearer token. */
+  csrfToken: z.string().nullable(),
+});
+export type BrowserSession = z.infer<typeof BrowserSession>;
 
 export const PasswordChange = z.strictObject({
   password: z.string().min(12, 'must be at least 12 characters').max(1000),
+  /** Required when the user has a password already. */
+  currentPassword: z.string().min(1).max(1000).optional(),
 });
 
 export const Me = z.object({

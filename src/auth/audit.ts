@@ -11,7 +11,10 @@ export interface AuditEntry {
   requestId?: string;
 }
 
-export type AuditActor = Pick<Principal, 'orgId' | 'kind' | 'userId' | 'credentialId'>;
+/** Who acted: a principal, or an anonymous client named by its address (credentialId). */
+export type AuditActor =
+  | Pick<Principal, 'orgId' | 'kind' | 'userId' | 'credentialId'>
+  | { orgId: string; kind: 'anonymous'; userId: null; credentialId: string | null };
 
 /** Appends one audit row for `actor`'s action. */
 export async function recordAudit(db: Db, actor: AuditActor, entry: AuditEntry): Promise<void> {

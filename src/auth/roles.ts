@@ -59,6 +59,14 @@ export function isAllowed(role: Role, permission: Permission): boolean {
   return grants[role].includes(permission);
 }
 
+// From most to least rights: a key's rights are the lesser of its own role and its creator's.
+const rank: Record<Role, number> = { owner: 3, admin: 2, member: 1, viewer: 0 };
+
+/** The role of the two that allows less. */
+export function lesserRole(first: Role, second: Role): Role {
+  return rank[first] <= rank[second] ? first : second;
+}
+
 /** The principal a request acts as, after authentication. */
 export interface Principal {
   orgId: string;

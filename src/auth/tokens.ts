@@ -41,3 +41,10 @@ export function generateSessionToken(): NewToken {
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
+
+const wellFormedToken = /^cadre_(?:session_)?[0-9A-Za-z]{40}$/;
+
+/** Whether `token` has the shape of a key or session token; others need no lookup to refuse. */
+export function isWellFormedToken(token: string): boolean {
+  return wellFormedToken.test(token);
+}

@@ -35,7 +35,16 @@ export interface Bus {
     channel: string,
     handler: (payload: unknown) => void | Promise<void>,
   ): Promise<Subscription>;
+  /** Whether the bus can deliver now, for /readyz; cheap, never waits on the network. */
+  health(): BusHealth;
   close(): Promise<void>;
+}
+
+export interface BusHealth {
+  kind: 'in-process' | 'postgres' | 'rabbitmq';
+  isConnected: boolean;
+  /** Why it is not connected, in words. */
+  reason?: string;
 }
 
 /** AMQP topic matching: words split on dots, `*` matches one word, `#` zero or more. */

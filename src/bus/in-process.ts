@@ -74,6 +74,10 @@ export function createInProcessBus(): Bus {
       listeners.add(entry);
       return remover(listeners, entry);
     },
+    health: () =>
+      isClosed
+        ? { kind: 'in-process', isConnected: false, reason: 'the bus is closed' }
+        : { kind: 'in-process', isConnected: true },
     async close() {
       isClosed = true;
       subscribers.clear();

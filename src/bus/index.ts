@@ -1,4 +1,4 @@
-export type { Bus, BusMessage, RequestOptions, Subscription } from './bus.js';
+export type { Bus, BusHealth, BusMessage, RequestOptions, Subscription } from './bus.js';
 export { topicMatches } from './bus.js';
 export { createBus } from './create-bus.js';
 export { createInProcessBus } from './in-process.js';

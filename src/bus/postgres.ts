@@ -23,17 +23,25 @@ export async function createPostgresBus(database: Database): Promise<Bus> {
       .catch(() => undefined);
 
   const onEvent = (text: string) => {
-    const message = JSON.parse(text) as BusMessage;
+    const message = parseNotification(text) as BusMessage | null;
+    if (typeof message?.topic !== 'string') return;
     for (const handler of subscribers.matching(message.topic)) deliver(handler, message);
   };
   const onBroadcast = (text: string) => {
-    const { channel, payload } = JSON.parse(text) as { channel: string; payload: unknown };
+    const parsed = parseNotification(text) as { channel: string; payload: unknown } | null;
+    if (!parsed) return;
+    const { channel, payload } = parsed;
     for (const entry of listeners) if (entry.channel === channel) deliver(entry.handler, payload);
   };
-  const connections: Listener[] = [
-    await database.listen(eventsChannel, onEvent),
-    await database.listen(broadcastChannel, onBroadcast),
-  ];
+  // Each LISTEN connection reconnects by itself; what was notified while it was down is
+  // missed, as a broker's non-durable queue would miss it (the task event log has it).
+  const connections: Listener[] = [await database.listen(eventsChannel, onEvent)];
+  try {
+    connections.push(await database.listen(broadcastChannel, onBroadcast));
+  } catch (error) {
+    await connections[0]!.close();
+    throw error;
+  }
   const notify = (channel: string, value: unknown) =>
     database.pool.query('SELECT pg_notify($1, $2)', [channel, JSON.stringify(value)]);
 
@@ -60,6 +68,12 @@ export async function createPostgresBus(database: Database): Promise<Bus> {
       listeners.add(entry);
       return { unsubscribe: async () => void listeners.delete(entry) };
     },
+    health() {
+      const isConnected = connections.every((connection) => connection.isConnected);
+      return isConnected
+        ? { kind: 'postgres', isConnected }
+        : { kind: 'postgres', isConnected, reason: 'the LISTEN connection to Postgres is down' };
+    },
     async close() {
       subscribers.clear();
       listeners.clear();
@@ -72,4 +86,13 @@ export async function createPostgresBus(database: Database): Promise<Bus> {
 function withoutData(payload: unknown): unknown {
   if (payload && typeof payload === 'object') return { ...payload, data: { isTruncated: true } };
   return { isTruncated: true };
+}
+
+/** A notification anyone with database access could send: never let it throw in the driver. */
+function parseNotification(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
 }

@@ -1,120 +1,251 @@
 // The bus on RabbitMQ, for Cadre spread over several processes: a topic exchange for events,
 // request-reply through direct reply-to, a fanout exchange for broadcasts, and a dead-letter
-// exchange that keeps every request whose responder failed.
+// exchange that keeps every request whose responder failed. Publishes resolve once the broker
+// confirmed them; while it is unreachable they wait (bounded), then fail with BUS_UNAVAILABLE.
+// Events and broadcasts go to durable queues as persistent messages and are acknowledged
+// only after their handler ran, so a broker restart loses none that the broker confirmed.
 import { randomUUID } from 'node:crypto';
-import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import type { BackoffOptions, ConnectionLog } from '../db/index.js';
 import { CadreError } from '../errors/index.js';
-import type { Bus, RequestOptions, Subscription } from './bus.js';
+import type { Bus } from './bus.js';
+import { openRabbitMqConnection } from './rabbitmq-connection.js';
+import {
+  answer,
+  decode,
+  encode,
+  exchanges,
+  failPending,
+  replyQueue,
+  request,
+  returned,
+  settle,
+  type Pending,
+} from './rabbitmq-requests.js';
 
-const exchanges = {
-  events: 'cadre.events',
-  requests: 'cadre.requests',
-  broadcast: 'cadre.broadcast',
-  deadLetter: 'cadre.dead-letter',
-};
-const replyQueue = 'amq.rabbitmq.reply-to';
+const prefetch = 256;
 
-interface Pending {
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-  timer: NodeJS.Timeout;
+export interface RabbitMqBusOptions {
+  log?: ConnectionLog;
+  backoff?: BackoffOptions;
+  /** How long a publish waits for the broker while it is unreachable; default 10 s. */
+  publishTimeoutMs?: number;
+  /** How long this process's queues outlive it once nothing consumes them; default 10 min. */
+  queueExpiryMs?: number;
 }
 
-/** Connects to RabbitMQ at `url` and declares Cadre's exchanges. */
-export async function createRabbitMqBus(url: string): Promise<Bus> {
-  let connection: ChannelModel;
-  try {
-    connection = await connect(url);
-  } catch (error) {
-    throw new CadreError(
-      'BUS_UNAVAILABLE',
-      `Cannot connect to RabbitMQ at ${redactUrl(url)}: ${(error as Error).message}. Check CADRE_RABBITMQ_URL.`,
-      {
-        cause: error,
-      },
-    );
-  }
-  connection.on('error', () => undefined); // 'close' follows; requests then fail with BUS_UNAVAILABLE
-  const channel = await connection.createChannel();
-  await channel.assertExchange(exchanges.events, 'topic', { durable: true });
-  await channel.assertExchange(exchanges.requests, 'direct', { durable: true });
-  await channel.assertExchange(exchanges.broadcast, 'fanout', { durable: true });
-  await channel.assertExchange(exchanges.deadLetter, 'fanout', { durable: true });
-  await channel.assertQueue(exchanges.deadLetter, { durable: true });
-  await channel.bindQueue(exchanges.deadLetter, exchanges.deadLetter, '');
+/** A queue and its consumer, attached again on every new channel. */
+interface Consumer {
+  queue: string;
+  declare?: (channel: ConfirmChannel) => Promise<unknown>;
+  isNoAck?: boolean;
+  onMessage: (message: ConsumeMessage, channel: ConfirmChannel) => void;
+  attachedTo: ConfirmChannel | null;
+  consumerTag: string | null;
+}
 
+/** Connects to RabbitMQ at `url`, declares Cadre's exchanges and keeps them across reconnects. */
+export async function createRabbitMqBus(
+  url: string,
+  options: RabbitMqBusOptions = {},
+): Promise<Bus> {
+  const { log, backoff, publishTimeoutMs = 10_000, queueExpiryMs = 600_000 } = options;
+  const instance = randomUUID();
+  let queueCount = 0;
+  const consumers = new Set<Consumer>();
   const pending = new Map<string, Pending>();
-  await channel.consume(replyQueue, (message) => message && settle(pending, message), {
-    noAck: true,
-  });
-  channel.on('return', (message: ConsumeMessage) => {
-    const entry = pending.get(message.properties.correlationId as string);
-    if (!entry) return;
-    pending.delete(message.properties.correlationId as string);
-    clearTimeout(entry.timer);
-    entry.reject(
-      new CadreError(
-        'BUS_NO_RESPONDER',
-        `Nothing answers requests on "${message.fields.routingKey}".`,
-      ),
-    );
-  });
-
   const listeners = new Map<string, Set<(payload: unknown) => unknown>>();
-  const { queue: broadcastQueue } = await channel.assertQueue('', {
-    exclusive: true,
-    autoDelete: true,
-  });
-  await channel.bindQueue(broadcastQueue, exchanges.broadcast, '');
-  await channel.consume(
-    broadcastQueue,
-    (message) => {
-      if (!message) return;
-      const { channel: name, payload } = decode(message) as { channel: string; payload: unknown };
-      for (const handler of listeners.get(name) ?? [])
-        void Promise.resolve()
-          .then(() => handler(payload))
-          .catch(() => undefined);
-    },
-    { noAck: true },
-  );
+  // Acknowledgements go to the channel that delivered, as long as it is open (also while it
+  // is still being set up, when it is not yet the connection's current one).
+  const closedChannels = new WeakSet<ConfirmChannel>();
+  const isOpen = (channel: ConfirmChannel) => !closedChannels.has(channel);
 
-  const cancelling = (consumerTag: string, queue?: string): Subscription => ({
-    async unsubscribe() {
-      await channel.cancel(consumerTag);
-      if (queue) await channel.deleteQueue(queue);
+  const attach = async (consumer: Consumer, channel: ConfirmChannel) => {
+    if (consumer.attachedTo === channel) return;
+    consumer.attachedTo = channel;
+    await consumer.declare?.(channel);
+    const { consumerTag } = await channel.consume(
+      consumer.queue,
+      (message) => message && consumer.onMessage(message, channel),
+      { noAck: consumer.isNoAck ?? false },
+    );
+    consumer.consumerTag = consumerTag;
+  };
+
+  const connection = await openRabbitMqConnection({
+    url,
+    log,
+    backoff,
+    async setup(channel) {
+      channel.once('close', () => closedChannels.add(channel));
+      await declareTopology(channel);
+      await channel.prefetch(prefetch);
+      channel.on('return', (message: ConsumeMessage) => returned(pending, message));
+      // Consumers added while this ran are attached too, each once.
+      while ([...consumers].some((consumer) => consumer.attachedTo !== channel)) {
+        for (const consumer of consumers) await attach(consumer, channel);
+      }
     },
+    // Direct reply-to is bound to the connection: answers to a lost one never arrive.
+    onLost: () =>
+      failPending(pending, 'the connection to RabbitMQ was lost before the answer came'),
   });
+
+  /** Registers a consumer; attaches it now when connected, else at the next connect. */
+  const addConsumer = async (consumer: Consumer): Promise<Consumer> => {
+    consumers.add(consumer);
+    const channel = connection.channel;
+    if (!channel) return consumer;
+    try {
+      await attach(consumer, channel);
+    } catch (error) {
+      if (connection.channel !== channel) return consumer; // lost meanwhile: the next setup attaches it
+      consumers.delete(consumer);
+      throw new CadreError(
+        'BUS_UNAVAILABLE',
+        `Cannot consume from ${consumer.queue}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    return consumer;
+  };
+
+  const removeConsumer = async (consumer: Consumer, isQueueDeleted: boolean) => {
+    consumers.delete(consumer);
+    const channel = connection.channel;
+    if (!channel || consumer.attachedTo !== channel) return; // the queue expires by itself
+    if (consumer.consumerTag) await channel.cancel(consumer.consumerTag).catch(() => undefined);
+    if (isQueueDeleted) await channel.deleteQueue(consumer.queue).catch(() => undefined);
+  };
+
+  // Handlers run as messages arrive (in order); each is acknowledged once its handler settled,
+  // on the channel that delivered it. A message whose channel died meanwhile is redelivered.
+  const handled = (message: ConsumeMessage, channel: ConfirmChannel, work: () => unknown) =>
+    void Promise.resolve()
+      .then(work)
+      .catch(() => undefined)
+      .then(() => {
+        if (!isOpen(channel)) return;
+        try {
+          channel.ack(message);
+        } catch {
+          // The channel closed in between; the broker redelivers the message.
+        }
+      });
+
+  const ownQueue = (kind: string) => `cadre.${kind}.${instance}.${++queueCount}`;
+  const queueOptions: Options.AssertQueue = {
+    durable: true,
+    // A queue whose process died is removed after a while, and holds a bounded backlog until then.
+    arguments: { 'x-expires': queueExpiryMs, 'x-max-length': 100_000 },
+  };
+
+  /** Publishes with a broker confirm, waiting (bounded) for a connection first. */
+  const confirmPublish = async (
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    publishOptions: Options.Publish,
+  ) => {
+    const deadline = Date.now() + publishTimeoutMs;
+    for (;;) {
+      const channel = await connection.waitForChannel(Math.max(0, deadline - Date.now()));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          channel.publish(exchange, routingKey, content, publishOptions, (error) =>
+            error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(),
+          );
+        });
+        return;
+      } catch (error) {
+        // A nack on a live channel is the broker's refusal; a channel that died before its
+        // confirm may or may not have taken the message: send it again (at least once).
+        if (connection.channel === channel || Date.now() >= deadline) {
+          throw new CadreError(
+            'BUS_UNAVAILABLE',
+            `RabbitMQ did not confirm the message on ${exchange} (${routingKey}): ${(error as Error).message}`,
+            { cause: error },
+          );
+        }
+      }
+    }
+  };
+
+  const broadcastConsumer: Consumer = {
+    queue: ownQueue('broadcast'),
+    declare: async (channel) => {
+      await channel.assertQueue(broadcastConsumer.queue, queueOptions);
+      await channel.bindQueue(broadcastConsumer.queue, exchanges.broadcast, '');
+    },
+    onMessage: (message, channel) =>
+      handled(message, channel, async () => {
+        const { channel: name, payload } = decode(message) as { channel: string; payload: unknown };
+        for (const handler of listeners.get(name) ?? [])
+          await Promise.resolve(handler(payload)).catch(() => undefined);
+      }),
+    attachedTo: null,
+    consumerTag: null,
+  };
+  const replyConsumer: Consumer = {
+    queue: replyQueue,
+    isNoAck: true,
+    onMessage: (message) => settle(pending, message),
+    attachedTo: null,
+    consumerTag: null,
+  };
+  try {
+    await addConsumer(replyConsumer);
+    await addConsumer(broadcastConsumer);
+  } catch (error) {
+    await connection.close();
+    throw error;
+  }
+
+  const json = { contentType: 'application/json', persistent: true };
 
   return {
     async publish(topic, payload) {
-      channel.publish(exchanges.events, topic, encode(payload), {
-        contentType: 'application/json',
-      });
+      await confirmPublish(exchanges.events, topic, encode(payload), json);
     },
     async subscribe(pattern, handler) {
-      const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
-      await channel.bindQueue(queue, exchanges.events, pattern);
-      const { consumerTag } = await channel.consume(
+      const queue = ownQueue('events');
+      const consumer = await addConsumer({
         queue,
-        (message) => {
-          if (!message) return;
-          const event = { topic: message.fields.routingKey, payload: decode(message) };
-          void Promise.resolve()
-            .then(() => handler(event))
-            .catch(() => undefined);
+        declare: async (channel) => {
+          await channel.assertQueue(queue, queueOptions);
+          await channel.bindQueue(queue, exchanges.events, pattern);
         },
-        { noAck: true },
-      );
-      return cancelling(consumerTag, queue);
-    },
-    request: (topic, payload, options) => request(channel, pending, topic, payload, options),
-    respond: (topic, handler) =>
-      respond(channel, topic, handler).then(({ consumerTag }) => cancelling(consumerTag)),
-    async broadcast(name, payload) {
-      channel.publish(exchanges.broadcast, '', encode({ channel: name, payload }), {
-        contentType: 'application/json',
+        onMessage: (message, channel) =>
+          handled(message, channel, () =>
+            handler({ topic: message.fields.routingKey, payload: decode(message) }),
+          ),
+        attachedTo: null,
+        consumerTag: null,
       });
+      return { unsubscribe: () => removeConsumer(consumer, true) };
+    },
+    request: (topic, payload, requestOptions) =>
+      request({ publish: confirmPublish, pending, topic, payload, options: requestOptions }),
+    async respond(topic, handler) {
+      const queue = `cadre.request.${topic}`;
+      const consumer = await addConsumer({
+        queue,
+        declare: async (channel) => {
+          await channel.assertQueue(queue, {
+            durable: true,
+            deadLetterExchange: exchanges.deadLetter,
+          });
+          await channel.bindQueue(queue, exchanges.requests, topic);
+        },
+        onMessage: (message, channel) =>
+          void answer(channel, message, handler, () => isOpen(channel)),
+        attachedTo: null,
+        consumerTag: null,
+      });
+      return { unsubscribe: () => removeConsumer(consumer, false) };
+    },
+    async broadcast(name, payload) {
+      await confirmPublish(exchanges.broadcast, '', encode({ channel: name, payload }), json);
     },
     async listen(name, handler) {
       const set = listeners.get(name) ?? new Set();
@@ -122,90 +253,28 @@ export async function createRabbitMqBus(url: string): Promise<Bus> {
       listeners.set(name, set);
       return { unsubscribe: async () => void set.delete(handler) };
     },
+    health() {
+      return connection.channel
+        ? { kind: 'rabbitmq', isConnected: true }
+        : { kind: 'rabbitmq', isConnected: false, reason: connection.lastError ?? 'reconnecting' };
+    },
     async close() {
-      for (const entry of pending.values()) {
-        clearTimeout(entry.timer);
-        entry.reject(
-          new CadreError('BUS_UNAVAILABLE', 'The bus was closed before the answer came.'),
+      failPending(pending, 'the bus was closed before the answer came');
+      for (const consumer of [...consumers]) {
+        await removeConsumer(
+          consumer,
+          consumer === broadcastConsumer || consumer.queue.startsWith('cadre.events.'),
         );
       }
-      pending.clear();
-      await connection.close().catch(() => undefined);
+      await connection.close();
     },
   };
 }
-
-function request(
-  channel: Channel,
-  pending: Map<string, Pending>,
-  topic: string,
-  payload: unknown,
-  { timeoutMs = 30_000 }: RequestOptions = {},
-) {
-  const correlationId = randomUUID();
-  return new Promise<unknown>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      pending.delete(correlationId);
-      reject(
-        new CadreError('BUS_TIMEOUT', `No answer on "${topic}" within ${timeoutMs} ms.`, {
-          details: { topic, timeoutMs },
-        }),
-      );
-    }, timeoutMs);
-    pending.set(correlationId, { resolve, reject, timer });
-    channel.publish(exchanges.requests, topic, encode(payload), {
-      correlationId,
-      replyTo: replyQueue,
-      mandatory: true, // returned to us when no responder's queue is bound
-      contentType: 'application/json',
-      expiration: String(timeoutMs),
-    });
-  });
+async function declareTopology(channel: ConfirmChannel) {
+  await channel.assertExchange(exchanges.events, 'topic', { durable: true });
+  await channel.assertExchange(exchanges.requests, 'direct', { durable: true });
+  await channel.assertExchange(exchanges.broadcast, 'fanout', { durable: true });
+  await channel.assertExchange(exchanges.deadLetter, 'fanout', { durable: true });
+  await channel.assertQueue(exchanges.deadLetter, { durable: true });
+  await channel.bindQueue(exchanges.deadLetter, exchanges.deadLetter, '');
 }
-
-async function respond(
-  channel: Channel,
-  topic: string,
-  handler: (payload: unknown) => Promise<unknown>,
-) {
-  const queue = `cadre.request.${topic}`;
-  await channel.assertQueue(queue, { durable: true, deadLetterExchange: exchanges.deadLetter });
-  await channel.bindQueue(queue, exchanges.requests, topic);
-  return channel.consume(queue, async (message) => {
-    if (!message) return;
-    const { replyTo, correlationId } = message.properties;
-    try {
-      const answer = await handler(decode(message));
-      channel.sendToQueue(replyTo as string, encode({ ok: true, answer }), { correlationId });
-      channel.ack(message);
-    } catch (error) {
-      const failure = {
-        code: error instanceof CadreError ? error.code : 'BUS_REQUEST_FAILED',
-        message: (error as Error).message,
-      };
-      channel.sendToQueue(replyTo as string, encode({ ok: false, error: failure }), {
-        correlationId,
-      });
-      channel.nack(message, false, false); // to the dead-letter exchange, for inspection
-    }
-  });
-}
-
-function settle(pending: Map<string, Pending>, message: ConsumeMessage) {
-  const entry = pending.get(message.properties.correlationId as string);
-  if (!entry) return;
-  pending.delete(message.properties.correlationId as string);
-  clearTimeout(entry.timer);
-  const reply = decode(message) as { ok: boolean; answer?: unknown; error?: { message: string } };
-  if (reply.ok) entry.resolve(reply.answer);
-  else
-    entry.reject(
-      new CadreError('BUS_REQUEST_FAILED', `The responder failed: ${reply.error?.message}`, {
-        details: reply.error,
-      }),
-    );
-}
-
-const encode = (value: unknown) => Buffer.from(JSON.stringify(value ?? null));
-const decode = (message: ConsumeMessage): unknown => JSON.parse(message.content.toString());
-const redactUrl = (url: string) => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:[redacted]@');

@@ -1,6 +1,6 @@
 // Starts and stops a whole Cadre: the database (embedded unless DATABASE_URL is set), its
 // migrations, the first admin, and the API with the web app.
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/index.js';
@@ -36,6 +36,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   const database = connectDatabase({
     url: config.database.url ?? embedded!.url,
     poolSize: config.database.poolSize,
+    log: logger,
   });
   try {
     await checkConnection(database, config.database.url);
@@ -110,6 +111,8 @@ export interface Running {
 
 /** Everything `cadre up` runs, listening on the configured host and port. */
 export async function startCadre(config: Config, logger: Logger): Promise<Running> {
+  // The data directory holds the admin key and workspaces even when Postgres is external.
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const db = await openDatabase(config, logger);
   let services: Services | null = null;
   try {

@@ -58,7 +58,7 @@ export async function createServices({
     },
     recordRun: createRunRecorder(database.db, logger),
   });
-  const bus = await createBus(config, database);
+  const bus = await createBus(config, database, logger);
   const gateway = createGateway({ config, db: database.db, logger, registry: metrics.registry });
   const conductor = createConductor({
     database,

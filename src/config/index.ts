@@ -4,6 +4,7 @@ export type { LoadConfigOptions } from './load.js';
 export { redactSecrets } from './redact.js';
 export { SandboxConfig } from './sandbox.js';
 export { ImportsConfig, ImportAllowedHost } from './imports.js';
+export { isIpv4AddressOrCidr } from './network-allow.js';
 export {
   ProvidersConfig,
   ModelsConfig,

@@ -123,12 +123,18 @@ export const ModelsConfig = z.strictObject({
       maxDelayMs: z.number().int().min(0).default(20_000),
     })
     .default({ maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 20_000 }),
+  /** One breaker per deployment (a model on one endpoint). */
   breaker: z
     .strictObject({
       failureThreshold: z.number().int().min(1).default(5),
       cooldownMs: z.number().int().min(0).default(30_000),
+      /**
+       * How long one call may wait, in all, for an open breaker to let a probe through when
+       * every eligible deployment's breaker is open; 0 fails such a call at once.
+       */
+      maxWaitMs: z.number().int().min(0).default(60_000),
     })
-    .default({ failureThreshold: 5, cooldownMs: 30_000 }),
+    .default({ failureThreshold: 5, cooldownMs: 30_000, maxWaitMs: 60_000 }),
   cache: z
     .strictObject({
       enabled: z.boolean().default(true),

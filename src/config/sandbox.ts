@@ -2,6 +2,7 @@
 // checks settings; choosing and starting an executor is the sandbox module's job.
 import { z } from 'zod';
 import { parseEnvBoolean, parseEnvInteger, type EnvBinding } from './env.js';
+import { NetworkAllowEntry, parseEnvAddressList } from './network-allow.js';
 
 const Positive = z.number().int().positive();
 
@@ -26,6 +27,18 @@ export const SandboxConfig = z.strictObject({
   /** Whether to limit and measure runs with cgroups when they are writable. */
   useCgroups: z.boolean().default(true),
   limits: SandboxLimitsConfig.default({}),
+  /**
+   * The host user and group id sandboxed processes run as when Cadre runs as root (as an
+   * ordinary user Cadre's own id is used). The default lies in the range no Debian tool hands
+   * out by default (above 65535, below the first subordinate ids at 100000); give an id no
+   * account or other service uses. Never 0.
+   */
+  hostUid: z.number().int().min(1).max(4_294_967_294).default(99_999),
+  /**
+   * Private or host addresses (IPv4 addresses or CIDRs) that networked sandboxes may reach
+   * anyway; everything else that is not the public internet stays unreachable.
+   */
+  networkAllow: z.array(NetworkAllowEntry).default([]),
 });
 export type SandboxConfig = z.infer<typeof SandboxConfig>;
 
@@ -34,6 +47,12 @@ export const sandboxEnv: EnvBinding[] = [
   { env: 'CADRE_UNSAFE_HOST_EXEC', path: ['sandbox', 'unsafeHostExec'], parse: parseEnvBoolean },
   { env: 'CADRE_SANDBOX_PODMAN_IMAGE', path: ['sandbox', 'podmanImage'] },
   { env: 'CADRE_SANDBOX_CGROUPS', path: ['sandbox', 'useCgroups'], parse: parseEnvBoolean },
+  { env: 'CADRE_SANDBOX_HOST_UID', path: ['sandbox', 'hostUid'], parse: parseEnvInteger },
+  {
+    env: 'CADRE_SANDBOX_NETWORK_ALLOW',
+    path: ['sandbox', 'networkAllow'],
+    parse: parseEnvAddressList,
+  },
   {
     env: 'CADRE_SANDBOX_TIMEOUT_MS',
     path: ['sandbox', 'limits', 'timeoutMs'],

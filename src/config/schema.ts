@@ -3,7 +3,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseEnvInteger, Port, type EnvBinding } from './env.js';
+import { parseEnvInteger, parseEnvList, Port, type EnvBinding } from './env.js';
 import { ImportsConfig, importsEnv } from './imports.js';
 import { ModelsConfig, ProvidersConfig, providersEnv } from './llm.js';
 import { SandboxConfig, sandboxEnv } from './sandbox.js';
@@ -14,18 +14,42 @@ const PostgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL');
 
-export const ServerConfig = z.strictObject({
-  host: z.string().min(1).default('127.0.0.1'),
-  port: Port.default(4100),
-  /** The largest request body accepted, in bytes. */
-  bodyLimit: z.number().int().min(1024).default(1_048_576),
-  /** Requests per minute for one API key or session (0 turns the limit off). */
-  rateLimitPerMinute: z.number().int().min(0).default(1200),
-  /** How often live WebSocket clients are pinged; one that misses a ping is dropped. */
-  liveHeartbeatMs: z.number().int().min(100).default(15_000),
-  /** Bytes a live client may leave unread before it is dropped as too slow. */
-  liveMaxBufferedBytes: z.number().int().min(1024).default(1_048_576),
-});
+/** A web origin, scheme://host[:port], as a browser sends it in its Origin header. */
+const WebOrigin = z
+  .url({ protocol: /^https?$/ })
+  .refine((value) => URL.canParse(value) && new URL(value).origin === value.replace(/\/$/, ''), {
+    message: 'expected an origin such as https://cadre.example.com (no path, no credentials)',
+  });
+
+export const ServerConfig = z
+  .strictObject({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: Port.default(4100),
+    /** The largest request body accepted, in bytes. */
+    bodyLimit: z.number().int().min(1024).default(1_048_576),
+    /** Requests per minute for one API key or session (0 turns the limit off). */
+    rateLimitPerMinute: z.number().int().min(0).default(1200),
+    /** How often live WebSocket clients are pinged; one that misses a ping is dropped. */
+    liveHeartbeatMs: z.number().int().min(100).default(15_000),
+    /** Bytes a live client may leave unread before it is dropped as too slow. */
+    liveMaxBufferedBytes: z.number().int().min(1024).default(1_048_576),
+    /** Subscriptions one live WebSocket may hold at once. */
+    liveMaxSubscriptions: z.number().int().min(1).default(100),
+    /** Live WebSockets one API key or session may hold open on one API node. */
+    liveMaxSocketsPerCredential: z.number().int().min(1).default(20),
+    /** Invalid credentials one client address may present a minute (0 turns the limit off). */
+    invalidCredentialsPerMinute: z.number().int().min(0).default(30),
+    /** Time a client has to send a request's headers before the connection is closed. */
+    headersTimeoutMs: z.number().int().min(100).default(10_000),
+    /** Time a client has to send a whole request, headers and body. */
+    requestTimeoutMs: z.number().int().min(100).default(30_000),
+    /** Origins besides the app's own from which a browser session may be used. */
+    allowedOrigins: z.array(WebOrigin).default([]),
+  })
+  .refine((server) => server.requestTimeoutMs >= server.headersTimeoutMs, {
+    message: 'must be at least headersTimeoutMs: the headers are part of the request',
+    path: ['requestTimeoutMs'],
+  });
 
 export const Config = z.strictObject({
   /** Where Cadre keeps its embedded database, keys and workspaces. */
@@ -83,6 +107,24 @@ export const envBindings: readonly EnvBinding[] = [
     path: ['server', 'rateLimitPerMinute'],
     parse: parseEnvInteger,
   },
+  { env: 'CADRE_ALLOWED_ORIGINS', path: ['server', 'allowedOrigins'], parse: parseEnvList },
+  {
+    env: 'CADRE_INVALID_CREDENTIALS_PER_MINUTE',
+    path: ['server', 'invalidCredentialsPerMinute'],
+    parse: parseEnvInteger,
+  },
+  {
+    env: 'CADRE_LIVE_MAX_SUBSCRIPTIONS',
+    path: ['server', 'liveMaxSubscriptions'],
+    parse: parseEnvInteger,
+  },
+  {
+    env: 'CADRE_LIVE_MAX_SOCKETS',
+    path: ['server', 'liveMaxSocketsPerCredential'],
+    parse: parseEnvInteger,
+  },
+  { env: 'CADRE_HEADERS_TIMEOUT_MS', path: ['server', 'headersTimeoutMs'], parse: parseEnvInteger },
+  { env: 'CADRE_REQUEST_TIMEOUT_MS', path: ['server', 'requestTimeoutMs'], parse: parseEnvInteger },
   { env: 'DATABASE_URL', path: ['database', 'url'] },
   { env: 'CADRE_DATABASE_POOL_SIZE', path: ['database', 'poolSize'], parse: parseEnvInteger },
   { env: 'CADRE_LOG_LEVEL', path: ['log', 'level'] },

@@ -6,6 +6,14 @@ export const errorCodes = {
   VALIDATION_FAILED: { status: 400, summary: 'The request does not match the expected shape.' },
   UNAUTHENTICATED: { status: 401, summary: 'No valid API key or session was given.' },
   FORBIDDEN: { status: 403, summary: "The caller's role does not allow this action." },
+  CSRF_TOKEN_INVALID: {
+    status: 403,
+    summary: 'A request signed in by the session cookie lacks its CSRF token.',
+  },
+  ORIGIN_NOT_ALLOWED: {
+    status: 403,
+    summary: 'A browser session was used from an origin that is not allowed.',
+  },
   NOT_FOUND: { status: 404, summary: 'No such object in your organization.' },
   ROUTE_NOT_FOUND: { status: 404, summary: 'No such route.' },
   METHOD_NOT_ALLOWED: { status: 405, summary: 'The route does not accept this method.' },
@@ -14,6 +22,31 @@ export const errorCodes = {
   PAYLOAD_TOO_LARGE: { status: 413, summary: 'The request body is larger than the limit.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'The request body has an unsupported type.' },
   RATE_LIMITED: { status: 429, summary: 'Too many requests; retry after the given delay.' },
+  CREDENTIALS_THROTTLED: {
+    status: 429,
+    summary: 'Too many invalid credentials from this address; retry after the given delay.',
+  },
+  SIGN_IN_LOCKED: {
+    status: 429,
+    summary: 'Too many failed sign-ins for this account; retry after the given delay.',
+  },
+  CURRENT_PASSWORD_REQUIRED: {
+    status: 400,
+    summary: 'Changing a password that is set needs the current one (currentPassword).',
+  },
+  CURRENT_PASSWORD_WRONG: { status: 403, summary: 'The current password given is not right.' },
+  LIVE_SOCKET_LIMIT: {
+    status: 429,
+    summary: 'This key or session has as many live WebSockets open as allowed.',
+  },
+  LIVE_SUBSCRIPTION_LIMIT: {
+    status: 429,
+    summary: 'This live WebSocket holds as many subscriptions as allowed.',
+  },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    summary: 'The request (its headers or its body) did not arrive within the time limit.',
+  },
 
   // Configuration and start-up.
   CONFIG_INVALID: { status: 500, summary: 'A setting has an invalid value.' },
@@ -50,6 +83,7 @@ export const errorCodes = {
   BUS_NO_RESPONDER: { status: 503, summary: 'Nothing answers requests on that bus topic.' },
   BUS_REQUEST_FAILED: { status: 502, summary: 'The responder to a bus request failed.' },
   BUS_UNAVAILABLE: { status: 503, summary: 'The message broker cannot be reached.' },
+  REDIS_UNAVAILABLE: { status: 503, summary: 'The configured Redis server cannot be reached.' },
 
   // Agents.
   AGENT_TURN_LIMIT: { status: 422, summary: 'The agent used all its turns without finishing.' },
@@ -61,6 +95,14 @@ export const errorCodes = {
 
   // Orchestration.
   LEASE_LOST: { status: 409, summary: 'The worker no longer holds the step it tried to commit.' },
+  STEP_LEASE_EXPIRED: {
+    status: 500,
+    summary: "A step's worker died or stopped renewing its lease; the step was re-queued.",
+  },
+  STEP_WORKERS_DIED: {
+    status: 500,
+    summary: "A step's lease expired too many times (steps.max_lease_expiries); it was stopped.",
+  },
   DEPENDENCY_CYCLE: { status: 409, summary: 'Tasks would depend on each other in a circle.' },
 
   // Sandbox and workspaces.
@@ -84,13 +126,29 @@ export const errorCodes = {
   },
   MERGE_CONFLICT: { status: 409, summary: 'The merge conflicts; the base branch is unchanged.' },
   FILE_TOO_LARGE: { status: 413, summary: 'The file is larger than the API reads or writes.' },
+  WORKSPACE_NESTED_REPOSITORY: {
+    status: 422,
+    summary: 'The worktree holds a git repository or submodule of its own; nothing was changed.',
+  },
+  WORKSPACE_SYMLINK_OUTSIDE: {
+    status: 422,
+    summary: 'A symlink to be committed or merged leads outside the worktree; nothing was changed.',
+  },
   GIT_FAILED: { status: 500, summary: 'A git command failed unexpectedly.' },
+  GIT_CONFIG_UNTRUSTED: {
+    status: 500,
+    summary: "The repository's git config holds a key Cadre does not write; git does not run.",
+  },
   SANDBOX_UNAVAILABLE: { status: 503, summary: 'The configured sandbox executor cannot run.' },
   SANDBOX_HOST_EXEC_REFUSED: {
     status: 503,
     summary: 'Running on the host without isolation needs --unsafe-host-exec.',
   },
   SANDBOX_FAILED: { status: 500, summary: 'The sandbox could not start the command.' },
+  SANDBOX_NETWORK_UNAVAILABLE: {
+    status: 503,
+    summary: 'A networked sandbox needs slirp4netns and nftables, which are missing here.',
+  },
 
   // Ours.
   INTERNAL: { status: 500, summary: 'An unexpected error; the request id finds it in the log.' },

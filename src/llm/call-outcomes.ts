@@ -25,15 +25,18 @@ export interface CallState {
   refusals: CadreError[];
 }
 
-/** Records a successful attempt everywhere it counts and builds the result. */
-export function succeed(
+/**
+ * Records a successful attempt everywhere it counts and builds the result. Its ledger row is
+ * in the database before the answer is handed on: a process that dies after still paid for it.
+ */
+export async function succeed(
   state: CallState,
   deployment: Deployment,
   output: AttemptOutput,
   latencyMs: number,
-): GenerateResult {
+): Promise<GenerateResult> {
   const { runtime, request } = state;
-  runtime.breaker(deployment.endpoint.name).onSuccess();
+  runtime.breaker(deployment).onSuccess();
   runtime.health.finish(deployment.id, { latencyMs, isError: false });
   const result: GenerateResult = {
     ...output,
@@ -45,7 +48,7 @@ export function succeed(
     isCacheHit: false,
     attempts: state.attempts,
   };
-  runtime.ledger.record(
+  await runtime.ledger.write(
     ledgerEntry(request.context, deployment, {
       ...output.usage,
       costUsd: result.costUsd,
@@ -59,15 +62,15 @@ export function succeed(
   return result;
 }
 
-/** Records a failed attempt in the breaker, health, ledger, metrics and log. */
-export function fail(
+/** Records a failed attempt in the breaker, health, ledger (written at once), metrics and log. */
+export async function fail(
   state: CallState,
   deployment: Deployment,
   failure: Failure,
   latencyMs: number,
 ) {
   const { runtime, request } = state;
-  const breaker = runtime.breaker(deployment.endpoint.name);
+  const breaker = runtime.breaker(deployment);
   const isCallerMistake =
     failure.status !== undefined && failure.status < 500 && ![408, 429].includes(failure.status);
   if (failure.kind === 'cancelled') {
@@ -81,7 +84,7 @@ export function fail(
   }
   state.failures.push({ deployment, failure });
   const status = failure.kind === 'cancelled' ? 'cancelled' : 'error';
-  runtime.ledger.record(
+  await runtime.ledger.write(
     ledgerEntry(request.context, deployment, {
       latencyMs,
       status,
@@ -214,7 +217,7 @@ export function finalError(state: CallState, first: Deployment): CadreError {
 export function breakerOpen(deployment: Deployment): Failure {
   const error = new CadreError(
     'LLM_PROVIDER_UNAVAILABLE',
-    `The circuit breaker of ${deployment.endpoint.name} is open after repeated failures; retry in a moment.`,
+    `The circuit breaker of ${deployment.id} is open after repeated failures; retry in a moment.`,
   );
   return { kind: 'fatal', code: 'LLM_PROVIDER_UNAVAILABLE', message: error.message, error };
 }

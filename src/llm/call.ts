@@ -1,7 +1,9 @@
 // One gateway call from start to end: scope, route, cache, budgets, then attempts with
 // retries, breakers and fallback, each recorded in the ledger. Never sends a refused call.
+// When every breaker is open it waits for the next probe instead of failing at once.
 import type { CadreError } from '../errors/index.js';
 import { runAttempt } from './attempt.js';
+import { isEveryBreakerOpen, isRefusedByBreakers, waitForProbe } from './breaker-wait.js';
 import { findBudgetViolation, loadSpent, type Spent } from './budgets.js';
 import { cacheKey, isCacheable, readCache } from './cache.js';
 import {
@@ -18,11 +20,15 @@ import {
 import { estimateCall, estimateInputTokens } from './cost.js';
 import type { Deployment } from './registry.js';
 import { backoffDelay, classifyFailure, type Failure } from './retry.js';
+import type { Route } from './router.js';
 import { ledgerEntry, routeWith, type GatewayRuntime } from './runtime.js';
 import { notConfiguredError } from './setup-guidance.js';
 import type { GenerateRequest, GenerateResult } from './types.js';
 
-/** Runs one call; `emit` receives stream events when the caller streams. */
+/**
+ * Runs one call; `emit` receives stream events when the caller streams. When every eligible
+ * deployment's breaker is open it waits for the next probe (up to breaker.maxWaitMs).
+ */
 export async function runCall(
   runtime: GatewayRuntime,
   request: GenerateRequest,
@@ -33,19 +39,41 @@ export async function runCall(
   if (signal.aborted) throw cancelled();
   const scope = await runtime.scopes.get(request.context);
   const inputTokens = estimateInputTokens(request);
-  const chosen = routeWith(runtime, { request, inputTokens, isConfidential: scope.isConfidential });
-  const state: CallState = {
-    runtime,
-    request,
-    signal,
-    emit: emit ? (event) => ((state.hasEmitted = true), emit(event)) : undefined,
-    routeReason: chosen.reason,
-    inputTokens,
-    attempts: 0,
-    hasEmitted: false,
-    failures: [],
-    refusals: [],
-  };
+  const budget = { remainingMs: runtime.settings.breaker.maxWaitMs };
+  for (;;) {
+    let chosen: Route;
+    try {
+      chosen = routeWith(runtime, { request, inputTokens, isConfidential: scope.isConfidential });
+    } catch (error) {
+      if (isEveryBreakerOpen(error) && (await waitForProbe(runtime, budget, signal))) continue;
+      throw error;
+    }
+    const state: CallState = {
+      runtime,
+      request,
+      signal,
+      emit: emit ? (event) => ((state.hasEmitted = true), emit(event)) : undefined,
+      routeReason: chosen.reason,
+      inputTokens,
+      attempts: 0,
+      hasEmitted: false,
+      failures: [],
+      refusals: [],
+    };
+    const result = await tryCandidates(state, chosen, scope.budgets);
+    if (result) return result;
+    if (isRefusedByBreakers(state) && (await waitForProbe(runtime, budget, signal))) continue;
+    throw finalError(state, chosen.candidates[0]!);
+  }
+}
+
+/** The cache, then each candidate within budget in turn; null when none answered. */
+async function tryCandidates(
+  state: CallState,
+  chosen: Route,
+  budgets: Parameters<typeof findBudgetViolation>[0]['budgets'],
+): Promise<GenerateResult | null> {
+  const { runtime, request } = state;
   const useCache = runtime.settings.cache.enabled && isCacheable(request);
   const key = useCache ? cacheKey(request) : null;
   if (key) {
@@ -53,11 +81,11 @@ export async function runCall(
     const deployment = hit && chosen.candidates.find((d) => d.model.id === hit.model);
     if (hit && deployment) return answerFromCache(state, deployment, hit);
   }
-  const spent = scope.budgets.length
-    ? await loadSpent(runtime.db, request.context.orgId, scope.budgets, new Date(runtime.now()))
+  const spent = budgets.length
+    ? await loadSpent(runtime.db, request.context.orgId, budgets, new Date(runtime.now()))
     : [];
   for (const deployment of chosen.candidates) {
-    const violation = checkBudgets(state, deployment, scope.budgets, spent);
+    const violation = checkBudgets(state, deployment, budgets, spent);
     if (violation) {
       state.refusals.push(violation);
       continue;
@@ -69,7 +97,7 @@ export async function runCall(
     }
     if (state.hasEmitted) break;
   }
-  throw finalError(state, chosen.candidates[0]!);
+  return null;
 }
 
 function checkBudgets(
@@ -97,7 +125,7 @@ async function tryDeployment(
 ): Promise<GenerateResult | null> {
   const { runtime } = state;
   const { retry } = runtime.settings;
-  const breaker = runtime.breaker(deployment.endpoint.name);
+  const breaker = runtime.breaker(deployment);
   for (let attempt = 1; attempt <= retry.maxAttempts; attempt += 1) {
     if (!breaker.tryAcquire()) {
       state.failures.push({ deployment, failure: breakerOpen(deployment) });
@@ -152,11 +180,11 @@ async function attemptOnce(
       stallTimeoutMs: runtime.settings.stallTimeoutMs,
       emit: state.emit,
     });
-    const result = succeed(state, deployment, output, runtime.now() - startedAt);
+    const result = await succeed(state, deployment, output, runtime.now() - startedAt);
     return { result };
   } catch (error) {
     const failure = classifyFailure(error, state.signal.aborted);
-    fail(state, deployment, failure, runtime.now() - startedAt);
+    await fail(state, deployment, failure, runtime.now() - startedAt);
     return { failure };
   } finally {
     runtime.reservations.delete(reservation);

@@ -15,11 +15,13 @@ describe('the circuit breaker', () => {
     expect(breaker.tryAcquire()).toBe(true);
     breaker.onFailure();
     expect(breaker.tryAcquire()).toBe(false);
+    expect(breaker.reopensAt()).toBe(1_000);
     clock.now = 999;
     expect(breaker.state()).toBe('open');
     clock.now = 1_000;
     expect(breaker.tryAcquire()).toBe(true);
     expect(breaker.tryAcquire()).toBe(false); // one trial at a time
+    expect(breaker.reopensAt()).toBeNull(); // half-open: its probe is in flight
     breaker.onSuccess();
     expect(breaker.tryAcquire()).toBe(true);
     expect(changes).toEqual(['open', 'half-open', 'closed']);

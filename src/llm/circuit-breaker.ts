@@ -1,5 +1,6 @@
-// One circuit breaker per provider endpoint: after enough consecutive failures it opens and
-// refuses calls for a cool-down, then lets one trial call through. It never sleeps.
+// One circuit breaker per deployment (a model on one endpoint): after enough consecutive
+// failures it opens and refuses calls for a cool-down, then lets one probe call through at a
+// time (half-open): its success closes the breaker, its failure re-opens it. It never sleeps.
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
@@ -11,6 +12,8 @@ export interface CircuitBreaker {
   onFailure(): void;
   /** Ends a trial that proved nothing (the caller cancelled it). */
   release(): void;
+  /** When an open breaker lets its next probe through (ms since the epoch); null unless open. */
+  reopensAt(): number | null;
 }
 
 export interface CircuitBreakerOptions {
@@ -57,6 +60,7 @@ export function createCircuitBreaker({
     release: () => {
       isTrialRunning = false;
     },
+    reopensAt: () => (state() === 'open' ? openedAt + cooldownMs : null),
     onFailure: () => {
       failures += 1;
       const wasTrial = isTrialRunning;

@@ -42,7 +42,13 @@ export interface Gateway {
   isConfigured(): boolean;
   /** How to add a model, or null when one is configured. */
   setupGuidance(): string | null;
+  /**
+   * Each endpoint's breaker state, summed up from its deployments' breakers: open when all of
+   * them are open, half-open when some are not closed, else closed.
+   */
   breakerStates(): Record<string, BreakerState>;
+  /** Each deployment's own breaker state, by deployment id (`<model>@<endpoint>`). */
+  deploymentBreakerStates(): Record<string, BreakerState>;
   listBudgets(orgId: string): Promise<Budget[]>;
   setBudget(orgId: string, input: BudgetInput): Promise<Budget>;
   deleteBudget(orgId: string, id: string): Promise<void>;
@@ -107,7 +113,7 @@ export function createGateway({
     metrics,
     reservations: new Set(),
     background: new Set(),
-    breaker: createBreakers(config.models, metrics, now),
+    ...createBreakers(config.models, metrics, now),
     now,
     random,
     sleep,
@@ -134,7 +140,21 @@ export function createGateway({
     setupGuidance: () => (models.deployments().length > 0 ? null : modelSetupGuidance()),
     breakerStates: () =>
       Object.fromEntries(
-        [...endpoints.keys()].map((name) => [name, runtime.breaker(name).state()]),
+        [...endpoints.keys()].map((name) => [
+          name,
+          endpointBreakerState(
+            models
+              .deployments()
+              .filter((deployment) => deployment.endpoint.name === name)
+              .map((deployment) => runtime.breaker(deployment).state()),
+          ),
+        ]),
+      ),
+    deploymentBreakerStates: () =>
+      Object.fromEntries(
+        models
+          .deployments()
+          .map((deployment) => [deployment.id, runtime.breaker(deployment).state()]),
       ),
     listBudgets: (orgId) => listBudgets(db, orgId),
     setBudget: async (orgId, input) => {
@@ -185,4 +205,10 @@ function streamCall(
       return queue[Symbol.asyncIterator]();
     },
   };
+}
+
+/** An endpoint's state from its deployments': open only when none of them may be called. */
+function endpointBreakerState(states: readonly BreakerState[]): BreakerState {
+  if (states.length > 0 && states.every((state) => state === 'open')) return 'open';
+  return states.some((state) => state !== 'closed') ? 'half-open' : 'closed';
 }

@@ -1,5 +1,7 @@
-// The cost ledger: one llm_calls row per provider attempt, refusal and cache hit. Rows are
-// written in batches off the response path; a failed write is retried, never dropped silently.
+// The cost ledger: one llm_calls row per provider attempt, refusal and cache hit. A provider
+// attempt's row is written before its answer is used (write); the rest in batches off the
+// response path (record). Each row carries its own id, so a retried write never inserts twice.
+import { sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { tables } from '../db/index.js';
 import type { Logger } from '../observability/index.js';
@@ -7,6 +9,8 @@ import type { Logger } from '../observability/index.js';
 export type CallStatus = 'ok' | 'error' | 'cancelled' | 'refused';
 
 export interface LedgerEntry {
+  /** Chosen before the write: the key that makes every retry of it idempotent. */
+  id: string;
   orgId: string;
   projectId: string | null;
   taskId: string | null;
@@ -27,7 +31,13 @@ export interface LedgerEntry {
 }
 
 export interface Ledger {
+  /** Queues a row for the next batch. */
   record(entry: LedgerEntry): void;
+  /**
+   * Writes a row now and resolves once it is in the database, so that a process dying right
+   * after still has it counted. A failed write falls back to the batch (retried), and resolves.
+   */
+  write(entry: LedgerEntry): Promise<void>;
   /** Rows recorded but not yet in the database (budgets count them too). */
   pending(): readonly LedgerEntry[];
   /** Writes every pending row; resolves once they are in the database. */
@@ -52,15 +62,15 @@ export function createLedger({
 }: LedgerOptions): Ledger {
   let buffer: LedgerEntry[] = [];
   let inFlight: LedgerEntry[] = [];
+  // Rows written one by one (write), counted by budgets until they are in.
+  const writingNow = new Set<LedgerEntry>();
   let writing: Promise<void> | null = null;
   let timer: NodeJS.Timeout | null = null;
 
   const writeOnce = async () => {
     inFlight = buffer.splice(0, maxBatch);
     try {
-      await db
-        .insert(tables.llmCalls)
-        .values(inFlight.map((entry) => ({ ...entry, costUsd: entry.costUsd.toFixed(8) })));
+      await insertRows(db, inFlight);
     } catch (error) {
       // Keep the rows: the next flush tries again.
       buffer = [...inFlight, ...buffer];
@@ -100,14 +110,56 @@ export function createLedger({
     }, delay);
     timer.unref();
   };
+  const record = (entry: LedgerEntry) => {
+    buffer.push(entry);
+    if (buffer.length >= maxBatch) void flush().catch(() => schedule());
+    else schedule();
+  };
   return {
-    record: (entry) => {
-      buffer.push(entry);
-      if (buffer.length >= maxBatch) void flush().catch(() => schedule());
-      else schedule();
+    record,
+    write: async (entry) => {
+      writingNow.add(entry);
+      try {
+        // Committed without waiting for the WAL flush: once Postgres has the row, a worker
+        // dying cannot lose it (only a crash of Postgres's own machine within the WAL writer's
+        // delay could), and the answer is not held up by an fsync.
+        await insertNow(db, entry);
+      } catch (error) {
+        logger.error({ err: error }, 'llm ledger write failed; the row waits for the next batch');
+        record(entry);
+      } finally {
+        writingNow.delete(entry);
+      }
     },
-    pending: () => [...inFlight, ...buffer],
+    pending: () => [...inFlight, ...writingNow, ...buffer],
     flush,
     close: flush,
   };
+}
+
+/** Inserts rows; a row whose id is already there (a write retried after it landed) is skipped. */
+async function insertRows(db: Db, entries: readonly LedgerEntry[]) {
+  await db
+    .insert(tables.llmCalls)
+    .values(entries.map((entry) => ({ ...entry, costUsd: entry.costUsd.toFixed(8) })))
+    .onConflictDoNothing({ target: tables.llmCalls.id });
+}
+
+/**
+ * Inserts one row in one round trip, committed without waiting for the WAL flush (the
+ * statement's own transaction sets synchronous_commit off before it commits).
+ */
+async function insertNow(db: Db, entry: LedgerEntry) {
+  await db.execute(sql`
+    INSERT INTO llm_calls (id, org_id, project_id, task_id, step_id, agent_id, provider, model,
+      input_tokens, output_tokens, cached_tokens, cost_usd, latency_ms, status, error_code,
+      route_reason, is_cache_hit, created_at)
+    SELECT ${entry.id}::uuid, ${entry.orgId}::uuid, ${entry.projectId}::uuid, ${entry.taskId}::uuid,
+      ${entry.stepId}::uuid, ${entry.agentId}::uuid, ${entry.provider}, ${entry.model},
+      ${entry.inputTokens}::int, ${entry.outputTokens}::int, ${entry.cachedTokens}::int,
+      ${entry.costUsd.toFixed(8)}::numeric, ${Math.round(entry.latencyMs)}::int, ${entry.status},
+      ${entry.errorCode}, ${entry.routeReason}, ${entry.isCacheHit}::boolean,
+      ${entry.createdAt.toISOString()}::timestamptz
+    FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed
+    ON CONFLICT (id) DO NOTHING`);
 }

@@ -9,7 +9,7 @@ export interface LlmMetrics {
   cost: Counter<'provider' | 'model'>;
   latency: Histogram<'provider' | 'model' | 'status'>;
   errors: Counter<'provider' | 'model' | 'code'>;
-  breaker: Gauge<'endpoint'>;
+  breaker: Gauge<'endpoint' | 'deployment'>;
   cacheHits: Counter<'model'>;
 }
 
@@ -63,8 +63,8 @@ export function createLlmMetrics(registry: Registry): LlmMetrics {
       (registry.getSingleMetric('cadre_llm_breaker_state') as LlmMetrics['breaker'] | undefined) ??
       new Gauge({
         name: 'cadre_llm_breaker_state',
-        help: 'Circuit breaker state by provider endpoint: 0 closed, 1 half-open, 2 open.',
-        labelNames: ['endpoint'],
+        help: 'Circuit breaker state by deployment (model on endpoint): 0 closed, 1 half-open, 2 open.',
+        labelNames: ['endpoint', 'deployment'],
         registers,
       }),
   };

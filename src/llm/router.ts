@@ -13,7 +13,7 @@ export interface RouteInput {
   request: GenerateRequest;
   inputTokens: number;
   isConfidential: boolean;
-  breakerState: (endpoint: string) => BreakerState;
+  breakerState: (deployment: Deployment) => BreakerState;
   health: (deploymentId: string) => DeploymentHealth;
   random: () => number;
   knownModel: (id: string) => ModelInfo | undefined;
@@ -84,7 +84,7 @@ function exclusionOf(deployment: Deployment, wanted: Capability[], input: RouteI
       return `estimated $${estimate.costUsd.toFixed(4)} over ceiling`;
     }
   }
-  if (input.breakerState(deployment.endpoint.name) === 'open') return 'breaker open';
+  if (input.breakerState(deployment) === 'open') return 'breaker open';
   return null;
 }
 

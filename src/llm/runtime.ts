@@ -1,5 +1,6 @@
 // The state a gateway shares between calls: settings, stores, health, breakers, metrics, and
 // the injected clock, randomness and sleep. Plain data and small helpers; no call logic.
+import { randomUUID } from 'node:crypto';
 import type { ModelsConfig } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import type { Logger } from '../observability/index.js';
@@ -30,7 +31,10 @@ export interface GatewayRuntime {
   reservations: Set<Reservation>;
   /** Writes that must finish before close() (cache stores). */
   background: Set<Promise<unknown>>;
-  breaker(endpoint: string): CircuitBreaker;
+  /** The breaker of one deployment (a model on one endpoint). */
+  breaker(deployment: Pick<Deployment, 'id' | 'endpoint'>): CircuitBreaker;
+  /** Every breaker made so far, by deployment id. */
+  breakers(): ReadonlyMap<string, CircuitBreaker>;
   now(): number;
   random(): number;
   sleep(milliseconds: number, signal?: AbortSignal): Promise<void>;
@@ -42,25 +46,33 @@ export interface RuntimeClock {
   sleep: (milliseconds: number, signal?: AbortSignal) => Promise<void>;
 }
 
-/** A lazily filled map of breakers, one per endpoint, reporting to the breaker gauge. */
+/**
+ * A lazily filled map of breakers, one per deployment, reporting to the breaker gauge: one
+ * failing model on an endpoint must not shut out the other models that endpoint serves.
+ */
 export function createBreakers(
   settings: ModelsConfig,
   metrics: LlmMetrics,
   now: () => number,
-): (endpoint: string) => CircuitBreaker {
+): Pick<GatewayRuntime, 'breaker' | 'breakers'> {
   const breakers = new Map<string, CircuitBreaker>();
-  return (endpoint) => {
-    let breaker = breakers.get(endpoint);
-    if (!breaker) {
-      breaker = createCircuitBreaker({
-        ...settings.breaker,
-        now,
-        onChange: (state) => metrics.breaker.set({ endpoint }, breakerGaugeValue(state)),
-      });
-      metrics.breaker.set({ endpoint }, 0);
-      breakers.set(endpoint, breaker);
-    }
-    return breaker;
+  return {
+    breakers: () => breakers,
+    breaker: (deployment) => {
+      let breaker = breakers.get(deployment.id);
+      if (!breaker) {
+        const labels = { endpoint: deployment.endpoint.name, deployment: deployment.id };
+        breaker = createCircuitBreaker({
+          failureThreshold: settings.breaker.failureThreshold,
+          cooldownMs: settings.breaker.cooldownMs,
+          now,
+          onChange: (state) => metrics.breaker.set(labels, breakerGaugeValue(state)),
+        });
+        metrics.breaker.set(labels, 0);
+        breakers.set(deployment.id, breaker);
+      }
+      return breaker;
+    },
   };
 }
 
@@ -71,6 +83,7 @@ export function ledgerEntry(
   fields: Partial<LedgerEntry> & Pick<LedgerEntry, 'status' | 'createdAt'>,
 ): LedgerEntry {
   return {
+    id: randomUUID(),
     orgId: context.orgId,
     projectId: context.projectId ?? null,
     taskId: context.taskId ?? null,
@@ -117,7 +130,7 @@ export function routeWith(
   return route({
     ...input,
     deployments: runtime.registry.deployments(),
-    breakerState: (endpoint) => runtime.breaker(endpoint).state(),
+    breakerState: (deployment) => runtime.breaker(deployment).state(),
     health: (id) => runtime.health.get(id),
     random: runtime.random,
     knownModel: (id) => runtime.registry.get(id),

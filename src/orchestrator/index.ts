@@ -25,11 +25,23 @@ export {
   renewLease,
   completeStep,
   failStep,
+  releaseStep,
   sweepExpiredLeases,
   defaultBackoffMs,
   workChannel,
 } from './work-queue.js';
-export type { Lease, ClaimedStep, ClaimOptions, FailOptions } from './work-queue.js';
+export type {
+  AfterCommit,
+  AttemptError,
+  Lease,
+  ClaimedStep,
+  ClaimOptions,
+  FailOptions,
+  SweepOptions,
+  SweptStep,
+} from './work-queue.js';
+export { systemClock, queueTime } from './clock.js';
+export type { Clock } from './clock.js';
 export { createWorker } from './worker.js';
 export type { Worker, WorkerOptions, StepHandler, StepOutcome } from './worker.js';
 export { validatePlan, Plan, PlanStep } from './plan.js';
@@ -40,6 +52,7 @@ export { listApprovals, decideApproval } from './approvals.js';
 export type { ApprovalRow, Decision } from './approvals.js';
 export {
   startTask,
+  emit,
   lockTask,
   setTaskStatus,
   afterPlan,
@@ -55,6 +68,10 @@ export {
 export type { EventSink, StepInput } from './transitions.js';
 export { createConductor } from './conductor.js';
 export type { Conductor, ConductorOptions } from './conductor.js';
+export { createOutbox, recordEvents } from './outbox.js';
+export type { Outbox } from './outbox.js';
+export { createStepContext } from './step-context.js';
+export type { StepContext, StepContextOptions } from './step-context.js';
 export { createStepHost } from './step-host.js';
 export { stepPrompt } from './prompts.js';
 export { createRunRecorder } from './run-recorder.js';

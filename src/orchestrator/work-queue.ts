@@ -1,7 +1,8 @@
 // The durable work queue (DESIGN.md D3): ready steps are claimed with FOR UPDATE SKIP LOCKED
 // under a lease; every claim bumps the step's fencing token, and every commit must present
 // it, so a worker whose lease expired can never commit. It never enqueues outside the
-// caller's transaction: state and queue change together or not at all.
+// caller's transaction: state and queue change together or not at all. A failed attempt and a
+// lease that expired because its worker died are counted apart: a kill is not a failure.
 import { sql } from 'drizzle-orm';
 import { CadreError } from '../errors/index.js';
 import type { Db } from '../db/index.js';
@@ -21,10 +22,34 @@ export interface ClaimedStep extends Lease {
   key: string;
   role: string;
   goal: string;
+  /** How many times the step was claimed, this claim included. */
   attempts: number;
   maxAttempts: number;
   enqueuedAt: Date;
   claimedAt: Date;
+}
+
+/** One failed attempt or expired lease of a step, as kept in steps.attempt_errors. */
+export interface AttemptError {
+  /** The claim it happened on (steps.attempts at the time). */
+  attempt: number;
+  /** A CadreError's code, STEP_LEASE_EXPIRED for a worker that died, or ERROR. */
+  code: string;
+  message: string;
+  workerId: string | null;
+  /** ISO 8601. */
+  at: string;
+}
+
+/** Work to do once a transaction has committed (publishing the events it appended). */
+export type AfterCommit = () => Promise<void>;
+
+/**
+ * The time a queue operation compares leases and run_after with: the injected clock's when one
+ * is given (tests run leases on fake time), else the database's own, which every worker shares.
+ */
+function timeOf(now: Date | undefined) {
+  return now ? sql`${now.toISOString()}::timestamptz` : sql`now()`;
 }
 
 /** Makes steps of a task ready to be claimed, in the caller's transaction. */
@@ -41,20 +66,23 @@ export interface ClaimOptions {
   workerId: string;
   limit: number;
   leaseMs: number;
+  /** The injected clock's time; the database's when absent. */
+  now?: Date | undefined;
 }
 
 /** Takes up to `limit` ready steps for this worker; never blocks on rows others hold. */
 export async function claimSteps(
   db: Db,
-  { workerId, limit, leaseMs }: ClaimOptions,
+  { workerId, limit, leaseMs, now }: ClaimOptions,
 ): Promise<ClaimedStep[]> {
+  const at = timeOf(now);
   const result = await db.execute<Record<string, unknown>>(sql`
     UPDATE steps SET
       status = 'running', attempts = attempts + 1, lease_token = lease_token + 1,
-      lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000}),
+      lease_expires_at = ${at} + make_interval(secs => ${leaseMs / 1000}),
       worker_id = ${workerId}, claimed_at = clock_timestamp(), updated_at = now()
     WHERE id IN (
-      SELECT id FROM steps WHERE status = 'queued' AND run_after <= now()
+      SELECT id FROM steps WHERE status = 'queued' AND run_after <= ${at}
       ORDER BY priority DESC, run_after, id
       LIMIT ${limit} FOR UPDATE SKIP LOCKED)
     RETURNING id, org_id, task_id, key, role, goal, attempts, max_attempts, lease_token,
@@ -75,11 +103,27 @@ export async function claimSteps(
 }
 
 /** Extends a lease the worker still holds; false when it has lost it. */
-export async function renewLease(db: Db, lease: Lease, leaseMs: number): Promise<boolean> {
+export async function renewLease(
+  db: Db,
+  lease: Lease,
+  leaseMs: number,
+  now?: Date,
+): Promise<boolean> {
   const result = await db.execute(sql`
-    UPDATE steps SET lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000})
+    UPDATE steps SET lease_expires_at = ${timeOf(now)} + make_interval(secs => ${leaseMs / 1000})
     WHERE id = ${lease.stepId} AND lease_token = ${lease.token} AND status = 'running'`);
   return result.rowCount === 1;
+}
+
+/**
+ * Puts a step its worker is giving up on (the worker is stopping) straight back in the queue,
+ * spending neither a failure nor a lease expiry. LEASE_LOST when fenced out.
+ */
+export async function releaseStep(db: Db, lease: Lease): Promise<void> {
+  await db.transaction(async (tx) => {
+    await fenced(tx, lease, sql`status = 'queued', run_after = now(), enqueued_at = now()`);
+    await tx.execute(sql`SELECT pg_notify(${workChannel}, '')`);
+  });
 }
 
 /**
@@ -103,74 +147,150 @@ export async function completeStep(
 
 export interface FailOptions {
   error: string;
+  /** The error's stable code (a CadreError's), kept with the attempt; ERROR when absent. */
+  code?: string | undefined;
   /** False for an error that retrying cannot fix. */
   isRetryable?: boolean;
-  /** The delay before the next attempt, from the attempt number. */
-  backoffMs?: (attempt: number) => number;
-  /** Runs in the transaction that dead-letters the step (the orchestrator fails its task). */
-  onDead?: (tx: Db) => Promise<void>;
+  /** The delay before the next attempt, from the number of failed attempts so far. */
+  backoffMs?: (failures: number) => number;
+  /**
+   * Runs in the transaction that dead-letters the step (the orchestrator fails its task); what
+   * it returns runs once that transaction has committed, never before and never after a rollback.
+   */
+  onDead?: (tx: Db) => Promise<AfterCommit | void>;
+  /** The injected clock's time; the database's when absent. */
+  now?: Date | undefined;
 }
+
+const maxErrorLength = 4_000;
 
 /** The default backoff: 1 s, 2 s, 4 s … up to a minute. */
 export const defaultBackoffMs = (attempt: number) => Math.min(60_000, 1000 * 2 ** (attempt - 1));
 
 /**
- * Records a failed attempt: back to the queue after a backoff, or dead-lettered with its
- * error once its attempts are spent. Returns the step's new status.
+ * Records a failed attempt (kept in attempt_errors): back to the queue after a backoff, or
+ * dead-lettered with its error once max_attempts attempts have failed. Returns the new status.
  */
 export async function failStep(
   db: Db,
   lease: Lease,
   options: FailOptions,
 ): Promise<'queued' | 'dead'> {
-  const { error, isRetryable = true, backoffMs = defaultBackoffMs, onDead } = options;
-  return db.transaction(async (tx) => {
-    const current = await tx.execute<{ attempts: number; max_attempts: number }>(sql`
-      SELECT attempts, max_attempts FROM steps
+  const { code = 'ERROR', isRetryable = true, backoffMs = defaultBackoffMs } = options;
+  // Kept once per attempt: a long message (a failed query with its parameters) is cut short.
+  const error = options.error.slice(0, maxErrorLength);
+  const at = timeOf(options.now);
+  let afterCommit: AfterCommit | void = undefined;
+  const status = await db.transaction(async (tx) => {
+    const current = await tx.execute<{
+      attempts: number;
+      failures: number;
+      max_attempts: number;
+      worker_id: string | null;
+    }>(sql`
+      SELECT attempts, failures, max_attempts, worker_id FROM steps
       WHERE id = ${lease.stepId} AND lease_token = ${lease.token} AND status = 'running' FOR UPDATE`);
     const step = current.rows[0];
     if (!step) throw leaseLost(lease);
-    if (!isRetryable || step.attempts >= step.max_attempts) {
-      await fenced(tx, lease, sql`status = 'dead', error = ${error}`);
-      await onDead?.(tx);
-      return 'dead';
+    const failures = step.failures + 1;
+    const record = sql`failures = ${failures}, error = ${error},
+      attempt_errors = attempt_errors || jsonb_build_array(jsonb_build_object(
+        'attempt', ${step.attempts}::int, 'code', ${code}::text, 'message', ${error}::text,
+        'workerId', ${step.worker_id}::text, 'at', ${at}))`;
+    if (!isRetryable || failures >= step.max_attempts) {
+      await fenced(tx, lease, sql`status = 'dead', ${record}`);
+      afterCommit = await options.onDead?.(tx);
+      return 'dead' as const;
     }
-    const delay = backoffMs(step.attempts) / 1000;
+    const delay = backoffMs(failures) / 1000;
     await fenced(
       tx,
       lease,
-      sql`status = 'queued', error = ${error},
-      run_after = now() + make_interval(secs => ${delay}), enqueued_at = now() + make_interval(secs => ${delay})`,
+      sql`status = 'queued', ${record},
+      run_after = ${at} + make_interval(secs => ${delay}), enqueued_at = ${at} + make_interval(secs => ${delay})`,
     );
     await tx.execute(sql`SELECT pg_notify(${workChannel}, '')`);
-    return 'queued';
+    return 'queued' as const;
   });
+  await (afterCommit as AfterCommit | void)?.();
+  return status;
+}
+
+/** A step the sweeper moved because its lease expired. */
+export interface SweptStep {
+  stepId: string;
+  taskId: string;
+  status: 'queued' | 'dead';
+  leaseExpiries: number;
+  /** The worker that held the expired lease. */
+  workerId: string | null;
+  /** The final error, for a dead-lettered step. */
+  error: string | null;
+}
+
+export interface SweepOptions {
+  /** The injected clock's time; the database's when absent. */
+  now?: Date | undefined;
+  /**
+   * Runs in the sweep's transaction for each step dead-lettered because its workers kept dying;
+   * what it returns runs once that transaction has committed.
+   */
+  onDead?: (tx: Db, step: SweptStep) => Promise<AfterCommit | void>;
 }
 
 /**
- * Puts steps whose lease expired back in the queue, or dead-letters those on their last
- * attempt (then `onDead` runs in the same transaction). Returns how many it moved.
+ * Puts steps whose lease expired (their worker died or hung) back in the queue without
+ * spending a failed attempt, counting the expiry instead; a step whose lease expired
+ * max_lease_expiries times is dead-lettered with STEP_WORKERS_DIED. Returns the moved steps.
  */
-export async function sweepExpiredLeases(
-  db: Db,
-  onDead?: (tx: Db, stepIds: string[]) => Promise<void>,
-): Promise<number> {
-  return db.transaction(async (tx) => {
-    const result = await tx.execute<{ id: string; status: string }>(sql`
-      UPDATE steps SET
-        status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END,
-        error = CASE WHEN attempts >= max_attempts THEN 'lease expired on the last attempt' ELSE error END,
-        worker_id = NULL, lease_expires_at = NULL, run_after = now(), enqueued_at = now(), updated_at = now()
-      WHERE id IN (
-        SELECT id FROM steps WHERE status = 'running' AND lease_expires_at < now()
-        FOR UPDATE SKIP LOCKED)
-      RETURNING id, status`);
-    const dead = result.rows.filter((row) => row.status === 'dead').map((row) => row.id);
-    if (dead.length > 0) await onDead?.(tx, dead);
-    if (result.rows.length > dead.length)
+export async function sweepExpiredLeases(db: Db, options: SweepOptions = {}): Promise<SweptStep[]> {
+  const at = timeOf(options.now);
+  const afterCommits: AfterCommit[] = [];
+  const swept = await db.transaction(async (tx) => {
+    const result = await tx.execute<{
+      id: string;
+      task_id: string;
+      status: 'queued' | 'dead';
+      lease_expiries: number;
+      worker_id: string | null;
+      error: string | null;
+    }>(sql`
+      UPDATE steps s SET
+        lease_expiries = s.lease_expiries + 1,
+        status = CASE WHEN s.lease_expiries + 1 >= s.max_lease_expiries THEN 'dead' ELSE 'queued' END,
+        error = CASE WHEN s.lease_expiries + 1 >= s.max_lease_expiries
+          THEN format('The workers running this step kept dying: its lease expired %s times (the bound, steps.max_lease_expiries), the last time under worker %s. The step itself never failed; look for crashes or out-of-memory kills in the workers'' logs, then retry the task.', s.lease_expiries + 1, COALESCE(old.worker_id, 'unknown'))
+          ELSE s.error END,
+        attempt_errors = s.attempt_errors || jsonb_build_array(jsonb_build_object(
+          'attempt', s.attempts, 'code', 'STEP_LEASE_EXPIRED',
+          'message', 'The lease expired: its worker died or stopped renewing it.',
+          'workerId', old.worker_id, 'at', ${at})),
+        worker_id = NULL, lease_expires_at = NULL, run_after = ${at}, enqueued_at = ${at},
+        updated_at = now()
+      FROM (
+        SELECT id, worker_id FROM steps WHERE status = 'running' AND lease_expires_at < ${at}
+        FOR UPDATE SKIP LOCKED) old
+      WHERE s.id = old.id
+      RETURNING s.id, s.task_id, s.status, s.lease_expiries, old.worker_id, s.error`);
+    const steps: SweptStep[] = result.rows.map((row) => ({
+      stepId: row.id,
+      taskId: row.task_id,
+      status: row.status,
+      leaseExpiries: row.lease_expiries,
+      workerId: row.worker_id,
+      error: row.status === 'dead' ? row.error : null,
+    }));
+    for (const step of steps) {
+      if (step.status !== 'dead' || !options.onDead) continue;
+      const after = await options.onDead(tx, step);
+      if (after) afterCommits.push(after);
+    }
+    if (steps.some((step) => step.status === 'queued'))
       await tx.execute(sql`SELECT pg_notify(${workChannel}, '')`);
-    return result.rows.length;
+    return steps;
   });
+  for (const after of afterCommits) await after();
+  return swept;
 }
 
 async function fenced(tx: Db, lease: Lease, changes: ReturnType<typeof sql>) {

@@ -1,10 +1,12 @@
 // A worker: claims ready steps up to its concurrency, runs each through the handler under a
 // heartbeat-renewed lease, and commits with the fencing token. It sleeps on LISTEN/NOTIFY
 // when there is nothing to do, and never holds a database connection while a step runs.
+// Every timer runs on the injected clock, so lease and retry tests run on fake time.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Bus } from '../bus/index.js';
 import type { Database, Db, Listener } from '../db/index.js';
+import { CadreError } from '../errors/index.js';
 import type { Logger } from '../observability/index.js';
 import {
   agentFinished,
@@ -16,15 +18,19 @@ import {
   markStuckAgents,
   type AgentStatus,
 } from './agents.js';
+import { queueTime, systemClock, type Clock } from './clock.js';
 import {
   claimSteps,
   completeStep,
   defaultBackoffMs,
   failStep,
+  releaseStep,
   renewLease,
   sweepExpiredLeases,
   workChannel,
+  type AfterCommit,
   type ClaimedStep,
+  type SweptStep,
 } from './work-queue.js';
 
 export interface StepOutcome {
@@ -56,10 +62,15 @@ export interface WorkerOptions {
   isRetryable?: (error: unknown) => boolean;
   /** The delay before a failed step's next attempt. */
   backoffMs?: (attempt: number) => number;
-  /** Runs in the transaction that dead-letters steps, with their ids and the last error. */
-  onDead?: (tx: Db, stepIds: string[], error: string) => Promise<void>;
+  /**
+   * Runs in the transaction that dead-letters steps, with their ids and the last error; what
+   * it returns runs once that transaction has committed (publishing the events it appended).
+   */
+  onDead?: (tx: Db, stepIds: string[], error: string) => Promise<AfterCommit | void>;
   /** Where agents' status changes are published (`agentTopic`), for live views. */
   bus?: Bus;
+  /** The clock leases, heartbeats, sweeps and polls run on (fake time in tests). */
+  clock?: Clock;
 }
 
 export interface Worker {
@@ -85,6 +96,7 @@ export function createWorker(options: WorkerOptions): Worker {
     backoffMs = defaultBackoffMs,
     onDead,
     bus,
+    clock = systemClock,
   } = options;
   const { db } = database;
   const running = new Map<string, Promise<void>>();
@@ -102,7 +114,7 @@ export function createWorker(options: WorkerOptions): Worker {
   // A notification that arrives while the worker is busy claiming must not be lost.
   let isNudged = false;
   let loop: Promise<void> = Promise.resolve();
-  let sweeper: NodeJS.Timeout | undefined;
+  let sweeper: Promise<void> = Promise.resolve();
 
   const nudge = () => {
     isNudged = true;
@@ -119,6 +131,27 @@ export function createWorker(options: WorkerOptions): Worker {
     bus &&
     track(bus.publish(agentTopic(orgId, agentId), { agentId, status, stepId }), 'an agent change');
 
+  /** Renews the lease every heartbeat until `done` aborts; aborts `lost` when it is gone. */
+  async function keepLease(
+    step: ClaimedStep,
+    agentId: string | null,
+    lost: AbortController,
+    done: AbortSignal,
+  ) {
+    for (;;) {
+      try {
+        await clock.sleep(heartbeatMs, done);
+      } catch {
+        return;
+      }
+      await renewLease(db, step, leaseMs, queueTime(clock)).then(
+        (isHeld) => isHeld || lost.abort(new Error('lease lost')),
+        (error: unknown) => logger.warn({ err: error, stepId: step.stepId }, 'heartbeat failed'),
+      );
+      if (agentId) void track(agentHeartbeat(db, agentId), 'a heartbeat');
+    }
+  }
+
   async function run(step: ClaimedStep, slot: number) {
     const lost = new AbortController();
     const signal = AbortSignal.any([lost.signal, stopping.signal]);
@@ -127,16 +160,13 @@ export function createWorker(options: WorkerOptions): Worker {
       'an agent start',
     );
     if (agentId) await announce(agentId, step.orgId, 'working', step.stepId);
-    const heartbeat = setInterval(() => {
-      renewLease(db, step, leaseMs).then(
-        (isHeld) => isHeld || lost.abort(new Error('lease lost')),
-        (error: unknown) => logger.warn({ err: error, stepId: step.stepId }, 'heartbeat failed'),
-      );
-      if (agentId) void track(agentHeartbeat(db, agentId), 'a heartbeat');
-    }, heartbeatMs);
+    const handled = new AbortController();
+    const heartbeat = keepLease(step, agentId, lost, handled.signal);
+    const ids = { workerId, taskId: step.taskId, stepId: step.stepId, attempt: step.attempts };
     try {
       const outcome = await handler(step, signal);
-      clearInterval(heartbeat);
+      handled.abort();
+      await heartbeat;
       await completeStep(db, step, outcome.result, outcome.transition);
       if (agentId) {
         const status = outcome.agentStatus ?? 'idle';
@@ -145,25 +175,38 @@ export function createWorker(options: WorkerOptions): Worker {
       }
       await outcome
         .afterCommit?.()
-        .catch((error: unknown) =>
-          logger.warn({ err: error, stepId: step.stepId }, 'after-commit work failed'),
-        );
+        .catch((error: unknown) => logger.warn({ err: error, ...ids }, 'after-commit work failed'));
     } catch (error) {
-      clearInterval(heartbeat);
-      if (stopping.signal.aborted) return; // the lease expires and another worker resumes it
+      handled.abort();
+      await heartbeat;
+      if (stopping.signal.aborted) {
+        // Not a failure and not a death: hand the step straight back for another worker.
+        await releaseStep(db, step).catch((failure: unknown) =>
+          logger.warn({ err: failure, ...ids }, 'could not release the step; its lease expires'),
+        );
+        return;
+      }
       if (agentId) {
         await track(agentFinished(db, agentId, 'error'), 'an agent end');
         await announce(agentId, step.orgId, 'error', step.stepId);
       }
       const message = error instanceof Error ? error.message : String(error);
+      const code = error instanceof CadreError ? error.code : 'ERROR';
+      const retryable = isRetryable(error);
+      logger.warn({ err: error, ...ids, code, isRetryable: retryable }, 'step attempt failed');
       const dead = onDead && ((tx: Db) => onDead(tx, [step.stepId], message));
       await failStep(db, step, {
         error: message,
-        isRetryable: isRetryable(error),
+        code,
+        isRetryable: retryable,
         backoffMs,
         onDead: dead,
-      }).catch((failure: unknown) =>
-        logger.warn({ err: failure, stepId: step.stepId }, 'could not record the failure'),
+        now: queueTime(clock),
+      }).then(
+        (status) =>
+          status === 'dead' &&
+          logger.error({ ...ids, code }, `step dead-lettered: ${message.slice(0, 500)}`),
+        (failure: unknown) => logger.warn({ err: failure, ...ids }, 'could not record the failure'),
       );
     }
   }
@@ -174,7 +217,9 @@ export function createWorker(options: WorkerOptions): Worker {
       const free = concurrency - running.size;
       const steps =
         free > 0
-          ? await claimSteps(db, { workerId, limit: free, leaseMs }).catch(logClaimError)
+          ? await claimSteps(db, { workerId, limit: free, leaseMs, now: queueTime(clock) }).catch(
+              logClaimError,
+            )
           : [];
       for (const step of steps) {
         const slot = freeSlot();
@@ -194,47 +239,66 @@ export function createWorker(options: WorkerOptions): Worker {
     return [];
   }
 
-  function idle(): Promise<void> {
+  async function idle(): Promise<void> {
     if (isNudged) {
       isNudged = false;
-      return Promise.resolve();
+      return;
     }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, pollMs);
-      function done() {
-        clearTimeout(timer);
-        wake = null;
-        isNudged = false;
-        resolve();
-      }
-      wake = done;
+    const woken = new AbortController();
+    wake = () => woken.abort();
+    await clock.sleep(pollMs, woken.signal).catch(() => undefined);
+    wake = null;
+    isNudged = false;
+  }
+
+  /** Moves expired leases back to the queue (or dead-letters them), logging each. */
+  async function sweep() {
+    await track(markStuckAgents(db, leaseMs), 'stuck agents');
+    const swept = await sweepExpiredLeases(db, {
+      now: queueTime(clock),
+      onDead: onDead && ((tx: Db, step: SweptStep) => onDead(tx, [step.stepId], step.error ?? '')),
     });
+    for (const step of swept) {
+      const fields = { ...step, sweptBy: workerId };
+      if (step.status === 'dead')
+        logger.error(fields, 'step dead-lettered: its workers kept dying');
+      else logger.warn(fields, 'lease expired; step re-queued without spending an attempt');
+    }
+  }
+
+  async function sweepLoop() {
+    while (!stopping.signal.aborted) {
+      try {
+        await clock.sleep(sweepMs, stopping.signal);
+      } catch {
+        return;
+      }
+      await sweep().catch((error: unknown) => logger.warn({ err: error }, 'sweep failed'));
+    }
   }
 
   return {
     id: workerId,
     async start() {
-      // A lost notification connection leaves the poll interval to find new work.
-      listener = await database.listen(workChannel, nudge, (error) =>
-        logger.warn({ err: error, workerId }, 'notifications lost; polling only'),
-      );
-      sweeper = setInterval(() => {
-        const dead =
-          onDead &&
-          ((tx: Db, ids: string[]) => onDead(tx, ids, 'lease expired on the last attempt'));
-        void track(markStuckAgents(db, leaseMs), 'stuck agents');
-        sweepExpiredLeases(db, dead).catch((error: unknown) =>
-          logger.warn({ err: error }, 'sweep failed'),
-        );
-      }, sweepMs);
+      // While the notification connection is down the poll interval finds new work; once it
+      // is back, one claim at once picks up what was enqueued meanwhile.
+      listener = await database.listen(workChannel, nudge, {
+        onLost: (error) =>
+          logger.warn({ err: error, workerId }, 'work notifications lost; polling until back'),
+        onRestored: () => {
+          logger.info({ workerId }, 'work notifications restored; looking for missed work');
+          nudge();
+        },
+      });
+      sweeper = sweepLoop();
       loop = claimLoop();
       logger.info({ workerId, concurrency }, 'worker started');
     },
     async stop() {
       stopping.abort(new Error('worker stopping'));
-      clearInterval(sweeper);
       nudge();
       await loop;
+      await sweeper;
       await Promise.allSettled(running.values());
       await track(agentsStopped(db, workerId), 'the agents stopping');
       if (listener) {

@@ -1,57 +1,35 @@
-// Builds bubblewrap's command line for one run: every namespace unshared, a read-only system,
-// the workspace read-write at /workspace, a private /tmp and home. It must never bind a host
-// folder that holds secrets (/etc wholesale, /root, /home, /run, /var).
-import {
-  chmodSync,
-  cpSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+// Builds bubblewrap's options for one run: every namespace unshared, no further user
+// namespaces, a read-only system, kernel interfaces read-only or hidden, the workspace
+// read-write at /workspace with its .git file masked, a private /tmp and home, the seccomp
+// filter. It must never bind a host folder that holds secrets (/etc wholesale, /root, /home).
+import { lstatSync, readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
+import { launcherFds } from './launcher.js';
+import type { SandboxFiles } from './sandbox-files.js';
 
 export const sandboxWorkspace = '/workspace';
 export const sandboxHome = '/home/cadre';
-const sandboxUid = '1000';
+/** The sandbox's own user id, whatever host user it maps to. */
+export const sandboxUid = '1000';
+/** Read at each run when the project has network: they change while Cadre runs. */
+export const networkEtcFiles = ['hosts', 'host.conf', 'gai.conf'];
 
 // System folders every command needs; each is bound read-only, or recreated as the symlink
 // it is on merged-/usr systems. Not /opt: it may hold anything.
 const systemDirs = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
-// The few parts of /etc that programs need, copied once into the sandbox's own /etc (one
-// mount instead of many). Never /etc/shadow, /etc/ssl/private, ssh keys or credentials.
-const etcEntries = [
-  'alternatives',
-  'ld.so.cache',
-  'ld.so.conf',
-  'ld.so.conf.d',
-  'localtime',
-  'nsswitch.conf',
-  'ssl/certs',
-  'ssl/openssl.cnf',
-  'ca-certificates',
-  'ca-certificates.conf',
-  'mime.types',
-  'services',
-  'protocols',
-  'bash.bashrc',
-  'profile',
-  'inputrc',
-];
-// Read at each run when the project has network: they change while Cadre runs.
-const networkEtcFiles = ['hosts', 'resolv.conf', 'host.conf', 'gai.conf'];
 
 export interface BubblewrapArgsOptions {
-  workspace: string;
+  /** The host path bound at /workspace (the worktree, or the privileged stage's mount point). */
+  workspaceSource: string;
+  /** What is at the worktree's `.git`, masked inside: git's pointer to a host path. */
+  gitEntry: 'file' | 'folder' | null;
   /** The start folder, relative to the workspace (already confined by the caller). */
   cwd: string;
   env: Readonly<Record<string, string>>;
   hasNetwork: boolean;
-  /** The sandbox's own /etc, made by prepareSandboxEtc. */
-  etcDir: string;
+  files: SandboxFiles;
+  /** bubblewrap 0.8 and later: no user namespace may be made inside (bubblewrap-version.ts). */
+  canDisableUserns: boolean;
   /**
    * A terminal keeps its session so that the shell has job control; the PTY is private to
    * the run, so it offers nothing to steal. Plain runs get a new session (no TIOCSTI).
@@ -59,11 +37,13 @@ export interface BubblewrapArgsOptions {
   isTerminal?: boolean;
 }
 
-/** The arguments after `bwrap`, ending with `--` (the command follows). */
+/** bubblewrap's options, for its `--args` file (the command follows on its command line). */
 export function bubblewrapArgs(options: BubblewrapArgsOptions): string[] {
+  const { files } = options;
   const args = [
     '--unshare-all',
     '--unshare-user',
+    ...(options.canDisableUserns ? ['--disable-userns'] : []),
     '--uid',
     sandboxUid,
     '--gid',
@@ -73,49 +53,45 @@ export function bubblewrapArgs(options: BubblewrapArgsOptions): string[] {
     '--die-with-parent',
     '--hostname',
     'cadre-sandbox',
+    '--seccomp',
+    String(launcherFds.seccomp),
   ];
   if (!options.isTerminal) args.push('--new-session');
+  // Networked runs start inside the private namespace egress.ts made, never the host's.
   if (options.hasNetwork) args.push('--share-net');
   args.push(...systemMounts());
-  args.push('--ro-bind', options.etcDir, '/etc');
+  args.push('--ro-bind', files.etcDir, '/etc');
   if (options.hasNetwork) {
     for (const file of networkEtcFiles) args.push('--ro-bind-try', `/etc/${file}`, `/etc/${file}`);
   }
-  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--tmpfs', sandboxHome);
-  args.push('--bind', options.workspace, sandboxWorkspace);
+  args.push('--proc', '/proc');
+  for (const path of files.proc.readOnly) args.push('--ro-bind', path, path);
+  for (const path of files.proc.hidden) args.push('--ro-bind', files.emptyFile, path);
+  args.push('--dev', '/dev', '--tmpfs', '/tmp', '--tmpfs', sandboxHome);
+  args.push('--bind', options.workspaceSource, sandboxWorkspace);
+  if (options.gitEntry) {
+    const mask = options.gitEntry === 'file' ? files.emptyFile : files.emptyDir;
+    args.push('--ro-bind', mask, posix.join(sandboxWorkspace, '.git'));
+  }
   // The sandbox's own root (a tmpfs holding the mount points) is read-only too.
   args.push('--remount-ro', '/');
   args.push('--chdir', posix.join(sandboxWorkspace, options.cwd));
   args.push('--clearenv');
   for (const [name, value] of Object.entries(options.env)) args.push('--setenv', name, value);
-  args.push('--');
   return args;
 }
 
-/** Makes the sandbox's /etc in a new private folder: one user, no host accounts or secrets. */
-export function prepareSandboxEtc(): string {
-  const dir = mkdtempSync(posix.join(tmpdir(), 'cadre-sandbox-etc-'));
-  for (const entry of etcEntries) {
-    const source = posix.join('/etc', entry);
-    if (!existsSync(source)) continue;
-    mkdirSync(posix.dirname(posix.join(dir, entry)), { recursive: true });
-    try {
-      cpSync(source, posix.join(dir, entry), { recursive: true, verbatimSymlinks: true });
-    } catch {
-      // Unreadable for Cadre's user: then the sandbox goes without it too.
-    }
+/** What the worktree holds at `.git`; a symlink is never a mount target, so it is not masked. */
+export function gitEntryOf(worktree: string): BubblewrapArgsOptions['gitEntry'] {
+  try {
+    const stat = lstatSync(posix.join(worktree, '.git'));
+    if (stat.isFile()) return 'file';
+    if (stat.isDirectory()) return 'folder';
+  } catch {
+    // No .git: nothing to mask.
   }
-  writeFileSync(posix.join(dir, 'passwd'), passwdFile, { mode: 0o444 });
-  writeFileSync(posix.join(dir, 'group'), groupFile, { mode: 0o444 });
-  writeFileSync(posix.join(dir, 'hostname'), 'cadre-sandbox\n', { mode: 0o444 });
-  // Mount points for the network files, bound over them per run when allowed.
-  for (const file of networkEtcFiles) writeFileSync(posix.join(dir, file), '', { mode: 0o444 });
-  chmodSync(dir, 0o755);
-  return dir;
+  return null;
 }
-
-const passwdFile = `root:x:0:0:root:/root:/usr/sbin/nologin\ncadre:x:${sandboxUid}:${sandboxUid}:cadre:${sandboxHome}:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`;
-const groupFile = `root:x:0:\ncadre:x:${sandboxUid}:\nnogroup:x:65534:\n`;
 
 function systemMounts(): string[] {
   const args: string[] = [];

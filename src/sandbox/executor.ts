@@ -1,11 +1,15 @@
 // Chooses the executor from the configuration and reports, for the start-up log, which one
 // is active and what is missing. It must never fall back to the host on its own.
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { SandboxConfig } from '../config/index.js';
 import { CadreError } from '../errors/index.js';
 import { bubblewrapInstallHint, createBubblewrapSandbox } from './bubblewrap.js';
+import { egressInstallHint, missingEgressTools } from './egress.js';
 import { createCgroupManager, type CgroupManager, type CgroupSupport } from './cgroups.js';
 import { findExecutable, type SearchOptions } from './find-executable.js';
+import { dropPrivilegeArgs, isRoot } from './host-user.js';
+import { syscallTableFor } from './seccomp-syscalls.js';
 import { createHostSandbox } from './host.js';
 import { createPodmanSandbox, podmanInstallHint } from './podman.js';
 import type { ExecutorName, Sandbox } from './types.js';
@@ -33,7 +37,12 @@ export function createSandbox(
   const defaultLimits = config.limits;
   switch (config.executor) {
     case 'bubblewrap':
-      return createBubblewrapSandbox({ cgroups, defaultLimits });
+      return createBubblewrapSandbox({
+        cgroups,
+        defaultLimits,
+        hostUser: { uid: config.hostUid, gid: config.hostUid },
+        networkAllow: config.networkAllow,
+      });
     case 'podman':
       return createPodmanSandbox({ cgroups, defaultLimits, image: config.podmanImage });
     case 'host':
@@ -95,7 +104,29 @@ export async function checkSandbox(
       installHint: bubblewrapInstallHint,
     };
   }
-  const failure = await tryBubblewrap(bwrap);
+  if (!syscallTableFor(process.arch)) {
+    return {
+      ...base,
+      isAvailable: false,
+      level: 'error',
+      message: `Sandbox: Cadre has no seccomp table for the ${process.arch} architecture (it has x64 and arm64); agents cannot run commands.`,
+    };
+  }
+  const setpriv = isRoot() ? findExecutable('setpriv', search) : null;
+  if (isRoot() && !setpriv) {
+    return {
+      ...base,
+      isAvailable: false,
+      level: 'error',
+      message:
+        'Sandbox: Cadre runs as root but setpriv is not installed; the sandbox would run as root.',
+      installHint: 'Install util-linux (Debian: apt-get install util-linux).',
+    };
+  }
+  const user = { uid: config.hostUid, gid: config.hostUid };
+  const failure = await tryBubblewrap(
+    setpriv ? [...dropPrivilegeArgs(setpriv, user), bwrap] : [bwrap],
+  );
   if (failure) {
     return {
       ...base,
@@ -104,16 +135,35 @@ export async function checkSandbox(
       message: `Sandbox: bubblewrap cannot create namespaces here (${failure}). Allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1) or run Cadre where they are allowed.`,
     };
   }
+  const account = setpriv ? accountOf(user.uid) : null;
+  const missing = missingEgressTools(search);
+  const networkNote = missing.length
+    ? ` Projects with network access cannot run here: ${missing.join(', ')} missing. ${egressInstallHint}`
+    : ' Networked projects reach the internet through slirp4netns, never the host.';
   return {
     ...base,
     isAvailable: true,
-    level: 'info',
-    message: `Sandbox: bubblewrap (${bwrap}), ${limitsNote}.`,
+    level: account ? 'warn' : 'info',
+    message: `Sandbox: bubblewrap (${bwrap}), ${limitsNote}${setpriv ? `, commands run as host uid ${user.uid} (Cadre is root)` : ''}.${networkNote}${account ? ` WARNING: uid ${user.uid} is the account "${account}" on this machine; sandboxed commands could signal or trace its processes. Set sandbox.hostUid (CADRE_SANDBOX_HOST_UID) to an unused id.` : ''}`,
   };
 }
 
-function tryBubblewrap(bwrap: string): Promise<string | null> {
+/** The name of the account with this uid in /etc/passwd, if any. */
+function accountOf(uid: number): string | null {
+  let passwd = '';
+  try {
+    passwd = readFileSync('/etc/passwd', 'utf8');
+  } catch {
+    return null;
+  }
+  const line = passwd.split('\n').find((entry) => entry.split(':')[2] === String(uid));
+  return line ? (line.split(':')[0] ?? null) : null;
+}
+
+function tryBubblewrap(command: readonly string[]): Promise<string | null> {
+  const [file = 'bwrap', ...prefix] = command;
   const args = [
+    ...prefix,
     '--unshare-all',
     '--unshare-user',
     '--die-with-parent',
@@ -124,7 +174,7 @@ function tryBubblewrap(bwrap: string): Promise<string | null> {
     'true',
   ];
   return new Promise((resolve) => {
-    execFile(bwrap, args, { env: {}, timeout: 10_000 }, (error, _stdout, stderr) => {
+    execFile(file, args, { env: {}, timeout: 10_000 }, (error, _stdout, stderr) => {
       resolve(error ? stderr.trim() || error.message : null);
     });
   });

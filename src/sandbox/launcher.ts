@@ -7,11 +7,14 @@ import { rlimitValues } from './limits.js';
 import type { SandboxLimits } from './types.js';
 
 // $1: 1 to report the children's CPU time on fd 3 (the `times` builtin), 0 to exec.
-// $2: how many cgroup.procs files follow; then the files; then five limits (CPU seconds,
+// $2, $3: files to open on fd 4 and fd 5 for the executor (bubblewrap's --args and --seccomp),
+// or -. $4: how many cgroup.procs files follow; then the files; then five limits (CPU seconds,
 // file size in 512-byte blocks, open files, address space in KiB or -, processes or -);
 // then the command. Each ulimit sets the hard and the soft limit: the command cannot raise it.
 const script = [
-  't=$1; n=$2; shift 2',
+  't=$1; a=$2; b=$3; n=$4; shift 4',
+  'if [ "$a" != - ]; then exec 4< "$a" || exit 125; fi',
+  'if [ "$b" != - ]; then exec 5< "$b" || exit 125; fi',
   'while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done',
   'ulimit -c 0 && ulimit -t "$1" && ulimit -f "$2" && ulimit -n "$3" || exit 125',
   'if [ "$4" != - ]; then ulimit -v "$4" || exit 125; fi',
@@ -25,7 +28,18 @@ const script = [
 /** The environment of the launcher itself: nothing from the host. */
 export const launcherEnv = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
 
-export interface LauncherOptions {
+/** The descriptors the launcher opens its two files on. */
+export const launcherFds = { args: 4, seccomp: 5 } as const;
+
+/** Files the launcher opens for the executor before it drops anything (it may be root). */
+export interface LauncherFiles {
+  /** Opened on fd 4. */
+  argsFile?: string;
+  /** Opened on fd 5. */
+  seccompFile?: string;
+}
+
+export interface LauncherOptions extends LauncherFiles {
   procsFiles: readonly string[];
   limits: SandboxLimits;
   hasCgroupMemory: boolean;
@@ -53,6 +67,8 @@ export function launcherCommand(options: LauncherOptions): { file: string; args:
       script,
       'cadre-launcher',
       options.isReportingTimes ? '1' : '0',
+      options.argsFile ?? '-',
+      options.seccompFile ?? '-',
       String(options.procsFiles.length),
       ...options.procsFiles,
       ...limitArgs,

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import { createAsyncQueue, type AsyncQueue } from './async-queue.js';
 import type { CgroupManager, RunCgroup } from './cgroups.js';
-import { launcherCommand, launcherEnv, parseTimes } from './launcher.js';
+import { launcherCommand, launcherEnv, type LauncherFiles, parseTimes } from './launcher.js';
 import type { RunEvent, RunHandle, RunResult, SandboxLimits } from './types.js';
 
 export interface RunProcessOptions {
@@ -15,6 +15,8 @@ export interface RunProcessOptions {
   /** The launcher's own environment and folder; executors other than host keep the defaults. */
   env?: Record<string, string>;
   cwd?: string;
+  /** Files the launcher opens for the executor (bubblewrap's arguments and seccomp program). */
+  files?: LauncherFiles;
   limits: SandboxLimits;
   cgroups: CgroupManager;
   stdin?: string | Uint8Array;
@@ -35,6 +37,7 @@ export function runProcess(options: RunProcessOptions): RunHandle {
     hasCgroupPids: cgroups.support.hasPids && cgroup !== null,
     isReportingTimes: true,
     command: options.command,
+    ...options.files,
   });
   const startedAt = now();
   const child = spawn(launcher.file, launcher.args, {

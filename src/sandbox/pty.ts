@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { spawn as spawnPty } from 'node-pty';
 import type { CgroupManager } from './cgroups.js';
-import { launcherCommand, launcherEnv } from './launcher.js';
+import { launcherCommand, launcherEnv, type LauncherFiles } from './launcher.js';
 import type { PtyExit, PtyProcess, SandboxLimits } from './types.js';
 import type { RunCgroup } from './cgroups.js';
 
@@ -12,6 +12,8 @@ export interface OpenPtyProcessOptions {
   /** The launcher's own environment and folder; executors other than host keep the defaults. */
   env?: Record<string, string>;
   cwd?: string;
+  /** Files the launcher opens for the executor (bubblewrap's arguments and seccomp program). */
+  files?: LauncherFiles;
   limits: SandboxLimits;
   cgroups: CgroupManager;
   cols: number;
@@ -35,6 +37,7 @@ export function openPtyProcess(options: OpenPtyProcessOptions): PtyProcess {
     hasCgroupPids: cgroups.support.hasPids && cgroup !== null,
     isReportingTimes: false,
     command: options.command,
+    ...options.files,
   });
   const terminal = spawnPty(launcher.file, launcher.args, {
     name: 'xterm-256color',

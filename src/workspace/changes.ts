@@ -1,12 +1,14 @@
 // A task's changes: committing what its worktree holds, and the diff of its branch (with
 // uncommitted work) against the base it started from, which a merge does not erase. Reading a
 // diff changes nothing.
-import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CadreError } from '../errors/index.js';
-import { runGit } from './git.js';
+import { noDrivers, runGit } from './git.js';
 import { preMergeRef } from './layout.js';
+import { refuseNestedRepositories } from './nested-repositories.js';
+import { snapshotWorktree } from './snapshot.js';
+import { checkTreeChange } from './tree-gate.js';
 import type { TaskBranch, TaskWorktree } from './worktrees.js';
 
 /** One changed file. */
@@ -35,21 +37,41 @@ const statusNames: Record<string, ChangedFile['status']> = {
   R: 'renamed',
 };
 
-/** Commits everything in the worktree to the task's branch; returns the commit, or null when nothing changed. */
+/**
+ * Commits everything in the worktree to the task's branch; returns the commit, or null when
+ * nothing changed. The tree passes the gate first: a planted nested repository or a symlink
+ * leading outside is refused, and then neither the branch nor the task's index changes.
+ */
 export async function commitTaskChanges(
   worktree: TaskWorktree,
   message: string,
   date?: Date,
 ): Promise<string | null> {
-  const git = { gitDir: worktree.gitDir, workTree: worktree.path };
-  await runGit({ ...git, args: ['add', '--all', '--', '.'] });
-  const staged = await runGit({ ...git, args: ['diff', '--cached', '--quiet'], okExitCodes: [1] });
-  if (staged.exitCode === 0) return null;
-  const env = date
-    ? { GIT_AUTHOR_DATE: date.toISOString(), GIT_COMMITTER_DATE: date.toISOString() }
-    : undefined;
-  await runGit({ ...git, env, args: ['commit', '--no-verify', '--quiet', '-m', message] });
-  return (await runGit({ ...git, args: ['rev-parse', 'HEAD'] })).stdout.trim();
+  const { gitDir } = worktree;
+  await refuseNestedRepositories(worktree, 'commit the worktree');
+  const snapshot = await snapshotWorktree(worktree);
+  try {
+    const tree = (await runGit({ gitDir, env: snapshot.env, args: ['write-tree'] })).stdout.trim();
+    const head = (await runGit({ gitDir, args: ['rev-parse', '--verify', 'HEAD'] })).stdout.trim();
+    const headTree = (
+      await runGit({ gitDir, args: ['rev-parse', '--verify', `${head}^{tree}`] })
+    ).stdout.trim();
+    if (tree === headTree) return null;
+    await checkTreeChange({ gitDir, from: headTree, to: tree, action: 'commit the worktree' });
+    const env = date
+      ? { GIT_AUTHOR_DATE: date.toISOString(), GIT_COMMITTER_DATE: date.toISOString() }
+      : undefined;
+    // Plumbing rather than `git commit`: no hooks, no editor, no refresh of the worktree.
+    const commit = (
+      await runGit({ gitDir, env, args: ['commit-tree', tree, '-p', head, '-m', message] })
+    ).stdout.trim();
+    await runGit({ gitDir, args: ['update-ref', '-m', 'commit', 'HEAD', commit, head] });
+    // The snapshot is now exactly HEAD: it becomes the task's index.
+    await rename(snapshot.indexFile, join(gitDir, 'index'));
+    return commit;
+  } finally {
+    await snapshot.discard();
+  }
 }
 
 /** The diff of the task's branch and uncommitted work against its base; touches no index. */
@@ -57,15 +79,14 @@ export async function diffTask(worktree: TaskWorktree): Promise<TaskDiff> {
   const git = { gitDir: worktree.gitDir, workTree: worktree.path };
   const mergeBase = await diffBase(worktree, 'HEAD');
   // A private index, so that untracked files show and the task's own index is left alone.
-  const indexFile = join(worktree.gitDir, `cadre-diff-${randomUUID()}.index`);
-  const env = { GIT_INDEX_FILE: indexFile };
+  await refuseNestedRepositories(worktree, 'show the diff');
+  const snapshot = await snapshotWorktree(worktree);
   try {
-    await runGit({ ...git, env, args: ['read-tree', 'HEAD'] });
-    await runGit({ ...git, env, args: ['add', '--all', '--', '.'] });
-    const diff = (args: string[]) => runGit({ ...git, env, args: ['diff', '--cached', ...args] });
+    const diff = (args: string[]) =>
+      runGit({ ...git, env: snapshot.env, args: ['diff', '--cached', ...noDrivers, ...args] });
     return await toTaskDiff(worktree, mergeBase, diff);
   } finally {
-    await rm(indexFile, { force: true });
+    await snapshot.discard();
   }
 }
 
@@ -74,7 +95,7 @@ export async function diffTaskBranch(branch: TaskBranch): Promise<TaskDiff> {
   const head = `refs/heads/${branch.branch}`;
   const mergeBase = await diffBase(branch, head);
   const diff = (args: string[]) =>
-    runGit({ gitDir: branch.gitDir, args: ['diff', ...args, head, '--'] });
+    runGit({ gitDir: branch.gitDir, args: ['diff', ...noDrivers, ...args, head, '--'] });
   return toTaskDiff(branch, mergeBase, diff);
 }
 

@@ -1,18 +1,31 @@
-// Runs the real git binary with an argument list (never a shell string) and a configuration
-// that content of a repository cannot change: no hooks, no fsmonitor, no system or user
-// config, no prompts. It must never run git with a .git directory an agent could have written.
+// Runs the real git binary with an argument list (never a shell string) and a closed
+// configuration: only `-c` settings given here, the repository's own config checked against
+// the keys Cadre writes, and an environment built from nothing. It must never let content of a
+// worktree (attributes, a planted .git, a nested repository) choose a program for git to run.
 import { execFile } from 'node:child_process';
 import { CadreError } from '../errors/index.js';
+import { checkRepositoryConfig } from './git-config.js';
+
+/** The environment variables a caller may set for one git command; every other is Cadre's. */
+export interface GitEnv {
+  GIT_INDEX_FILE?: string;
+  GIT_AUTHOR_DATE?: string;
+  GIT_COMMITTER_DATE?: string;
+}
 
 export interface GitOptions {
   args: readonly string[];
   /** The git directory; given explicitly so that a worktree's `.git` file is never trusted. */
   gitDir: string;
   workTree?: string;
-  env?: Readonly<Record<string, string>>;
+  env?: Readonly<GitEnv>;
   /** Exit codes that are answers rather than failures (e.g. 1 for a merge conflict). */
   okExitCodes?: readonly number[];
   timeoutMs?: number;
+  /** Written to git's standard input (cat-file --batch); without it stdin is closed at once. */
+  input?: string;
+  /** latin1 keeps one character per byte, for output that gives sizes in bytes. */
+  encoding?: 'utf8' | 'latin1';
 }
 
 export interface GitResult {
@@ -21,34 +34,58 @@ export interface GitResult {
   exitCode: number;
 }
 
-// Settings that neutralize everything a repository's content or an agent could use to make
-// Cadre run a program on the host.
+/**
+ * Settings given on the command line, the one config source a repository cannot touch; they
+ * take precedence over the repository's config and reach every git process git itself starts.
+ * Together they turn off everything a repository's content could use to start a program:
+ * hooks, fsmonitor, pagers, editors, askpass, credential helpers, gpg, automatic gc and
+ * maintenance, and any recursion into submodules (whose own config host git must not read).
+ */
 const hardening = [
-  '-c',
   'core.hooksPath=/dev/null',
-  '-c',
   'core.fsmonitor=false',
-  '-c',
+  'core.untrackedCache=false',
+  'core.pager=cat',
+  'core.editor=:',
+  'sequence.editor=:',
+  'core.askPass=',
+  'credential.helper=',
+  'core.attributesFile=/dev/null',
+  'core.excludesFile=/dev/null',
   'core.quotePath=false',
-  '-c',
   'core.autocrlf=false',
-  '-c',
   'core.symlinks=true',
-  '-c',
+  'core.protectNTFS=true',
+  'core.protectHFS=true',
   'commit.gpgSign=false',
-  '-c',
   'tag.gpgSign=false',
-  '-c',
+  'gc.auto=0',
+  'maintenance.auto=false',
+  'submodule.recurse=false',
+  'fetch.recurseSubmodules=false',
+  'diff.submodule=short',
+  'status.submoduleSummary=false',
   'protocol.ext.allow=never',
-  '-c',
   'init.defaultBranch=main',
-];
+].flatMap((setting) => ['-c', setting]);
 
+// Built from nothing: no GIT_* variable of Cadre's own environment (GIT_DIR, GIT_CONFIG_*,
+// GIT_EXTERNAL_DIFF, GIT_PAGER, GIT_SSH_COMMAND, GIT_ASKPASS…) ever reaches git.
 const baseEnv = {
   PATH: '/usr/local/bin:/usr/bin:/bin',
+  HOME: '/nonexistent',
   GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_SYSTEM: '/dev/null',
   GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_ATTR_NOSYSTEM: '1',
   GIT_TERMINAL_PROMPT: '0',
+  // Empty, not absent: git then asks no program at all (an absent one falls back to config).
+  GIT_ASKPASS: '',
+  SSH_ASKPASS: '',
+  GIT_PAGER: 'cat',
+  PAGER: 'cat',
+  GIT_EDITOR: ':',
+  GIT_NO_REPLACE_OBJECTS: '1',
   GIT_AUTHOR_NAME: 'Cadre',
   GIT_AUTHOR_EMAIL: 'cadre@localhost',
   GIT_COMMITTER_NAME: 'Cadre',
@@ -56,30 +93,43 @@ const baseEnv = {
   LANG: 'C',
 };
 
-/** Runs git; a non-zero exit not listed in okExitCodes is GIT_FAILED with git's message. */
-export function runGit(options: GitOptions): Promise<GitResult> {
-  const args = [...hardening, `--git-dir=${options.gitDir}`];
+/** Diff options that keep git from running a textconv or external diff program. */
+export const noDrivers = ['--no-ext-diff', '--no-textconv'] as const;
+
+const allowedEnv = new Set<string>(['GIT_INDEX_FILE', 'GIT_AUTHOR_DATE', 'GIT_COMMITTER_DATE']);
+
+/**
+ * Runs git in a repository; a non-zero exit not listed in okExitCodes is GIT_FAILED with git's
+ * message, and a repository config holding a key Cadre does not write is GIT_CONFIG_UNTRUSTED.
+ */
+export async function runGit(options: GitOptions): Promise<GitResult> {
+  await checkRepositoryConfig(options.gitDir, runGitRaw);
+  const args = [`--git-dir=${options.gitDir}`];
   if (options.workTree) args.push(`--work-tree=${options.workTree}`);
   args.push(...options.args);
   return runGitRaw(args, options);
 }
 
-/** Runs git without a repository (clone, init); the same hardening applies. */
+/** Runs git without a repository (clone, init, reading one config file); the same hardening applies. */
 export function runGitRaw(
   args: readonly string[],
-  options: Pick<GitOptions, 'env' | 'okExitCodes' | 'timeoutMs' | 'workTree'>,
+  options: Omit<GitOptions, 'args' | 'gitDir'>,
 ): Promise<GitResult> {
-  const fullArgs = args[0] === '-c' ? [...args] : [...hardening, ...args];
+  const env: Record<string, string> = { ...baseEnv };
+  for (const [name, value] of Object.entries(options.env ?? {})) {
+    if (!allowedEnv.has(name)) throw new Error(`git: the variable ${name} may not be set`);
+    if (value !== undefined) env[name] = value;
+  }
   return new Promise((resolve, reject) => {
     const child = execFile(
       'git',
-      fullArgs,
+      [...hardening, ...args],
       {
-        env: { ...baseEnv, ...options.env },
+        env,
         cwd: options.workTree ?? '/',
         timeout: options.timeoutMs ?? 120_000,
         maxBuffer: 64 * 1024 * 1024,
-        encoding: 'utf8',
+        encoding: options.encoding ?? 'utf8',
       },
       (error, stdout, stderr) => {
         const exitCode = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
@@ -87,13 +137,11 @@ export function runGitRaw(
           resolve({ stdout, stderr, exitCode });
           return;
         }
-        const command = args
-          .filter((arg) => !arg.startsWith('-c') && !arg.includes('='))
-          .slice(0, 2);
+        const command = args.filter((arg) => !arg.startsWith('-') && !arg.includes('='));
         reject(
           new CadreError(
             'GIT_FAILED',
-            `git ${command.join(' ')} failed: ${stderr.trim() || error?.message}`,
+            `git ${command.slice(0, 2).join(' ')} failed: ${stderr.trim() || error?.message}`,
             {
               cause: error,
               details: { args: args.slice(0, 4), exitCode },
@@ -103,6 +151,7 @@ export function runGitRaw(
       },
     );
     child.stdin?.on('error', () => undefined);
-    child.stdin?.end(); // git must never wait for input (mktree, prompts)
+    // git must never wait for input it was not given (mktree, prompts).
+    child.stdin?.end(options.input ?? '');
   });
 }

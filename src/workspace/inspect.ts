@@ -1,21 +1,21 @@
 // Read-only looks into a task's worktree for agents' git tools: status, a diff since a
-// revision, and a search of tracked files. Arguments that come from a model are checked so
+// revision, and a search of its files. Arguments that come from a model are checked so
 // that none can be read by git as an option; none of these changes the worktree or its index.
-import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { CadreError } from '../errors/index.js';
-import { runGit } from './git.js';
+import { noDrivers, runGit } from './git.js';
+import { refuseNestedRepositories } from './nested-repositories.js';
 import { confinePathText } from './paths.js';
+import { snapshotWorktree } from './snapshot.js';
 import type { TaskWorktree } from './worktrees.js';
 
 const maxSearchChars = 100_000;
 
-/** `git status --short --branch` of the worktree. */
+/** `git status --short --branch` of the worktree; submodules' folders are not looked into. */
 export async function statusOf(worktree: TaskWorktree): Promise<string> {
+  await refuseNestedRepositories(worktree, 'show the status');
   const git = { gitDir: worktree.gitDir, workTree: worktree.path };
-  return (await runGit({ ...git, args: ['--no-optional-locks', 'status', '--short', '--branch'] }))
-    .stdout;
+  const args = ['--no-optional-locks', 'status', '--short', '--branch', '--ignore-submodules=all'];
+  return (await runGit({ ...git, args })).stdout;
 }
 
 /**
@@ -25,30 +25,37 @@ export async function statusOf(worktree: TaskWorktree): Promise<string> {
 export async function diffSince(worktree: TaskWorktree, since = 'HEAD'): Promise<string> {
   const base = await checkRevision(worktree, since);
   const git = { gitDir: worktree.gitDir, workTree: worktree.path };
-  const indexFile = join(worktree.gitDir, `cadre-diff-${randomUUID()}.index`);
-  const env = { GIT_INDEX_FILE: indexFile };
+  await refuseNestedRepositories(worktree, 'show the diff');
+  const snapshot = await snapshotWorktree(worktree);
   try {
-    await runGit({ ...git, env, args: ['read-tree', 'HEAD'] });
-    await runGit({ ...git, env, args: ['add', '--all', '--', '.'] });
-    return (await runGit({ ...git, env, args: ['diff', '--cached', '-M', base, '--'] })).stdout;
+    const args = ['diff', '--cached', ...noDrivers, '-M', base, '--'];
+    return (await runGit({ ...git, env: snapshot.env, args })).stdout;
   } finally {
-    await rm(indexFile, { force: true });
+    await snapshot.discard();
   }
 }
 
-/** Lines of tracked files (as they are in the worktree) that match the extended regular expression `pattern`. */
-export async function searchTracked(
+/**
+ * Lines of the worktree's files (tracked and new, not ignored) that match the extended regular
+ * expression `pattern`. It searches a snapshot, not the files themselves: git grep on the
+ * worktree would follow a folder replaced by a symlink to files of the server.
+ */
+export async function searchWorktree(
   worktree: TaskWorktree,
   pattern: string,
   path?: string,
 ): Promise<string> {
   const git = { gitDir: worktree.gitDir, workTree: worktree.path };
   const scope = path ? [confinePathText(worktree.path, path).relative || '.'] : [];
+  await refuseNestedRepositories(worktree, 'search the code');
+  const snapshot = await snapshotWorktree(worktree);
+  const args = ['grep', '--cached', '--no-textconv', '-n', '-I', '-E', '-e', pattern, '--'];
   const result = await runGit({
     ...git,
-    args: ['grep', '-n', '-I', '-E', '-e', pattern, '--', ...scope],
+    env: snapshot.env,
+    args: [...args, ...scope],
     okExitCodes: [1, 128],
-  });
+  }).finally(() => snapshot.discard());
   if (result.exitCode === 128) {
     const reason = result.stderr.trim();
     throw new CadreError(

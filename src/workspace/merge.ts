@@ -2,12 +2,15 @@
 // computes the result (planMerge, which a caller may test before anything moves), and the
 // base moves only by a compare-and-swap of its ref (applyMerge). A conflict
 // is MERGE_CONFLICT with the conflicting paths, and the base does not move. Before the base
-// moves, the base's old head is kept under the task's pre-merge ref for its diff.
+// moves, the base's old head is kept under the task's pre-merge ref for its diff. The merged
+// tree passes the same gate as a commit (no new gitlinks, no symlinks leading outside).
 import { basename, join, resolve } from 'node:path';
 import { CadreError } from '../errors/index.js';
 import { commitTaskChanges } from './changes.js';
 import { runGit } from './git.js';
 import { preMergeRef } from './layout.js';
+import { findNestedRepositories } from './nested-repositories.js';
+import { checkTreeChange } from './tree-gate.js';
 import type { TaskWorktree } from './worktrees.js';
 
 /** The outcome of a merge. */
@@ -61,8 +64,17 @@ export async function planMerge(
   };
   if (await isAncestor(gitDir, taskHead, baseHead))
     return { ...result, commit: baseHead, isAlreadyMerged: true };
-  if (await isAncestor(gitDir, baseHead, taskHead))
+  const gate = (tree: string) =>
+    checkTreeChange({
+      gitDir,
+      from: `${baseHead}^{tree}`,
+      to: tree,
+      action: `merge ${worktree.branch} into ${worktree.baseBranch}`,
+    });
+  if (await isAncestor(gitDir, baseHead, taskHead)) {
+    await gate(`${taskHead}^{tree}`);
     return { ...result, commit: taskHead, isFastForward: true };
+  }
   const merged = await runGit({
     gitDir,
     args: ['merge-tree', '--write-tree', '--name-only', '--no-messages', baseHead, taskHead],
@@ -77,6 +89,7 @@ export async function planMerge(
       { details: { baseBranch: worktree.baseBranch, branch: worktree.branch, paths } },
     );
   }
+  await gate(tree.trim());
   const env = options.date
     ? {
         GIT_AUTHOR_DATE: options.date.toISOString(),
@@ -156,9 +169,11 @@ async function moveBase(gitDir: string, ref: string, to: string, from: string) {
     throw new CadreError('CONFLICT', `${ref} moved while merging; merge again.`, { cause: error });
   }
   const checkout = await findCheckout(gitDir, ref);
-  if (checkout) {
-    await runGit({ ...checkout, args: ['read-tree', '-m', '-u', from, to] }).catch(() => undefined);
-  }
+  if (!checkout) return;
+  // A checkout holding a repository of its own is not carried along: git would look into it.
+  const nested = await findNestedRepositories({ gitDir: checkout.gitDir, path: checkout.workTree });
+  if (nested.length > 0) return;
+  await runGit({ ...checkout, args: ['read-tree', '-m', '-u', from, to] }).catch(() => undefined);
 }
 
 /** The worktree (other than `gitDir`'s own) that has `ref` checked out, if any. */

@@ -105,12 +105,15 @@ async function initEmpty(gitDir: string, baseBranch: string) {
 
 async function importFrom(gitDir: string, origin: Origin, baseBranch: string) {
   try {
-    await runGitRaw(['clone', '--bare', '--no-hardlinks', '--', origin.location, gitDir], {
-      timeoutMs: 10 * 60_000,
-      // Command-line level settings through the environment: they outrank every config file
-      // and reach the helpers git starts (remote-https, upload-pack, ssh).
-      env: configEnv(origin.gitConfig),
-    });
+    // Command-line settings outrank every config file and reach the helpers git starts
+    // (remote-https, upload-pack, ssh).
+    const settings = origin.gitConfig.flatMap(([key, value]) => ['-c', `${key}=${value}`]);
+    await runGitRaw(
+      [...settings, 'clone', '--bare', '--no-hardlinks', '--', origin.location, gitDir],
+      {
+        timeoutMs: 10 * 60_000,
+      },
+    );
   } catch {
     // git's message would tell a closed port from an open one and echo the URL: say neither.
     throw unreadable();
@@ -182,13 +185,4 @@ function unreadable(): CadreError {
     'WORKSPACE_IMPORT_FAILED',
     'source: could not read a git repository there. Check the address or path, that a repository is there, and that Cadre may read it (a private repository needs credentials in the URL or an ssh key of the server).',
   );
-}
-
-function configEnv(pairs: ReadonlyArray<[string, string]>): Record<string, string> {
-  const env: Record<string, string> = { GIT_CONFIG_COUNT: String(pairs.length) };
-  pairs.forEach(([key, value], index) => {
-    env[`GIT_CONFIG_KEY_${index}`] = key;
-    env[`GIT_CONFIG_VALUE_${index}`] = value;
-  });
-  return env;
 }

@@ -13,7 +13,7 @@ import {
   type FileEntry,
 } from './files.js';
 import { projectLayout } from './layout.js';
-import { diffSince, searchTracked, statusOf } from './inspect.js';
+import { diffSince, searchWorktree, statusOf } from './inspect.js';
 import { createCheckout, removeCheckout } from './checkouts.js';
 import {
   absorbMerge,
@@ -110,7 +110,7 @@ export interface Workspaces {
   status(task: TaskRef): Promise<string>;
   /** The task's changes since a revision (HEAD when absent), as a unified diff. */
   diffSince(task: TaskRef, since?: string): Promise<string>;
-  /** Lines of the task's tracked files matching an extended regular expression. */
+  /** Lines of the task's files (tracked and new, not ignored) matching an extended regular expression. */
   search(task: TaskRef, pattern: string, path?: string): Promise<string>;
   merge(task: TaskRef, message?: string): Promise<MergeResult>;
   /** Commits the task's work and makes the commit its base would get, moving nothing. */
@@ -212,7 +212,7 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
       }),
     status: async (task) => statusOf(await worktree(task)),
     diffSince: async (task, since) => diffSince(await worktree(task), since),
-    search: async (task, pattern, path) => searchTracked(await worktree(task), pattern, path),
+    search: async (task, pattern, path) => searchWorktree(await worktree(task), pattern, path),
     merge: (task, message) =>
       serial(task.projectId, async () =>
         mergeTask(await committable(task), { message, date: now() }),

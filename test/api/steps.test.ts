@@ -9,6 +9,8 @@ import {
   claimSteps,
   createCheckpoints,
   afterWork,
+  failStep,
+  sweepExpiredLeases,
 } from '../../src/orchestrator/index.js';
 import {
   bearer,
@@ -94,6 +96,48 @@ describe('GET /api/tasks/:id/steps', () => {
       done: 1,
       total: 3,
     });
+  });
+
+  it('shows every failed attempt and expired lease of a step, with its code and worker', async () => {
+    const taskId = await newTask('Survive a flaky worker');
+    await drivePlan(t.database.db, taskId);
+    const claimOurs = async (workerId: string, now?: Date) =>
+      (await claimSteps(t.database.db, { workerId, limit: 100, leaseMs: 60_000, now })).find(
+        (step) => step.taskId === taskId,
+      )!;
+    const first = await claimOurs('worker-a');
+    await failStep(t.database.db, first, {
+      error: 'git config branch.cadre/task.cadrebase failed',
+      code: 'GIT_FAILED',
+      backoffMs: () => 0,
+    });
+    // The second worker dies holding it: its lease expires and the sweeper re-queues it.
+    const later = new Date(Date.now() + 3_600_000);
+    await claimOurs('worker-b', later);
+    await sweepExpiredLeases(t.database.db, { now: new Date(later.getTime() + 60_001) });
+
+    const response = await get(`/api/tasks/${taskId}/steps`);
+    expect(response.statusCode).toBe(200);
+    const build = response.json().items.find((step: { key: string }) => step.key === 'step.build');
+    expect(build).toMatchObject({
+      status: 'queued',
+      attempts: 2,
+      failures: 1,
+      maxAttempts: 3,
+      leaseExpiries: 1,
+      maxLeaseExpiries: 5,
+      error: 'git config branch.cadre/task.cadrebase failed',
+      attemptErrors: [
+        {
+          attempt: 1,
+          code: 'GIT_FAILED',
+          message: 'git config branch.cadre/task.cadrebase failed',
+          workerId: 'worker-a',
+        },
+        { attempt: 2, code: 'STEP_LEASE_EXPIRED', workerId: 'worker-b' },
+      ],
+    });
+    expect(build.attemptErrors[1].at).toBe(new Date(later.getTime() + 60_001).toISOString());
   });
 
   it("answers 404 for another organization's task and 400 for a malformed id", async () => {

@@ -42,6 +42,7 @@ describe('configuration from the environment', () => {
     ['CADRE_LOG_LEVEL', 'loud', 'log.level', /"info"/],
     ['DATABASE_URL', 'mysql://x', 'database.url', /postgres:\/\//],
     ['CADRE_SANDBOX_EXECUTOR', 'docker', 'sandbox.executor', /"bubblewrap"/],
+    ['CADRE_SANDBOX_HOST_UID', '0', 'sandbox.hostUid', />=1/],
     ['CADRE_IMPORT_ROOTS', 'srv/repos', 'imports.roots.0', /absolute path/],
     ['CADRE_IMPORT_ALLOW_HOSTS', '10.0.0.0/33', 'imports.allowHosts.0', /CIDR block/],
   ])('rejects %s=%s naming %s and the expected value', (env, value, key, expected) => {
@@ -78,6 +79,22 @@ describe('configuration from the environment', () => {
     expect(config.server.port).toBe(5001);
     expect(config.sandbox.unsafeHostExec).toBe(true);
     expect(config.providers.openai.apiKey).toBe('sk-1');
+  });
+
+  it('reads the allowed browser origins as a comma-separated list of origins', () => {
+    const { config } = loadConfig({
+      env: { CADRE_ALLOWED_ORIGINS: ' https://cadre.example.com, http://localhost:5173 ,' },
+      cwd: emptyDir,
+    });
+    expect(config.server.allowedOrigins).toEqual([
+      'https://cadre.example.com',
+      'http://localhost:5173',
+    ]);
+    for (const value of ['https://cadre.example.com/app', 'ftp://cadre.example.com', 'cadre']) {
+      const error = loadError({ CADRE_ALLOWED_ORIGINS: value });
+      expect(error.code, value).toBe('CONFIG_INVALID');
+      expect(error.message, value).toContain('server.allowedOrigins');
+    }
   });
 });
 

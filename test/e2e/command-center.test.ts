@@ -1,7 +1,8 @@
 // The command center end to end in a real headless Chromium: sign in, start a task that the
 // scripted agents run, watch its graph reach done live, open its diff, edit and save a file in
-// the IDE, and run a command in a terminal. `npm run screenshots` also saves the pages to
-// docs/screenshots/.
+// the IDE, and run a command in a terminal, all in a cookie session under the strict
+// Content-Security-Policy (a violation is a console error, and the last test wants none).
+// `npm run screenshots` also saves the pages to docs/screenshots/.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -55,6 +56,11 @@ describe('the command center', () => {
     await page.getByTestId('numbers').waitFor();
     await page.getByText('Nothing is running').waitFor();
     await page.getByTestId('live-status').filter({ hasText: 'live' }).waitFor();
+    // The key went to the server once; the page keeps nothing of it that a script could read.
+    const readable: string = await page.evaluate(
+      'JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie',
+    );
+    expect(readable).not.toContain(center.key);
   });
 
   it('starts a task and watches its graph reach done live', async () => {

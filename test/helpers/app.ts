@@ -23,7 +23,7 @@ export interface TestApp {
 /** Builds the API in-process; `overrides` change settings as a configuration file would. */
 export async function createTestApp(
   overrides: Partial<Config> = {},
-  deps: Partial<Pick<AppDeps, 'bus' | 'onRoute'>> = {},
+  deps: Partial<Pick<AppDeps, 'bus' | 'onRoute' | 'webRoot' | 'now'>> = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase();
   const dataDir = await mkdtemp(join(tmpdir(), 'cadre-test-'));

@@ -22,6 +22,8 @@ export interface HarnessOptions {
   models: Record<string, unknown>;
   providers?: ProviderPlugin[];
   random?: () => number;
+  /** Whether a sleep moves the clock on by its length (fake time passing), or not at all. */
+  sleepAdvancesClock?: boolean;
 }
 
 const open: Gateway[] = [];
@@ -31,12 +33,13 @@ export async function closeHarnesses(): Promise<void> {
   await Promise.all(open.splice(0).map((gateway) => gateway.close()));
 }
 
-/** A gateway whose sleep returns at once and whose clock moves only when told. */
+/** A gateway whose sleep returns at once and whose clock moves only when told (or slept on). */
 export function createHarness({
   database,
   models,
   providers = [],
   random = () => 0.5,
+  sleepAdvancesClock = false,
 }: HarnessOptions): GatewayHarness {
   const registry = new Registry();
   const sleeps: number[] = [];
@@ -53,6 +56,7 @@ export function createHarness({
     sleep: async (milliseconds, signal) => {
       sleeps.push(milliseconds);
       if (signal?.aborted) throw signal.reason;
+      if (sleepAdvancesClock) clock.now += milliseconds;
     },
   });
   open.push(gateway);

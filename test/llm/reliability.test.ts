@@ -147,7 +147,7 @@ describe('the circuit breaker', () => {
     }
     expect(gateway.breakerStates().first).toBe('open');
     expect(await registry.getSingleMetricAsString('cadre_llm_breaker_state')).toContain(
-      'endpoint="first"} 2',
+      'endpoint="first",deployment="first/model@first"} 2',
     );
     const sentBefore = primary.requests.length;
     await expect(gateway.generate(pinned)).rejects.toMatchObject({

@@ -173,7 +173,7 @@ describe('agent lifecycle', () => {
       .update(tables.steps)
       .set({ leaseExpiresAt: sql`now() - interval '1 second'` })
       .where(eq(tables.steps.id, silentStep));
-    expect(await sweepExpiredLeases(database.db)).toBe(1);
+    expect(await sweepExpiredLeases(database.db)).toHaveLength(1);
     const [step] = await database.db
       .select()
       .from(tables.steps)

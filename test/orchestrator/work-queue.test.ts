@@ -56,7 +56,7 @@ describe('work queue', () => {
     await database.db.transaction((tx) => enqueueSteps(tx, stepIds));
     const [first] = await claimSteps(database.db, { workerId: 'slow', limit: 1, leaseMs: 0 });
     expect(first).toBeDefined();
-    expect(await sweepExpiredLeases(database.db)).toBeGreaterThanOrEqual(1);
+    expect((await sweepExpiredLeases(database.db)).length).toBeGreaterThanOrEqual(1);
     const [second] = await claimSteps(database.db, {
       workerId: 'fresh',
       limit: 1,

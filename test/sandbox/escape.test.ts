@@ -8,8 +8,11 @@ import { createServer, type Server } from 'node:net';
 import { homedir, hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Config } from '../../src/config/index.js';
 import { CadreError } from '../../src/errors/index.js';
-import { createSandboxFixture, type SandboxFixture } from './helpers.js';
+import { createSandboxFixture, waitFor, type SandboxFixture } from './helpers.js';
+import { describePrivilegeProbes, type ProbeOutcome } from './privilege-checks.js';
+import { runPrivilegeProbes } from './privilege-probes.js';
 
 const canaryName = 'CADRE_ESCAPE_CANARY';
 const canaryValue = `canary-${randomBytes(8).toString('hex')}`;
@@ -57,6 +60,30 @@ beforeAll(async () => {
   canaryPort = (canaryServer.address() as { port: number }).port;
   hostSleeper = spawn('sleep', ['3600.123']);
 });
+
+// The privilege probes (privilege-probes.ts), run once against the task worktree.
+const printkFile = '/proc/sys/kernel/printk_ratelimit_burst';
+const isRoot = process.getuid?.() === 0;
+const hostUser = isRoot ? Config.parse({}).sandbox.hostUid : process.getuid!();
+let privilege: ProbeOutcome;
+beforeAll(async () => {
+  const printkBefore = readFileSync(printkFile, 'utf8');
+  const results = await runPrivilegeProbes((script) => fixture.sh(script));
+  privilege = {
+    results,
+    hostPaths: [
+      fixture.dataDir,
+      fixture.worktree,
+      outside,
+      join(tmpdir(), 'cadre-sandbox-'),
+      process.cwd(),
+    ],
+    expectedFileUid: hostUser,
+    madeFileUid: (await stat(join(fixture.worktree, 'made-by-sandbox.txt'))).uid,
+    printkBefore,
+    printkAfter: readFileSync(printkFile, 'utf8'),
+  };
+}, 60_000);
 
 afterAll(async () => {
   delete process.env[canaryName];
@@ -163,10 +190,12 @@ describe('escape probes: writing outside the workspace', () => {
   });
 
   it("cannot change the repository's git folder through the worktree", async () => {
+    const gitdir = readFileSync(join(fixture.worktree, '.git'), 'utf8').replace('gitdir: ', '');
     const run = await fixture.sh(
-      'cat .git; cd "$(sed -n "s/gitdir: //p" .git)" && echo "[core] hooksPath=/tmp" >> config',
+      `cat .git; cd "$(sed -n "s/gitdir: //p" .git)" && echo "[core] hooksPath=/tmp" >> config; cd ${gitdir} && echo "[core] hooksPath=/tmp" >> config`,
     );
     expect(run.exitCode).not.toBe(0);
+    expect(run.stdout).not.toContain('gitdir');
     const config = await readFile(
       join(fixture.dataDir, 'workspaces', 'probe', 'repo.git', 'config'),
       'utf8',
@@ -398,5 +427,58 @@ describe('escape probes: processes', () => {
     const before = hostname();
     await fixture.sh('hostname pwned 2>&1; echo pwned > /proc/sys/kernel/hostname 2>&1');
     expect(hostname()).toBe(before);
+  });
+});
+
+describePrivilegeProbes(
+  `escape probes with Cadre as ${isRoot ? 'root' : 'an ordinary user'}: host privilege and host paths`,
+  () => privilege,
+);
+
+describe('escape probes: a terminal', () => {
+  it('runs as the same unprivileged host user, under the seccomp filter', async () => {
+    const terminal = fixture.sandbox.openPty({
+      workspace: fixture.worktree,
+      argv: [
+        '/bin/sh',
+        '-c',
+        'echo made > made-in-terminal.txt; grep Seccomp: /proc/self/status; echo 11 > /proc/sys/kernel/printk_ratelimit_burst; sleep 0.2',
+      ],
+    });
+    let output = '';
+    terminal.onData((data) => (output += data));
+    let exitCode: number | null = null;
+    terminal.onExit((exit) => (exitCode = exit.exitCode));
+    await waitFor(() => exitCode !== null, 10_000);
+    expect(output).toMatch(/Seccomp:\s+2/);
+    expect(output).toMatch(/Read-only file system/);
+    const made = await stat(join(fixture.worktree, 'made-in-terminal.txt'));
+    expect(made.uid).toBe(hostUser);
+    expect(made.uid).not.toBe(0);
+  });
+});
+
+describe('the worktree under an unprivileged host user', () => {
+  it('never hands a host file to the sandbox through a planted symlink', async () => {
+    await fixture.sh(
+      `mkdir -p nest && ln -sfn ${outside} nest/planted-dir && ln -sf ${outside}/secret.txt planted-file`,
+    );
+    await fixture.workspaces.writeFile(fixture.task, 'nest/after.txt', 'from the host\n');
+    const run = await fixture.sh('echo changed >> nest/after.txt && echo ok');
+    expect(run.stdout).toBe('ok\n');
+    for (const path of [outside, join(outside, 'secret.txt')]) {
+      expect((await stat(path)).uid).toBe(process.getuid!());
+    }
+  });
+
+  it('can change files that host-side git and the file API made as Cadre', async () => {
+    await fixture.workspaces.writeFile(fixture.task, 'by-cadre/notes.txt', 'from the host\n');
+    const run = await fixture.sh(
+      'echo changed >> by-cadre/notes.txt && mkdir by-cadre/sub && echo ok',
+    );
+    expect(run.stdout).toBe('ok\n');
+    expect(await readFile(join(fixture.worktree, 'by-cadre', 'notes.txt'), 'utf8')).toBe(
+      'from the host\nchanged\n',
+    );
   });
 });

@@ -41,6 +41,21 @@ describe('executors', () => {
     expect(report.message).toMatch(/cgroup v[12]|rlimits only/);
   });
 
+  it('names the unprivileged host user when Cadre is root, and warns when an account has it', async () => {
+    const isRoot = process.getuid?.() === 0;
+    const report = await checkSandbox(sandboxConfig({ hostUid: 65534 }));
+    expect(report.isAvailable).toBe(true);
+    if (isRoot) {
+      expect(report.level).toBe('warn');
+      expect(report.message).toContain('commands run as host uid 65534 (Cadre is root)');
+      expect(report.message).toContain('uid 65534 is the account "nobody"');
+    } else {
+      // As an ordinary user the sandbox maps to that user and sandbox.hostUid is not used.
+      expect(report.level).toBe('info');
+      expect(report.message).not.toContain('host uid');
+    }
+  });
+
   it('says how to install bubblewrap when it is missing', async () => {
     const report = await checkSandbox(sandboxConfig({}), { searchPath: '', systemPath: [] });
     expect(report).toMatchObject({ isAvailable: false, level: 'error' });

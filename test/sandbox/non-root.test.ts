@@ -1,14 +1,13 @@
 // The sandbox must work for an operator who does not run Cadre as root: the same runs, by an
 // unprivileged user (nobody, when the tests run as root), where cgroups are not writable.
-import { execFile } from 'node:child_process';
 import { chown, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isRoot, nobody, runAsUser } from './run-as-user.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/non-root-run.ts', import.meta.url));
-const nobody = 65534;
 let workspace: string;
 interface FixtureRun {
   exitCode: number | null;
@@ -24,22 +23,11 @@ let output: {
   bomb: FixtureRun;
   spin: FixtureRun;
 };
-const isRoot = process.getuid?.() === 0;
 
 beforeAll(async () => {
   workspace = await mkdtemp(join(tmpdir(), 'cadre-non-root-'));
   if (isRoot) await chown(workspace, nobody, nobody);
-  const command = isRoot
-    ? ['setpriv', `--reuid=${nobody}`, `--regid=${nobody}`, '--clear-groups', process.execPath]
-    : [process.execPath];
-  const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(
-      command[0]!,
-      [...command.slice(1), '--import', 'tsx', fixture, workspace],
-      { env: { PATH: process.env.PATH, HOME: workspace }, cwd: process.cwd(), timeout: 60_000 },
-      (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)),
-    );
-  });
+  const stdout = await runAsUser({ fixture, args: [workspace] });
   output = JSON.parse(stdout.trim().split('\n').at(-1)!) as typeof output;
 }, 90_000);
 afterAll(() => rm(workspace, { recursive: true, force: true }));

@@ -1,7 +1,10 @@
 // Terminals over the real HTTP server: open one with REST, stream it over a WebSocket that
 // authenticates like a browser (token in the subprotocol) or a CLI (Authorization header).
+import { and, eq } from 'drizzle-orm';
 import { WebSocket } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../src/auth/index.js';
+import { tables } from '../../src/db/index.js';
 import { bearer, createOrganization, createTestApp, type TestApp } from '../helpers/app.js';
 import { waitFor } from './helpers.js';
 
@@ -169,5 +172,36 @@ describe('terminal WebSocket', () => {
     expect(((await upgrade.json()) as { error: { code: string } }).error.code).toBe(
       'UNAUTHENTICATED',
     );
+  });
+
+  it('closes the stream of a member who is demoted to viewer while it is open', async () => {
+    const terminal = await openTerminal();
+    const [org] = await t.database.db.select().from(tables.organizations).limit(1);
+    const [user] = await t.database.db
+      .insert(tables.users)
+      .values({ email: 'typist@example.com', name: 'Typist' })
+      .returning();
+    const orgId = org!.id;
+    await t.database.db
+      .insert(tables.memberships)
+      .values({ orgId, userId: user!.id, role: 'member' });
+    const { key } = await createApiKey(
+      t.database.db,
+      { orgId, userId: user!.id, role: 'member', credentialId: user!.id, kind: 'session' },
+      { name: 'typist', role: 'member' },
+    );
+    const client = await connect(terminal.id, {
+      protocols: ['cadre.terminal.v1', `bearer.${key}`],
+    });
+    expect(client.socket.readyState).toBe(WebSocket.OPEN);
+
+    await t.database.db
+      .update(tables.memberships)
+      .set({ role: 'viewer' })
+      .where(and(eq(tables.memberships.orgId, orgId), eq(tables.memberships.userId, user!.id)));
+    await waitFor(() => client.closeCode() !== null, 10_000);
+    expect(client.closeCode()).toBe(4003);
+    const again = await connect(terminal.id, { protocols: ['cadre.terminal.v1', `bearer.${key}`] });
+    expect(again.socket.readyState).not.toBe(WebSocket.OPEN);
   });
 });

@@ -1,5 +1,9 @@
 // A standalone worker process for crash tests: the real conductor and worker, with scripted
-// models (one per role) read from SCRIPT. It prints "ready" once it is waiting for steps.
+// models (one per role) read from SCRIPT, or every role on the OpenAI-compatible server at
+// MODEL_URL. DIE_AFTER_ANSWERS=n SIGKILLs the process as soon as the gateway has handed over
+// its n-th answer, before anything else happens; DIE_BEFORE_WORKTREE_REMOVAL=1 does so when
+// the first step's agent has finished, before its step commits. It prints "ready" once it
+// waits for steps.
 import { Registry } from 'prom-client';
 import { builtInRoles } from '../../src/agents/index.js';
 import { createInProcessBus } from '../../src/bus/index.js';
@@ -12,10 +16,29 @@ import { createSandbox } from '../../src/sandbox/index.js';
 import { createScriptedModel, type ScriptedTurn } from '../../src/testing/index.js';
 import { createWorkspaces } from '../../src/workspace/index.js';
 
-const scripts = JSON.parse(process.env.SCRIPT!) as Record<string, ScriptedTurn[]>;
+const scripts = JSON.parse(process.env.SCRIPT ?? '{}') as Record<string, ScriptedTurn[]>;
+const modelUrl = process.env.MODEL_URL;
+const dieAfterAnswers = Number(process.env.DIE_AFTER_ANSWERS ?? 0);
 const database = connectDatabase({ url: process.env.DATABASE_URL!, poolSize: 4 });
 const logger = createLogger({ level: 'silent' });
-const config = Config.parse({ dataDir: process.env.DATA_DIR! });
+const config = Config.parse({
+  dataDir: process.env.DATA_DIR!,
+  ...(modelUrl && {
+    models: {
+      endpoints: { fake: { kind: 'openai', baseUrl: `${modelUrl}/v1`, apiKey: 'k' } },
+      catalog: [
+        {
+          id: 'fake/model',
+          endpoint: 'fake',
+          providerModelId: 'fake-model',
+          capabilities: { tools: true, structuredOutput: true },
+          prices: { input: 1, output: 2 },
+        },
+      ],
+      retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+    },
+  }),
+});
 const models = Object.entries(scripts).map(
   ([role, turns]) =>
     [role, createScriptedModel({ provider: `scripted-${role}`, modelId: role, turns })] as const,
@@ -27,15 +50,33 @@ const gateway = createGateway({
   registry: new Registry(),
   providers: models.map(([, model]) => model.asProvider()),
 });
-const ids = Object.fromEntries(models.map(([role, model]) => [role, model.id]));
+const ids: Record<string, string> = modelUrl
+  ? Object.fromEntries(builtInRoles.map((role) => [role.name, 'fake/model']))
+  : Object.fromEntries(models.map(([role, model]) => [role, model.id]));
+let answers = 0;
+const dying: Pick<typeof gateway, 'generate'> = {
+  async generate(request) {
+    const result = await gateway.generate(request);
+    answers += 1;
+    if (answers === dieAfterAnswers) process.kill(process.pid, 'SIGKILL');
+    return result;
+  },
+};
+const workspaces = createWorkspaces({
+  dataDir: config.dataDir,
+  sandbox: createSandbox(config.sandbox),
+  recordRun: createRunRecorder(database.db, logger),
+});
 const conductor = createConductor({
   database,
-  gateway,
-  workspaces: createWorkspaces({
-    dataDir: config.dataDir,
-    sandbox: createSandbox(config.sandbox),
-    recordRun: createRunRecorder(database.db, logger),
-  }),
+  gateway: dying,
+  workspaces: {
+    ...workspaces,
+    removeTaskWorktree: async (ref) => {
+      if (process.env.DIE_BEFORE_WORKTREE_REMOVAL) process.kill(process.pid, 'SIGKILL');
+      return workspaces.removeTaskWorktree(ref);
+    },
+  },
   bus: createInProcessBus(),
   logger,
   configRoles: builtInRoles.map((role) => ({

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import {
   AgentList,
+  BrowserSession,
   ErrorBody,
   Health,
   Project,
@@ -27,13 +28,31 @@ export {
 export const RecentEvent = TaskEvent.extend({ taskTitle: z.string() });
 export type RecentEvent = z.infer<typeof RecentEvent>;
 
-const tokenKey = 'cadre.token';
+/**
+ * What the page knows of its session. The credential itself stays in an httpOnly cookie that no
+ * script here can read; the CSRF token that unsafe requests must carry is kept in memory only.
+ */
+let current: BrowserSession | null = null;
 
 export const session = {
-  get: () => localStorage.getItem(tokenKey),
-  set: (token: string) => localStorage.setItem(tokenKey, token),
-  clear: () => localStorage.removeItem(tokenKey),
+  current: () => current,
+  /** The session the cookie holds, asked of the server; null when signed out. */
+  restore: async (): Promise<BrowserSession | null> => {
+    // The server's readable marker cookie: without it there is no session to ask about.
+    if (!/(^|;\s*)cadre_signed_in=1(;|$)/.test(document.cookie)) return (current = null);
+    try {
+      return (current = await request(BrowserSession, '/api/auth/session'));
+    } catch (failure) {
+      if (failure instanceof ApiError && failure.status === 401) return (current = null);
+      throw failure;
+    }
+  },
+  forget: () => {
+    current = null;
+  },
 };
+
+const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export class ApiError extends Error {
   constructor(
@@ -48,24 +67,24 @@ export class ApiError extends Error {
 /** Fired when the server no longer accepts the session: the app goes back to sign-in. */
 export const unauthorizedEvent = 'cadre:unauthorized';
 
-/** Calls the API with the session's token; parses the answer with `schema`. */
+/** Calls the API in the browser's session (its cookie); parses the answer with `schema`. */
 export async function request<T extends z.ZodType>(
   schema: T,
   path: string,
   init: RequestInit = {},
 ): Promise<z.infer<T>> {
-  const token = session.get();
   const headers = new Headers(init.headers);
-  if (token) headers.set('authorization', `Bearer ${token}`);
+  const isUnsafe = !safeMethods.has((init.method ?? 'GET').toUpperCase());
+  if (isUnsafe && current?.csrfToken) headers.set('x-csrf-token', current.csrfToken);
   if (init.body) headers.set('content-type', 'application/json');
-  const response = await fetch(path, { ...init, headers });
+  const response = await fetch(path, { ...init, headers, credentials: 'same-origin' });
   const payload: unknown = response.status === 204 ? undefined : await response.json();
   if (!response.ok) {
     const parsed = ErrorBody.safeParse(payload);
     const error = parsed.success
       ? parsed.data.error
       : { code: 'HTTP_' + response.status, message: response.statusText };
-    if (response.status === 401 && token) window.dispatchEvent(new Event(unauthorizedEvent));
+    if (response.status === 401 && current) window.dispatchEvent(new Event(unauthorizedEvent));
     throw new ApiError(response.status, error.code, error.message);
   }
   return schema.parse(payload);
@@ -96,14 +115,21 @@ export const api = {
   agents: () => request(AgentList, '/api/agents').then((page) => page.items),
   createTask: (input: TaskCreate) =>
     request(Task, '/api/tasks', { method: 'POST', body: JSON.stringify(input) }),
-  /** Ends a password session on the server; an API key stays valid (it is revoked elsewhere). */
-  signOut: () =>
-    session.get()?.startsWith('cadre_session_')
-      ? request(z.undefined(), '/api/auth/sign-out', { method: 'POST' })
-      : Promise.resolve(undefined),
-  signIn: (email: string, password: string) =>
-    request(z.object({ token: z.string() }), '/api/auth/sign-in', {
+  /** Forgets the cookie and ends a password session; an API key stays valid (revoke it in Settings). */
+  signOut: () => request(z.undefined(), '/api/auth/sign-out', { method: 'POST' }),
+  /** Signs in with a password; the server keeps the session in the cookie. */
+  signIn: async (email: string, password: string) => {
+    const signedIn = await request(z.object({ csrfToken: z.string() }), '/api/auth/sign-in', {
       method: 'POST',
-      body: JSON.stringify({ email, password }),
-    }),
+      body: JSON.stringify({ email, password, cookie: true }),
+    });
+    current = { credential: 'session', apiKeyId: null, csrfToken: signedIn.csrfToken };
+    return current;
+  },
+  /** Signs in with an API key: sent once, then held by the server in the cookie. */
+  signInWithKey: async (key: string) =>
+    (current = await request(BrowserSession, '/api/auth/session', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}` },
+    })),
 };

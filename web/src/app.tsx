@@ -23,21 +23,26 @@ const sections = [
 
 export function App() {
   const [health, setHealth] = useState<Health | 'down' | null>(null);
-  const [token, setToken] = useState(session.get());
+  // Which sign-in this is (0: none, null: still asking the server): a new one, a new live client.
+  const [signedIn, setSignedIn] = useState<number | null>(null);
 
   useEffect(() => {
     api.health().then(setHealth, () => setHealth('down'));
+    session.restore().then(
+      (current) => setSignedIn(current ? 1 : 0),
+      () => setSignedIn(0),
+    );
   }, []);
 
   const forget = useCallback(() => {
-    session.clear();
-    setToken(null);
+    session.forget();
+    setSignedIn(0);
   }, []);
   useEffect(() => {
     window.addEventListener(unauthorizedEvent, forget);
     return () => window.removeEventListener(unauthorizedEvent, forget);
   }, [forget]);
-  // Ends the session on the server too; the browser forgets the token whatever the answer.
+  // The server ends the session and clears the cookie; the page forgets it whatever the answer.
   const signOut = () => {
     api.signOut().then(forget, forget);
   };
@@ -51,7 +56,8 @@ export function App() {
     </span>
   );
 
-  if (!token) {
+  if (signedIn === null) return <div className="shell" aria-busy="true" />;
+  if (signedIn === 0) {
     return (
       <div className="shell">
         <header className="topbar">
@@ -60,19 +66,14 @@ export function App() {
           {healthBadge}
         </header>
         <main>
-          <SignIn
-            onSignedIn={(value) => {
-              session.set(value);
-              setToken(value);
-            }}
-          />
+          <SignIn onSignedIn={() => setSignedIn(Date.now())} />
         </main>
       </div>
     );
   }
 
   return (
-    <LiveProvider token={token}>
+    <LiveProvider key={signedIn}>
       <div className="shell">
         <header className="topbar">
           <span className="brand">Cadre</span>

@@ -8,15 +8,16 @@ const LiveContext = createContext<{ client: LiveClient | null; status: LiveStatu
   status: 'closed',
 });
 
-export function LiveProvider({ token, children }: { token: string; children: ReactNode }) {
+/** One live connection for the signed-in page; the browser's session cookie authenticates it. */
+export function LiveProvider({ children }: { children: ReactNode }) {
   const [status, setStatus] = useState<LiveStatus>('connecting');
   const [client, setClient] = useState<LiveClient | null>(null);
   useEffect(() => {
     const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/live`;
-    const created = new LiveClient({ url, token: () => token, onStatus: setStatus });
+    const created = new LiveClient({ url, onStatus: setStatus });
     setClient(created);
     return () => created.close();
-  }, [token]);
+  }, []);
   return <LiveContext.Provider value={{ client, status }}>{children}</LiveContext.Provider>;
 }
 

@@ -53,7 +53,11 @@ export interface SocketLike {
 
 export interface LiveClientOptions {
   url: string;
-  token: () => string | null;
+  /**
+   * A program's bearer token, sent as the subprotocol "bearer.<token>"; no connection while it
+   * answers null. A browser leaves it out: its session cookie goes with the handshake.
+   */
+  token?: () => string | null;
   /** The WebSocket class; the global one when absent. */
   WebSocket?: new (url: string, protocols: string[]) => SocketLike;
   initialDelayMs?: number;
@@ -140,13 +144,14 @@ export class LiveClient {
   }
 
   private connect() {
-    const token = this.options.token();
-    if (!token) return this.setStatus('closed');
+    const token = this.options.token?.();
+    if (token === null) return this.setStatus('closed');
     const Socket =
       this.options.WebSocket ??
       (globalThis as unknown as { WebSocket: NonNullable<LiveClientOptions['WebSocket']> })
         .WebSocket;
-    const socket = new Socket(this.options.url, ['cadre.live.v1', `bearer.${token}`]);
+    const protocols = token ? ['cadre.live.v1', `bearer.${token}`] : ['cadre.live.v1'];
+    const socket = new Socket(this.options.url, protocols);
     this.socket = socket;
     socket.onopen = () => {
       this.attempt = 0;

@@ -21,6 +21,18 @@ export const StepStatus = z.enum([
 ]);
 export type StepStatus = z.infer<typeof StepStatus>;
 
+/** One failed attempt of a step, or a lease that expired because its worker died. */
+export const AttemptError = z.object({
+  /** The claim it happened on (the step's attempt count at the time). */
+  attempt: z.number().int(),
+  /** The error's stable code; STEP_LEASE_EXPIRED when the step's worker died. */
+  code: z.string(),
+  message: z.string(),
+  workerId: z.string().nullable(),
+  at: Timestamp,
+});
+export type AttemptError = z.infer<typeof AttemptError>;
+
 export const Step = z.object({
   id: Id,
   taskId: Id,
@@ -31,7 +43,16 @@ export const Step = z.object({
   acceptance: z.array(z.string()),
   dependsOn: z.array(z.string()),
   status: StepStatus,
+  /** How many times a worker took the step. */
   attempts: z.number().int(),
+  /** Attempts that failed; the step is dead-lettered when they reach maxAttempts. */
+  failures: z.number().int(),
+  maxAttempts: z.number().int(),
+  /** Leases that expired because a worker died; these spend no attempt. */
+  leaseExpiries: z.number().int(),
+  maxLeaseExpiries: z.number().int(),
+  /** Every failed attempt and expired lease, oldest first. */
+  attemptErrors: z.array(AttemptError),
   round: z.number().int(),
   /** The agent's own summary of what it did, once the step is done. */
   summary: z.string().nullable(),

@@ -8,13 +8,19 @@ import {
   recordAudit,
   revokeApiKey,
   Role,
-  setPassword,
+  changePassword,
   signIn,
   signOut,
 } from '../../auth/index.js';
 import { CadreError } from '../../errors/index.js';
 import type { AppDeps } from '../app.js';
-import { principalOf } from '../auth-hook.js';
+import { principalOf, requestCredential, throttledError } from '../auth-hook.js';
+import {
+  assertOriginAllowed,
+  clearSessionCookie,
+  csrfTokenFor,
+  setSessionCookie,
+} from '../session-cookie.js';
 import {
   ApiKey,
   ApiKeyCreate,
@@ -39,7 +45,9 @@ function toApiKey(row: ApiKeyRow): ApiKey {
 }
 type ApiKey = z.infer<typeof ApiKey>;
 
-export const authRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database: { db } }) => {
+export const authRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  const { db } = deps.database;
+  const now = deps.now ?? (() => new Date());
   const tags = ['auth'];
 
   app.post(
@@ -48,8 +56,25 @@ export const authRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database
       config: { permission: 'public' },
       schema: { tags, body: SignInRequest, response: { 200: SignInResponse } },
     },
-    async (request) => {
-      const grant = await signIn(db, request.body.email, request.body.password);
+    async (request, reply) => {
+      // A foreign page must not sign the browser in as someone else (login CSRF).
+      if (request.body.cookie) assertOriginAllowed(request, { isRequired: false });
+      // A wrong password is an invalid credential too: it counts against the address, which
+      // is refused before any lookup once it has presented too many.
+      const retryAfterMs = app.credentialThrottle.retryAfterMs(request.ip);
+      if (retryAfterMs > 0) throw throttledError(retryAfterMs);
+      const grant = await signIn(db, {
+        email: request.body.email,
+        password: request.body.password,
+        now: now(),
+        clientAddress: request.ip,
+        requestId: request.id,
+      }).catch((error: unknown) => {
+        if (error instanceof CadreError && error.code === 'UNAUTHENTICATED') {
+          app.credentialThrottle.recordFailure(request.ip);
+        }
+        throw error;
+      });
       const actor = {
         orgId: grant.orgId,
         userId: grant.userId,
@@ -62,15 +87,20 @@ export const authRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database
         targetId: grant.userId,
         requestId: request.id,
       });
-      return { token: grant.token, expiresAt: grant.expiresAt.toISOString() };
+      const expiresAt = grant.expiresAt.toISOString();
+      if (!request.body.cookie) return { token: grant.token, expiresAt };
+      setSessionCookie(request, reply, grant.token, grant.expiresAt);
+      return { csrfToken: csrfTokenFor(grant.token), expiresAt };
     },
   );
 
   app.post('/api/auth/sign-out', { schema: { tags } }, async (request, reply) => {
     if (principalOf(request).kind === 'session') {
-      await signOut(db, request.headers.authorization!.replace(/^Bearer\s+/i, ''));
+      await signOut(db, requestCredential(request)!);
       app.credentials.clear(); // other nodes learn it from Postgres a moment later
     }
+    // A browser forgets its cookie, whether it held a session or an API key.
+    clearSessionCookie(request, reply);
     return reply.status(204).send();
   });
 
@@ -95,11 +125,22 @@ export const authRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database
           'This API key belongs to no user; sign in as a user to set a password.',
         );
       }
-      await setPassword(db, principal.userId, request.body.password);
+      const { endedSessions } = await changePassword(db, principal.userId, {
+        password: request.body.password,
+        currentPassword: request.body.currentPassword,
+        // The session that makes the change stays signed in; every other one ends.
+        keepSessionId: principal.kind === 'session' ? principal.credentialId : null,
+        orgId: principal.orgId,
+        now: now(),
+        clientAddress: request.ip,
+        requestId: request.id,
+      });
+      app.credentials.clear(); // other nodes learn it from Postgres a moment later
       await recordAudit(db, principal, {
         action: 'password-changed',
         targetType: 'user',
         targetId: principal.userId,
+        data: { endedSessions },
         requestId: request.id,
       });
       return reply.status(204).send();

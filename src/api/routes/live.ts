@@ -2,7 +2,9 @@
 // project, a task (resuming after the last sequence number it saw: nothing lost, nothing twice,
 // D7), an agent or a terminal. Every subscription is checked against the caller's organization
 // and role; a client that misses a ping or cannot keep up is dropped instead of growing the
-// server's memory. A task's subscribers also learn who else is looking at it.
+// server's memory. A task's subscribers also learn who else is looking at it. A socket holds a
+// bounded number of subscriptions, a key or session a bounded number of sockets, and a socket
+// whose caller lost rights (demoted, removed, revoked, signed out) is closed at once.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { WebSocket } from '@fastify/websocket';
 import { and, eq } from 'drizzle-orm';
@@ -22,6 +24,8 @@ import type { Terminal } from '../../sandbox/index.js';
 import type { AppDeps } from '../app.js';
 import { authenticateUpgrade } from '../auth-hook.js';
 import { createPresence, type Presence, type Viewer } from '../presence.js';
+import { createRightsWatch } from '../rights-watch.js';
+import { createSocketCounts } from '../socket-counts.js';
 import { liveProtocol } from './terminals.js';
 import type { WorkspaceServices } from './workspace-services.js';
 
@@ -87,30 +91,44 @@ export const liveRoutes: FastifyPluginAsyncZod<AppDeps & { services: WorkspaceSe
   const { bus, services } = deps;
   if (!bus) return; // an app built without a bus serves no live events
   const { db } = deps.database;
-  const { liveHeartbeatMs, liveMaxBufferedBytes } = deps.config.server;
+  const { liveHeartbeatMs, liveMaxBufferedBytes, liveMaxSubscriptions } = deps.config.server;
   const presence = createPresence(bus, liveHeartbeatMs);
   app.addHook('onClose', () => presence.close());
+  const sockets = createSocketCounts(deps.config.server.liveMaxSocketsPerCredential);
+  // Any change of rights anywhere (Postgres tells every node) re-checks every open socket.
+  const rights = createRightsWatch({ credentials: app.credentials, pollMs: liveHeartbeatMs });
+  app.addHook('onClose', async () => rights.close());
 
   app.get(
     '/api/live',
     {
       websocket: true,
-      // Authenticated below: a browser can only send its token as a subprotocol.
+      // Authenticated below: by a subprotocol token, or a session cookie from an allowed Origin.
       config: { permission: 'public' },
       schema: { tags: ['live'] },
       preValidation: async (request) => {
-        await authenticateUpgrade(request, 'tasks:read', liveProtocol);
+        const principal = await authenticateUpgrade(request, 'tasks:read', liveProtocol);
+        sockets.refuseWhenFull(principal); // answered before the upgrade, as HTTP 429
       },
     },
-    (socket, request) =>
-      serve(socket, request.principal!, {
+    (socket, request) => {
+      const principal = request.principal!;
+      // Two upgrades may pass the check at once: the later one is closed here.
+      if (!sockets.add(principal)) {
+        return socket.close(4029, sockets.limitMessage().slice(0, 120));
+      }
+      socket.on('close', () => sockets.remove(principal));
+      rights.watch(socket, principal);
+      serve(socket, principal, {
         db,
         bus,
         services,
         presence,
         liveHeartbeatMs,
         liveMaxBufferedBytes,
-      }),
+        liveMaxSubscriptions,
+      });
+    },
   );
 };
 
@@ -121,6 +139,7 @@ interface ServeOptions {
   presence: Presence;
   liveHeartbeatMs: number;
   liveMaxBufferedBytes: number;
+  liveMaxSubscriptions: number;
 }
 
 function serve(socket: WebSocket, principal: Principal, options: ServeOptions) {
@@ -177,6 +196,17 @@ function serve(socket: WebSocket, principal: Principal, options: ServeOptions) {
       if (message.type === 'terminal-input') terminal.write(message.data);
       else terminal.resize(message.cols, message.rows);
       return;
+    }
+    if (
+      message.type === 'subscribe' &&
+      !held.has(message.id) &&
+      held.size >= options.liveMaxSubscriptions
+    ) {
+      throw new CadreError(
+        'LIVE_SUBSCRIPTION_LIMIT',
+        `This socket holds ${options.liveMaxSubscriptions} subscriptions, the most allowed: unsubscribe from one first.`,
+        { details: { limit: options.liveMaxSubscriptions } },
+      );
     }
     await held.get(message.id)?.end();
     held.delete(message.id);

@@ -14,6 +14,7 @@ import {
 import type { AppDeps } from '../app.js';
 import { principalOf } from '../auth-hook.js';
 import {
+  AttemptError,
   IdParams,
   StepKind,
   StepList,
@@ -22,6 +23,11 @@ import {
   type Step,
   type TranscriptEntry,
 } from '../schemas.js';
+
+// Postgres writes the time of an attempt error in its own format; the API gives ISO 8601.
+const StoredAttemptError = AttemptError.extend({
+  at: z.string().transform((value) => new Date(value).toISOString()),
+});
 
 /** The API's view of a step row. */
 export function toStep(row: StepRow): Step {
@@ -37,6 +43,11 @@ export function toStep(row: StepRow): Step {
     dependsOn: row.dependsOn,
     status: StepStatus.parse(row.status),
     attempts: row.attempts,
+    failures: row.failures,
+    maxAttempts: row.maxAttempts,
+    leaseExpiries: row.leaseExpiries,
+    maxLeaseExpiries: row.maxLeaseExpiries,
+    attemptErrors: z.array(StoredAttemptError).catch([]).parse(row.attemptErrors),
     round: row.round,
     summary: typeof result?.summary === 'string' ? result.summary : null,
     result: row.result,

@@ -1,12 +1,13 @@
 // Terminals of a task's worktree: open, list, resize and close them over REST, and stream one
-// over a WebSocket. Browsers cannot set headers on a WebSocket, so the stream also takes the
-// bearer token as the subprotocol "bearer.<token>"; it is checked by the same authenticate().
+// over a WebSocket. The stream takes a bearer header, the subprotocol "bearer.<token>", or a
+// browser's session cookie from an allowed Origin, all checked by authenticateUpgrade().
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CadreError } from '../../errors/index.js';
 import type { Terminal, TerminalInfo as TerminalInfoValue } from '../../sandbox/index.js';
 import { authenticateUpgrade, principalOf } from '../auth-hook.js';
+import { createRightsWatch } from '../rights-watch.js';
 import {
   TaskParams,
   TerminalCreate,
@@ -47,6 +48,8 @@ export const terminalRoutes: FastifyPluginAsyncZod<{ services: WorkspaceServices
 ) => {
   const tags = ['terminals'];
   const streamed = new WeakMap<FastifyRequest, Terminal>();
+  const rights = createRightsWatch({ credentials: app.credentials });
+  app.addHook('onClose', async () => rights.close());
   const base = '/api/projects/:projectId/tasks/:taskId/terminals';
   const ownerOf = async (request: FastifyRequest, params: z.infer<typeof TaskParams>) => {
     const principal = principalOf(request);
@@ -134,7 +137,7 @@ export const terminalRoutes: FastifyPluginAsyncZod<{ services: WorkspaceServices
     `${base}/:terminalId/stream`,
     {
       websocket: true,
-      // Authenticated below: the token may come in the subprotocol header.
+      // Authenticated below: the token may come in the subprotocol header or the cookie.
       config: { permission: 'public' },
       schema: { tags, params: TerminalParams },
       preValidation: async (request) => {
@@ -148,8 +151,10 @@ export const terminalRoutes: FastifyPluginAsyncZod<{ services: WorkspaceServices
     (socket, request) => {
       const terminal = streamed.get(request);
       streamed.delete(request);
-      if (terminal) streamTerminal(socket, terminal);
-      else socket.close(1011, 'terminal not resolved');
+      if (!terminal) return socket.close(1011, 'terminal not resolved');
+      // A caller demoted or removed while typing loses the terminal at once.
+      rights.watch(socket, request.principal!);
+      streamTerminal(socket, terminal);
     },
   );
 };

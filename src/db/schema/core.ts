@@ -76,6 +76,14 @@ export const sessions = pgTable('sessions', {
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
 });
 
+/** Failed password sign-ins per email, for the per-account backoff (src/auth/sign-in-backoff.ts). */
+export const signInFailures = pgTable('sign_in_failures', {
+  email: text('email').primaryKey(),
+  failures: integer('failures').notNull().default(0),
+  lockedUntil: timestamp('locked_until', { withTimezone: true }),
+  lastFailedAt: timestamp('last_failed_at', { withTimezone: true }),
+});
+
 export const projects = pgTable('projects', {
   id: id(),
   orgId: orgId(),
@@ -144,6 +152,15 @@ export const steps = pgTable('steps', {
   status: text('status').notNull().default('pending'),
   attempts: integer('attempts').notNull().default(0),
   maxAttempts: integer('max_attempts').notNull().default(3),
+  /** Attempts that ended in an error (a worker that died is not one: see leaseExpiries). */
+  failures: integer('failures').notNull().default(0),
+  /** Leases that expired because the step's worker died or hung. */
+  leaseExpiries: integer('lease_expiries').notNull().default(0),
+  maxLeaseExpiries: integer('max_lease_expiries').notNull().default(5),
+  /** Every failed attempt and expired lease, oldest first (see AttemptError). */
+  attemptErrors: jsonb('attempt_errors')
+    .notNull()
+    .default(sql`'[]'::jsonb`),
   leaseToken: bigint('lease_token', { mode: 'number' }).notNull().default(0),
   leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
   workerId: text('worker_id'),

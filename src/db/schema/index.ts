@@ -4,6 +4,7 @@ export {
   memberships,
   apiKeys,
   sessions,
+  signInFailures,
   projects,
   tasks,
   steps,

@@ -1,26 +1,21 @@
 // Sign-in with an API key or with an email and password.
 import { useState, type FormEvent } from 'react';
-import { api, ApiError, session } from '../api';
+import { api, ApiError } from '../api';
 import { useAction } from '../ui';
 
 const unreachable = 'The server cannot be reached.';
 
-export function SignIn({ onSignedIn }: { onSignedIn: (token: string) => void }) {
+/** The credential goes to the server once; from then on the browser's cookie holds it. */
+export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
   const [mode, setMode] = useState<'key' | 'password'>('key');
   const [key, setKey] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const signIn = useAction(
     async () => {
-      try {
-        if (mode === 'password') return onSignedIn((await api.signIn(email, password)).token);
-        session.set(key.trim());
-        await api.projects();
-        onSignedIn(key.trim());
-      } catch (failure) {
-        session.clear();
-        throw failure;
-      }
+      if (mode === 'password') await api.signIn(email, password);
+      else await api.signInWithKey(key.trim());
+      onSignedIn();
     },
     { describe: (failure) => (failure instanceof ApiError ? failure.message : unreachable) },
   );

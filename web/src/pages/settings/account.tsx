@@ -56,12 +56,14 @@ const minimumLength = 12;
 
 function PasswordForm(props: { hasPassword: boolean; email: string; onSaved: () => void }) {
   const { hasPassword, email } = props;
+  const [current, setCurrent] = useState('');
   const [password, setPassword] = useState('');
   const [repeated, setRepeated] = useState('');
   const [isSaved, setSaved] = useState(false);
 
   const save = useAction(async () => {
-    await settingsApi.changePassword(password);
+    await settingsApi.changePassword(password, hasPassword ? current : undefined);
+    setCurrent('');
     setPassword('');
     setRepeated('');
     setSaved(true);
@@ -70,6 +72,7 @@ function PasswordForm(props: { hasPassword: boolean; email: string; onSaved: () 
   const submit = (event: FormEvent) => {
     event.preventDefault();
     setSaved(false);
+    if (hasPassword && !current) return save.setError('Enter your current password.');
     if (password.length < minimumLength) {
       return save.setError(`The password must be at least ${minimumLength} characters.`);
     }
@@ -87,6 +90,18 @@ function PasswordForm(props: { hasPassword: boolean; email: string; onSaved: () 
       {/* The user name helps password managers file the new password under the right account. */}
       <input type="text" name="username" value={email} autoComplete="username" readOnly hidden />
       <div className="settings-fields">
+        {hasPassword && (
+          <label>
+            Current password
+            <input
+              type="password"
+              name="currentPassword"
+              autoComplete="current-password"
+              value={current}
+              onChange={(event) => setCurrent(event.target.value)}
+            />
+          </label>
+        )}
         <label>
           New password
           <input
@@ -115,7 +130,11 @@ function PasswordForm(props: { hasPassword: boolean; email: string; onSaved: () 
         </button>
       </div>
       {save.error && <ErrorNote error={save.error} />}
-      {isSaved && <Success>Password saved: sign in with it from now on.</Success>}
+      {isSaved && (
+        <Success>
+          Password saved: sign in with it from now on. Your other sessions are signed out.
+        </Success>
+      )}
     </form>
   );
 }

@@ -38,7 +38,7 @@ function KeyManager({ identity }: { identity: Identity | undefined }) {
   const keys = useResource(settingsApi.keys, 'keys');
   const [created, setCreated] = useState<NewApiKey | null>(null);
   const [revoked, setRevoked] = useState<string | null>(null);
-  const token = session.get() ?? '';
+  const signedInWith = session.current()?.apiKeyId ?? null;
 
   const revoke = useAction(async (key: ApiKeyView) => {
     setRevoked(null);
@@ -97,9 +97,7 @@ function KeyManager({ identity }: { identity: Identity | undefined }) {
                         <td data-label="Name">
                           <span>
                             <strong>{key.name}</strong>{' '}
-                            {token.startsWith(key.prefix) && (
-                              <span className="badge">this browser</span>
-                            )}
+                            {key.id === signedInWith && <span className="badge">this browser</span>}
                           </span>
                         </td>
                         <td data-label="Key">
@@ -119,7 +117,7 @@ function KeyManager({ identity }: { identity: Identity | undefined }) {
                           <ConfirmButton
                             label="Revoke"
                             question={
-                              token.startsWith(key.prefix)
+                              key.id === signedInWith
                                 ? 'Revoke the key you are signed in with? You will be signed out.'
                                 : `Revoke “${key.name}”? Whatever uses it stops working.`
                             }

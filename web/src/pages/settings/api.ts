@@ -60,6 +60,7 @@ export const settingsApi = {
   revokeKey: (id: string) =>
     request(z.undefined(), `/api/keys/${encodeURIComponent(id)}`, { method: 'DELETE' }),
   me: () => request(Me, '/api/auth/me'),
-  changePassword: (password: string) =>
-    request(z.undefined(), '/api/auth/password', json('PUT', { password })),
+  /** The current password is needed once one is set; the change signs out every other session. */
+  changePassword: (password: string, currentPassword?: string) =>
+    request(z.undefined(), '/api/auth/password', json('PUT', { password, currentPassword })),
 };

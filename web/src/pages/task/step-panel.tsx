@@ -53,6 +53,21 @@ export function StepPanel(props: { step: Step; events: LiveEvent[]; onClose: () 
           <Clipped text={step.error} maxLines={8} />
         </div>
       )}
+      {step.attemptErrors.length > 0 && (
+        <details className="step-goal" data-testid="attempt-errors">
+          <summary>{describeAttempts(step)}</summary>
+          <ol className="acceptance">
+            {step.attemptErrors.map((entry) => (
+              <li key={`${entry.attempt}-${entry.at}`}>
+                Attempt {entry.attempt} · <code>{entry.code}</code> ·{' '}
+                {new Date(entry.at).toLocaleString()}
+                {entry.workerId && <span className="muted"> · {entry.workerId}</span>}
+                <Clipped text={entry.message} maxLines={4} />
+              </li>
+            ))}
+          </ol>
+        </details>
+      )}
       <Loaded resource={transcript} what="the transcript">
         {({ items }) =>
           items.length === 0 ? (
@@ -64,6 +79,20 @@ export function StepPanel(props: { step: Step; events: LiveEvent[]; onClose: () 
       </Loaded>
     </section>
   );
+}
+
+/** "2 failed attempts of 3 · 1 worker lost of 5", for the attempt list's heading. */
+function describeAttempts(step: Step): string {
+  const parts = [];
+  if (step.failures > 0)
+    parts.push(
+      `${step.failures} failed attempt${step.failures === 1 ? '' : 's'} of ${step.maxAttempts}`,
+    );
+  if (step.leaseExpiries > 0)
+    parts.push(
+      `${step.leaseExpiries} worker${step.leaseExpiries === 1 ? '' : 's'} lost of ${step.maxLeaseExpiries}`,
+    );
+  return parts.join(' · ');
 }
 
 function emptyTranscript(step: Step): string {
