@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { agentStatuses } from '../orchestrator/agent-status.js';
 import { taskStatuses } from '../orchestrator/task-status.js';
 import { Id, Timestamp } from './contract/primitives.js';
+import { AllowUntestedMergeSetting, TestCommandSetting } from './contract/projects.js';
 import { Progress, StepKind, StepStatus } from './contract/steps.js';
 
 // The concepts that have a file of their own in ./contract/, named here so that one import
@@ -26,6 +27,7 @@ export {
   ProviderList,
 } from './contract/models.js';
 export { Id, IdParams, Timestamp } from './contract/primitives.js';
+export { AllowUntestedMergeSetting, TestCommandSetting } from './contract/projects.js';
 export { SpendQuery, SpendReport, SpendRow } from './contract/spend.js';
 export {
   AttemptError,
@@ -73,6 +75,9 @@ export const Project = z.object({
   description: z.string(),
   isConfidential: z.boolean(),
   hasNetwork: z.boolean(),
+  /** The command Cadre runs before each merge; null: detected from the repository. */
+  testCommand: TestCommandSetting,
+  allowUntestedMerge: AllowUntestedMergeSetting,
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -89,6 +94,8 @@ export const ProjectCreate = z.strictObject({
   description: z.string().max(10_000).optional(),
   isConfidential: z.boolean().optional(),
   hasNetwork: z.boolean().optional(),
+  testCommand: TestCommandSetting.optional(),
+  allowUntestedMerge: AllowUntestedMergeSetting.optional(),
 });
 export type ProjectCreate = z.infer<typeof ProjectCreate>;
 

@@ -8,6 +8,7 @@ import { createApiClient, type ClientOptions } from './api-client.js';
 import {
   projectCreate,
   projectList,
+  projectUpdate,
   taskCreate,
   taskList,
   taskShow,
@@ -87,15 +88,29 @@ program
     process.stdout.write(JSON.stringify(redactSecrets(settings), null, 2) + '\n');
   });
 
-const project = program.command('project').description('create and list projects');
+const project = program.command('project').description('create, update and list projects');
 project
   .command('create <name>')
   .description('create a project')
   .option('--description <text>', 'what the project is')
   .option('--confidential', 'never send anything of this project to a cloud model')
+  .option('--test-command <command>', 'the command Cadre runs before each merge (default: detect)')
+  .option('--allow-untested-merge', 'merge unverified when no test command is set or detected')
   .option('--json', 'print JSON')
   .action((name: string, options, command: Command) =>
     projectCreate(client(command), name, options),
+  );
+project
+  .command('update <name-or-id>')
+  .description("change a project's description or how its merges are verified")
+  .option('--description <text>', 'what the project is')
+  .option('--test-command <command>', 'the command Cadre runs before each merge')
+  .option('--detect-test-command', 'forget the set command and detect it from the repository')
+  .option('--allow-untested-merge', 'merge unverified when no test command is set or detected')
+  .option('--no-allow-untested-merge', 'never merge unverified (the default)')
+  .option('--json', 'print JSON')
+  .action((reference: string, options, command: Command) =>
+    projectUpdate(client(command), reference, options),
   );
 project
   .command('list')

@@ -80,7 +80,7 @@ export async function decideApproval(
         .where(
           and(
             eq(tables.steps.taskId, task.id),
-            eq(tables.steps.key, 'merge'),
+            eq(tables.steps.kind, 'merge'),
             eq(tables.steps.status, 'waiting'),
           ),
         );

@@ -1,6 +1,7 @@
 // The conductor runs one claimed step in three parts (step-phases.ts): prepare the worktrees,
 // run the role's agent, finish by merging and handing the outcome to the state machine in the
-// transaction that commits the step. Events, on every path, are published after their commit.
+// transaction that commits the step (a merge step tests the merge result first). Events, on
+// every path, are published after their commit.
 import { eq } from 'drizzle-orm';
 import type { RoleDefinition } from '../agents/index.js';
 import type { Bus, Subscription } from '../bus/index.js';
@@ -90,13 +91,16 @@ export function createConductor(options: ConductorOptions): Conductor {
       rows,
       signal: AbortSignal.any([signal, cancelled.signal]),
     });
-    const prepared = await prepareStep(context, services);
-    if (prepared.early) return prepared.early;
-    const roles = await listRoles(db, task.orgId, options.configRoles);
+    // Registered from the start: a merge step's test run stops on cancellation too.
     const controllers = running.get(task.id) ?? new Set();
     running.set(task.id, controllers.add(cancelled));
+    let prepared;
+    let roles;
     let ran;
     try {
+      prepared = await prepareStep(context, services);
+      if (prepared.early) return prepared.early;
+      roles = await listRoles(db, task.orgId, options.configRoles);
       ran = await runStepAgent(context, services, {
         roles,
         stepRef: prepared.stepRef,

@@ -15,6 +15,14 @@ const firstLine = (value: unknown) => {
   return rest.length > 0 ? `${first} …` : first;
 };
 
+/** The last non-empty line of a long output. */
+const lastLine = (value: unknown) =>
+  text(value)
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .at(-1) ?? '';
+
 /** One event as a short sentence. */
 export function describeEvent(event: DescribedEvent): string {
   const data = event.data;
@@ -54,6 +62,13 @@ export function describeEvent(event: DescribedEvent): string {
       return `${text(data.kind)} approval ${event.type.slice('approval-'.length)}`;
     case 'merge-conflict':
       return `merge conflict in ${text(data.step)}: ${list(data.paths)}`;
+    case 'verification-passed':
+      return `tests passed on the merge result (${text(data.command)})`;
+    case 'verification-failed':
+      return `tests failed on the merge result (${text(data.command)}, ${data.isTimedOut ? 'timed out' : `exit ${String(data.exitCode)}`}): ${lastLine(data.tail)}`;
+    case 'verification-skipped':
+    case 'verification-missing':
+      return `merge not verified: ${firstLine(data.reason)}`;
     case 'task-merged':
       return `merged as ${text(data.commit)}`;
     case 'step-dead':

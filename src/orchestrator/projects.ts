@@ -13,6 +13,9 @@ export interface ProjectInput {
   description?: string;
   isConfidential?: boolean;
   hasNetwork?: boolean;
+  /** The command that runs the tests before a merge; null to detect it. */
+  testCommand?: string | null;
+  allowUntestedMerge?: boolean;
 }
 
 /** Creates a project; a name already used in the organization is a CONFLICT. */

@@ -16,6 +16,7 @@ import type { Gateway } from '../llm/index.js';
 import type { Logger } from '../observability/index.js';
 import type { TaskRef, Workspaces } from '../workspace/index.js';
 import { createCheckpoints } from './checkpoints.js';
+import { afterVerificationFailed, recordVerification } from './merge-gate.js';
 import { stepPrompt } from './prompts.js';
 import type { StepContext } from './step-context.js';
 import { createStepHost } from './step-host.js';
@@ -30,6 +31,7 @@ import {
   lockTask,
   setTaskStatus,
 } from './transitions.js';
+import { verifyAndMerge } from './verify-merge.js';
 import type { StepOutcome } from './worker.js';
 
 export interface PhaseServices {
@@ -72,11 +74,27 @@ export async function prepareStep(
   const taskRef: TaskRef = { projectId: project.id, taskId: task.id };
   const taskWorktree = await ensureWorktree(services.workspaces, taskRef);
   if (step.kind === 'merge') {
-    const merged = await services.workspaces.merge(taskRef, `Merge task: ${task.title}`);
+    const { merged, verification } = await verifyAndMerge({
+      workspaces: services.workspaces,
+      task: taskRef,
+      message: `Merge task: ${task.title}`,
+      stepId: step.id,
+      orgId: task.orgId,
+      project,
+      signal: context.signal,
+    });
+    const result = { commit: merged?.commit ?? null, verification: verification?.status };
     return {
-      early: context.outcome({ commit: merged.commit }, 'idle', async (tx, sink) =>
-        afterMerge(tx, sink, await lockTask(tx, task.id), merged.commit),
-      ),
+      early: context.outcome(result, 'idle', async (tx, sink) => {
+        const locked = await lockTask(tx, task.id);
+        if (!merged) {
+          // A task cancelled meanwhile gets no fix round.
+          if (finishedStatuses.includes(locked.status as TaskStatus)) return;
+          return afterVerificationFailed(tx, sink, locked, step.round, verification);
+        }
+        if (verification) await recordVerification(tx, sink, locked, verification);
+        await afterMerge(tx, sink, locked, merged.commit);
+      }),
     };
   }
   const stepRef: TaskRef = { projectId: project.id, taskId: step.id };

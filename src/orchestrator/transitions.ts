@@ -235,6 +235,18 @@ export async function afterWork(
   await emit(tx, sink, task, 'gates-queued', { round });
 }
 
+/**
+ * The key of a task's merge step: "merge", or "merge.<round>" when an earlier round's merge
+ * step (whose verification failed) already holds that key.
+ */
+async function mergeKey(tx: Db, taskId: string, round: number): Promise<string> {
+  const [earlier] = await tx
+    .select({ id: tables.steps.id })
+    .from(tables.steps)
+    .where(and(eq(tables.steps.taskId, taskId), eq(tables.steps.key, 'merge')));
+  return earlier ? `merge.${round}` : 'merge';
+}
+
 function gateGoal(task: TaskRow, what: string) {
   return `${what} of this task against its plan and acceptance criteria.\n\nTask: ${task.description}`;
 }
@@ -278,15 +290,22 @@ export async function afterGate(
   ].filter(Boolean);
   if (feedback.length === 0) {
     await emit(tx, sink, task, 'gates-passed', { round });
+    const key = await mergeKey(tx, task.id, round);
     await insertSteps(tx, task, [
-      { key: 'merge', kind: 'merge', role: 'devops', goal: 'Merge the task into its base branch.' },
+      {
+        key,
+        kind: 'merge',
+        role: 'devops',
+        goal: 'Verify the merge result and merge the task into its base branch.',
+        round,
+      },
     ]);
     if (requiresApproval) {
       // Held back from the queue until a human approves (see decideApproval).
       await tx
         .update(tables.steps)
         .set({ status: 'waiting' })
-        .where(and(eq(tables.steps.taskId, task.id), eq(tables.steps.key, 'merge')));
+        .where(and(eq(tables.steps.taskId, task.id), eq(tables.steps.key, key)));
       await tx.insert(tables.approvals).values({
         orgId: task.orgId,
         taskId: task.id,
@@ -300,21 +319,30 @@ export async function afterGate(
     return;
   }
   await emit(tx, sink, task, 'gate-failed', { round, feedback });
-  if (round + 1 >= maxGateRounds) {
-    return setTaskStatus(
-      tx,
-      sink,
-      task,
-      'failed',
-      `The gates failed ${maxGateRounds} times. Last feedback: ${feedback.join(' ')}`,
-    );
-  }
+  await queueFixRound(tx, sink, task, round, {
+    goal: `Address this feedback and commit:\n${feedback.join('\n')}`,
+    failure: `The gates failed ${maxGateRounds} times. Last feedback: ${feedback.join(' ')}`,
+  });
+}
+
+/**
+ * Sends the task back to the developer for round `round + 1`, or fails it with `failure`
+ * when that would pass the round limit: the one bound of every fix round.
+ */
+export async function queueFixRound(
+  tx: Db,
+  sink: EventSink,
+  task: TaskRow,
+  round: number,
+  fix: { goal: string; failure: string },
+) {
+  if (round + 1 >= maxGateRounds) return setTaskStatus(tx, sink, task, 'failed', fix.failure);
   await insertSteps(tx, task, [
     {
       key: `fix.${round + 1}`,
       kind: 'fix',
       role: 'developer',
-      goal: `Address this feedback and commit:\n${feedback.join('\n')}`,
+      goal: fix.goal,
       round: round + 1,
     },
   ]);

@@ -1,8 +1,20 @@
 // Listing, reading and writing files of a worktree for the API and the agents' tools. Every
 // path goes through confinePath, and every opened file is checked again through its file
-// descriptor, so a symlink swapped in after the check still cannot lead outside.
+// descriptor, so a symlink swapped in after the check still cannot lead outside. Writes are
+// atomic (temporary file, fsync, rename).
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, realpath, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import {
+  appendFile,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  unlink,
+} from 'node:fs/promises';
 import { posix } from 'node:path';
 import { CadreError } from '../errors/index.js';
 import { confinePath, isInside } from './paths.js';
@@ -66,7 +78,14 @@ export async function readWorkspaceFile(root: string, path: string): Promise<str
   }
 }
 
-/** Writes `content` to one file, creating its folders; refused paths change nothing. */
+/** The suffix of the temporary file a write fills before it is renamed over its target. */
+export const partialSuffix = '.cadre-partial';
+
+/**
+ * Writes `content` to one file, creating its folders; refused paths change nothing. The write
+ * is atomic: a temporary file beside the target is written, synced and renamed over it, so a
+ * crash at any point leaves the old content or the new one, never a truncated file.
+ */
 export async function writeWorkspaceFile(
   root: string,
   path: string,
@@ -77,29 +96,83 @@ export async function writeWorkspaceFile(
     throw new CadreError('VALIDATION_FAILED', 'path: give a file path, not the workspace root.');
   if (Buffer.byteLength(content) > maxFileBytes) throw tooLarge(path);
   await mkdir(posix.dirname(confined.absolute), { recursive: true });
-  // Opened without following a final symlink; folders are checked again through the fd.
-  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW;
   const target = await followInside(confined.absolute);
-  const existed = await lstat(target).then(
-    () => true,
-    () => false,
+  const existing = await lstat(target).catch(() => null);
+  if (existing?.isDirectory())
+    throw new CadreError('VALIDATION_FAILED', `path: "${path}" is a folder, not a file.`);
+  await removeStalePartials(target);
+  // A fresh name, opened exclusively and without following links; checked again through its fd.
+  const partial = partialPath(target);
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  const handle = await open(partial, flags, existing ? existing.mode & 0o777 : 0o644).catch(
+    (error: NodeJS.ErrnoException) => {
+      throw fileOpenError(error, path);
+    },
   );
-  const handle = await open(target, flags, 0o644).catch((error: NodeJS.ErrnoException) => {
-    throw fileOpenError(error, path);
-  });
+  let opened: string;
   try {
+    opened = await realpath(`/proc/self/fd/${handle.fd}`);
     try {
       await checkOpenedInside(root, handle.fd, path);
     } catch (error) {
-      if (!existed)
-        await unlink(await realpath(`/proc/self/fd/${handle.fd}`)).catch(() => undefined);
+      await unlink(opened).catch(() => undefined);
       throw error;
     }
-    await handle.truncate(0);
     await handle.write(content, 0, 'utf8');
+    await handle.sync();
+  } catch (error) {
+    await unlink(partial).catch(() => undefined);
+    throw error;
   } finally {
     await handle.close();
   }
+  // Renamed where the temporary file really is, so a folder swapped meanwhile changes nothing.
+  const folder = posix.dirname(opened);
+  await rename(opened, posix.join(folder, posix.basename(target))).catch(async (error: unknown) => {
+    await unlink(opened).catch(() => undefined);
+    throw fileOpenError(error as NodeJS.ErrnoException, path);
+  });
+  await syncFolder(folder);
+}
+
+/** A new temporary name beside `target`. */
+function partialPath(target: string): string {
+  const name = `.${posix.basename(target)}.${randomBytes(6).toString('hex')}${partialSuffix}`;
+  return posix.join(posix.dirname(target), name);
+}
+
+/**
+ * Tells git of the repository at `gitDir` (and of all its worktrees) to ignore the temporary
+ * files of writes, so that one left by a killed writer is never committed.
+ */
+export async function ignorePartialWrites(gitDir: string): Promise<void> {
+  const exclude = posix.join(gitDir, 'info', 'exclude');
+  const pattern = `*${partialSuffix}`;
+  const current = await readFile(exclude, 'utf8').catch(() => '');
+  if (current.split('\n').includes(pattern)) return;
+  await mkdir(posix.dirname(exclude), { recursive: true });
+  const separator = current === '' || current.endsWith('\n') ? '' : '\n';
+  await appendFile(exclude, `${separator}${pattern}\n`);
+}
+
+/** Removes temporary files an interrupted write of `target` left behind. */
+async function removeStalePartials(target: string) {
+  const folder = posix.dirname(target);
+  const prefix = `.${posix.basename(target)}.`;
+  const names = await readdir(folder).catch(() => [] as string[]);
+  for (const name of names) {
+    if (name.startsWith(prefix) && name.endsWith(partialSuffix)) {
+      await unlink(posix.join(folder, name)).catch(() => undefined);
+    }
+  }
+}
+
+/** Makes a rename in `folder` durable. */
+async function syncFolder(folder: string) {
+  const handle = await open(folder, constants.O_RDONLY | constants.O_DIRECTORY).catch(() => null);
+  if (!handle) return;
+  await handle.sync().catch(() => undefined);
+  await handle.close();
 }
 
 /** A final symlink already checked by confinePath is replaced by its target. */

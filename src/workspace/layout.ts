@@ -32,6 +32,19 @@ export function taskLayout(project: ProjectLayout, taskId: string) {
 }
 
 /**
+ * A throwaway checkout of one commit (see checkouts.ts). Its folder's base name starts with
+ * "checkout-" so that its git admin folder never shares a task's name.
+ */
+export function checkoutLayout(project: ProjectLayout, name: string) {
+  checkId('name', name);
+  const folder = `checkout-${name}`;
+  return {
+    path: join(project.root, 'checkouts', folder),
+    gitDir: join(project.gitDir, 'worktrees', folder),
+  };
+}
+
+/**
  * The ref that keeps the base branch's head from just before the task was merged into it, so
  * that a merged task's diff still shows what the merge brought in.
  */

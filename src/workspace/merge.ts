@@ -1,5 +1,6 @@
 // Merging a task's branch into its base without a checkout of the base: git merge-tree
-// computes the result, and the base moves only by a compare-and-swap of its ref. A conflict
+// computes the result (planMerge, which a caller may test before anything moves), and the
+// base moves only by a compare-and-swap of its ref (applyMerge). A conflict
 // is MERGE_CONFLICT with the conflicting paths, and the base does not move. Before the base
 // moves, the base's old head is kept under the task's pre-merge ref for its diff. The merged
 // tree passes the same gate as a commit (no new gitlinks, no symlinks leading outside).
@@ -22,37 +23,47 @@ export interface MergeResult {
   isAlreadyMerged: boolean;
 }
 
+/**
+ * The commit that merging a task would make its base's head, not yet on the base: what a
+ * merge queue tests before it moves the base. Nothing moves until `applyMerge`.
+ */
+export interface MergeCandidate extends MergeResult {
+  /** The base's head the candidate was made on; the base moves only from there. */
+  baseHead: string;
+  /** The task's head the candidate was made from. */
+  taskHead: string;
+}
+
 /** Commits the task's pending work, then merges its branch into its base. */
 export async function mergeTask(
   worktree: TaskWorktree,
   options: { message?: string; date?: Date } = {},
 ): Promise<MergeResult> {
+  return applyMerge(worktree, await planMerge(worktree, options));
+}
+
+/**
+ * Commits the task's pending work and makes the commit its base would get: the merge commit,
+ * or the task's head for a fast-forward. A conflict is MERGE_CONFLICT; the base never moves.
+ */
+export async function planMerge(
+  worktree: TaskWorktree,
+  options: { message?: string; date?: Date } = {},
+): Promise<MergeCandidate> {
   await commitTaskChanges(worktree, `Work of task ${worktree.taskId}`, options.date);
   const gitDir = worktree.gitDir;
-  const baseRef = `refs/heads/${worktree.baseBranch}`;
-  const rev = async (ref: string) =>
-    (await runGit({ gitDir, args: ['rev-parse', '--verify', ref] })).stdout.trim();
-  const baseHead = await rev(baseRef);
-  const taskHead = await rev('HEAD');
+  const baseHead = await rev(gitDir, `refs/heads/${worktree.baseBranch}`);
+  const taskHead = await rev(gitDir, 'HEAD');
   const result = {
     baseBranch: worktree.baseBranch,
     branch: worktree.branch,
+    baseHead,
+    taskHead,
     isFastForward: false,
     isAlreadyMerged: false,
   };
-  const isAncestor = async (ancestor: string, of: string) =>
-    (
-      await runGit({
-        gitDir,
-        args: ['merge-base', '--is-ancestor', ancestor, of],
-        okExitCodes: [1],
-      })
-    ).exitCode === 0;
-  if (await isAncestor(taskHead, baseHead))
+  if (await isAncestor(gitDir, taskHead, baseHead))
     return { ...result, commit: baseHead, isAlreadyMerged: true };
-  // Kept before the base moves: a failed move leaves a ref that diffs exactly as the base did.
-  const keepBase = () =>
-    runGit({ gitDir, args: ['update-ref', preMergeRef(worktree.taskId), baseHead] });
   const gate = (tree: string) =>
     checkTreeChange({
       gitDir,
@@ -60,10 +71,8 @@ export async function mergeTask(
       to: tree,
       action: `merge ${worktree.branch} into ${worktree.baseBranch}`,
     });
-  if (await isAncestor(baseHead, taskHead)) {
+  if (await isAncestor(gitDir, baseHead, taskHead)) {
     await gate(`${taskHead}^{tree}`);
-    await keepBase();
-    await moveBase(gitDir, baseRef, taskHead, baseHead);
     return { ...result, commit: taskHead, isFastForward: true };
   }
   const merged = await runGit({
@@ -93,9 +102,59 @@ export async function mergeTask(
     env,
     args: ['commit-tree', tree.trim(), '-p', baseHead, '-p', taskHead, '-m', message],
   });
-  await keepBase();
-  await moveBase(gitDir, baseRef, commit.stdout.trim(), baseHead);
   return { ...result, commit: commit.stdout.trim() };
+}
+
+/**
+ * Moves the base to a planned candidate. When the base or the task's branch moved since the
+ * candidate was made, CONFLICT: the candidate is stale (and whatever tested it tested
+ * something else), so plan again.
+ */
+export async function applyMerge(
+  worktree: TaskWorktree,
+  candidate: MergeCandidate,
+): Promise<MergeResult> {
+  const gitDir = worktree.gitDir;
+  const { baseHead, taskHead, ...result } = candidate;
+  if (candidate.isAlreadyMerged) return result;
+  if ((await rev(gitDir, 'HEAD')) !== taskHead) {
+    throw new CadreError('CONFLICT', `${worktree.branch} moved while merging; merge again.`);
+  }
+  // Kept before the base moves: a failed move leaves a ref that diffs exactly as the base did.
+  await runGit({ gitDir, args: ['update-ref', preMergeRef(worktree.taskId), baseHead] });
+  await moveBase(gitDir, `refs/heads/${worktree.baseBranch}`, candidate.commit, baseHead);
+  return result;
+}
+
+/**
+ * Brings a planned merge commit onto the task's branch (a fast-forward of its checkout), so
+ * that the next work on the task starts from what its base holds now. Refused with CONFLICT
+ * when the task's branch moved since the candidate was made.
+ */
+export async function absorbMerge(worktree: TaskWorktree, candidate: MergeCandidate) {
+  if (candidate.isAlreadyMerged || candidate.isFastForward) return;
+  const gitDir = worktree.gitDir;
+  if ((await rev(gitDir, 'HEAD')) !== candidate.taskHead) {
+    throw new CadreError('CONFLICT', `${worktree.branch} moved while merging; merge again.`);
+  }
+  await runGit({
+    gitDir,
+    workTree: worktree.path,
+    args: ['merge', '--ff-only', '--quiet', candidate.commit],
+  });
+}
+
+async function rev(gitDir: string, ref: string) {
+  return (await runGit({ gitDir, args: ['rev-parse', '--verify', ref] })).stdout.trim();
+}
+
+async function isAncestor(gitDir: string, ancestor: string, of: string) {
+  const run = await runGit({
+    gitDir,
+    args: ['merge-base', '--is-ancestor', ancestor, of],
+    okExitCodes: [1],
+  });
+  return run.exitCode === 0;
 }
 
 /**

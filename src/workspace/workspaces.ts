@@ -1,13 +1,30 @@
 // The workspace service: one object that the API and the agent runtime use for a project's
 // repository, its tasks' worktrees, their files, diffs and merges, and commands run in a
 // worktree through the sandbox. Git operations on one project run one at a time.
+import { readdir } from 'node:fs/promises';
 import { CadreError } from '../errors/index.js';
 import type { ExecutorName, RunHandle, RunOptions, RunResult, Sandbox } from '../sandbox/index.js';
 import { commitTaskChanges, diffTask, diffTaskBranch, type TaskDiff } from './changes.js';
-import { listFiles, readWorkspaceFile, writeWorkspaceFile, type FileEntry } from './files.js';
+import {
+  ignorePartialWrites,
+  listFiles,
+  readWorkspaceFile,
+  writeWorkspaceFile,
+  type FileEntry,
+} from './files.js';
 import { projectLayout } from './layout.js';
 import { diffSince, searchWorktree, statusOf } from './inspect.js';
-import { mergeTask, type MergeResult } from './merge.js';
+import { createCheckout, removeCheckout } from './checkouts.js';
+import {
+  absorbMerge,
+  applyMerge,
+  mergeTask,
+  planMerge,
+  type MergeCandidate,
+  type MergeResult,
+} from './merge.js';
+import { confinePath } from './paths.js';
+import type { TreeReader } from './test-command.js';
 import {
   createRepository,
   getRepositoryInfo,
@@ -61,6 +78,14 @@ export type TaskRunOptions = TaskRef &
     stepId?: string;
   };
 
+/** A throwaway checkout of one commit, while `withCheckout` runs. */
+export interface CheckoutView {
+  /** Reads the checked-out files, confined as the file API is. */
+  tree: TreeReader;
+  /** Runs a command in the checkout, inside the sandbox, accounted as runInTask is. */
+  run(options: Omit<TaskRunOptions, 'projectId' | 'taskId'>): Promise<RunHandle>;
+}
+
 /** The workspace operations, bound to one data folder. */
 export interface Workspaces {
   createRepository(
@@ -88,6 +113,20 @@ export interface Workspaces {
   /** Lines of the task's files (tracked and new, not ignored) matching an extended regular expression. */
   search(task: TaskRef, pattern: string, path?: string): Promise<string>;
   merge(task: TaskRef, message?: string): Promise<MergeResult>;
+  /** Commits the task's work and makes the commit its base would get, moving nothing. */
+  planMerge(task: TaskRef, message?: string): Promise<MergeCandidate>;
+  /** Moves the base to a planned commit; CONFLICT when either branch moved since. */
+  applyMerge(task: TaskRef, candidate: MergeCandidate): Promise<MergeResult>;
+  /** Fast-forwards the task's branch to a planned merge commit, bringing its base's changes in. */
+  absorbMerge(task: TaskRef, candidate: MergeCandidate): Promise<void>;
+  /**
+   * Checks `commit` out in a throwaway folder named `name` (a step's id, so that a re-run
+   * replaces what an interrupted one left), hands it to `work`, and removes it after.
+   */
+  withCheckout<T>(
+    task: TaskRef & { name: string; commit: string },
+    work: (checkout: CheckoutView) => Promise<T>,
+  ): Promise<T>;
   /** Runs a command in the task's worktree, inside the sandbox. */
   runInTask(options: TaskRunOptions): Promise<RunHandle>;
 }
@@ -109,6 +148,33 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
   };
   const layout = (projectId: string) => projectLayout(dataDir, projectId);
   const worktree = (task: TaskRef) => getTaskWorktree(layout(task.projectId), task.taskId);
+  /** The task's worktree, its repository told to ignore interrupted writes, for committing. */
+  const committable = async (task: TaskRef) => {
+    await ignorePartialWrites(layout(task.projectId).gitDir);
+    return worktree(task);
+  };
+  /** Runs a command with `path` mounted as the workspace, and records the run when asked to. */
+  async function runAt(path: string, { projectId, taskId, orgId, stepId, ...run }: TaskRunOptions) {
+    const { sandbox, recordRun } = options;
+    if (!sandbox) {
+      throw new CadreError(
+        'SANDBOX_UNAVAILABLE',
+        'No sandbox was given to the workspaces; commands cannot run.',
+      );
+    }
+    const startedAt = now();
+    const handle = sandbox.run({ ...run, workspace: path });
+    if (!recordRun) return handle;
+    const result = handle.result.then(async (finished) => {
+      const record = { orgId, projectId, taskId, stepId, startedAt, result: finished };
+      await recordRun({ ...record, executor: sandbox.executor, argv: run.argv }).catch(
+        () => undefined,
+      );
+      return finished;
+    });
+    return { ...handle, result };
+  }
+
   return {
     createRepository: (projectId, source, baseBranch) =>
       serial(projectId, () =>
@@ -132,7 +198,9 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
     writeFile: async (task, path, content) =>
       writeWorkspaceFile((await worktree(task)).path, path, content),
     commit: (task, message) =>
-      serial(task.projectId, async () => commitTaskChanges(await worktree(task), message, now())),
+      serial(task.projectId, async () =>
+        commitTaskChanges(await committable(task), message, now()),
+      ),
     diff: (task) =>
       serial(task.projectId, async () => {
         const found = await worktree(task).catch((error: unknown) => {
@@ -146,27 +214,36 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
     diffSince: async (task, since) => diffSince(await worktree(task), since),
     search: async (task, pattern, path) => searchWorktree(await worktree(task), pattern, path),
     merge: (task, message) =>
-      serial(task.projectId, async () => mergeTask(await worktree(task), { message, date: now() })),
-    runInTask: async ({ projectId, taskId, orgId, stepId, ...run }) => {
-      const { sandbox, recordRun } = options;
-      if (!sandbox) {
-        throw new CadreError(
-          'SANDBOX_UNAVAILABLE',
-          'No sandbox was given to the workspaces; commands cannot run.',
-        );
+      serial(task.projectId, async () =>
+        mergeTask(await committable(task), { message, date: now() }),
+      ),
+    planMerge: (task, message) =>
+      serial(task.projectId, async () =>
+        planMerge(await committable(task), { message, date: now() }),
+      ),
+    applyMerge: (task, candidate) =>
+      serial(task.projectId, async () => applyMerge(await worktree(task), candidate)),
+    absorbMerge: (task, candidate) =>
+      serial(task.projectId, async () => absorbMerge(await worktree(task), candidate)),
+    withCheckout: async ({ projectId, taskId, name, commit }, work) => {
+      const project = layout(projectId);
+      const checkout = await serial(projectId, () => createCheckout(project, name, commit));
+      try {
+        return await work({
+          tree: {
+            readFile: (path) => readWorkspaceFile(checkout.path, path).catch(() => null),
+            listFolder: async (path) => {
+              const folder = await confinePath(checkout.path, path);
+              return readdir(folder.absolute).catch(() => []);
+            },
+          },
+          run: (run) => runAt(checkout.path, { projectId, taskId, ...run }),
+        });
+      } finally {
+        await serial(projectId, () => removeCheckout(project, name));
       }
-      const { path } = await worktree({ projectId, taskId });
-      const startedAt = now();
-      const handle = sandbox.run({ ...run, workspace: path });
-      if (!recordRun) return handle;
-      const result = handle.result.then(async (finished) => {
-        const record = { orgId, projectId, taskId, stepId, startedAt, result: finished };
-        await recordRun({ ...record, executor: sandbox.executor, argv: run.argv }).catch(
-          () => undefined,
-        );
-        return finished;
-      });
-      return { ...handle, result };
     },
+    runInTask: async (run) =>
+      runAt((await worktree({ projectId: run.projectId, taskId: run.taskId })).path, run),
   };
 }

@@ -146,6 +146,38 @@ describe('cadre up', () => {
     expect(missing.stderr).toContain('No project named "nope"');
   });
 
+  it("sets and clears a project's test command through the CLI", async () => {
+    const withKey = clientEnv({ CADRE_API_KEY: adminKey });
+    const set = await runCli(
+      ['project', 'update', 'shop', '--test-command', 'make check', '--allow-untested-merge'],
+      { env: withKey },
+    );
+    expect(set.stderr).toBe('');
+    expect(set.code).toBe(0);
+    expect(set.stdout).toContain('tests run with make check');
+    expect(set.stdout).toContain('merges without a test command are allowed');
+
+    const cleared = await runCli(
+      ['project', 'update', 'shop', '--detect-test-command', '--no-allow-untested-merge', '--json'],
+      { env: withKey },
+    );
+    expect(cleared.code).toBe(0);
+    expect(JSON.parse(cleared.stdout)).toMatchObject({
+      name: 'shop',
+      testCommand: null,
+      allowUntestedMerge: false,
+    });
+
+    const both = await runCli(
+      ['project', 'update', 'shop', '--test-command', 'x', '--detect-test-command'],
+      { env: withKey },
+    );
+    expect(both.code).toBe(2);
+    const nothing = await runCli(['project', 'update', 'shop'], { env: withKey });
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toContain('Nothing to change');
+  });
+
   it('exits 4 with a clear message for a wrong key', async () => {
     const result = await runCli(['project', 'list'], {
       env: clientEnv({ CADRE_API_KEY: 'cadre_wrongwrongwrongwrongwrongwrongwrongwron' }),

@@ -2,7 +2,7 @@
 // with a filter, textconv and diff drivers, a replaced .git, an include, and symlinks leading
 // out, tried through the real API (runs, diff as a viewer, merge) and the agents' git tools.
 import { execFileSync } from 'node:child_process';
-import { appendFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -334,14 +334,32 @@ describe('host git and a nested repository planted by a sandboxed command', () =
 describe('host git and drivers, a replaced .git and includes', () => {
   it('uses no textconv, diff, merge or filter driver and no config from a replaced .git', async () => {
     const task = await taskWithWorktree('drivers');
+    // The sandbox cannot touch the worktree's .git: it is masked by a mount there.
+    const replace = await t.app.inject({
+      method: 'POST',
+      url: `${task.base}/runs`,
+      headers: member,
+      payload: { argv: ['/bin/sh', '-c', 'rm -rf .git || mv .git elsewhere'] },
+    });
+    expect(replace.json().exitCode).not.toBe(0);
     await runInSandbox(
       task.base,
       `
       set -e
       printf '* diff=evil merge=evil filter=evil\\n' > .gitattributes
       printf 'plain text\\n' > notes.txt
-      rm .git && git init -q
-      cat >> .git/config <<'EOF'
+      cat > more.config <<'EOF'
+[filter "evil"]
+  clean = "${leaves('included-filter')}"
+EOF
+      `,
+    );
+    // Had anything replaced it anyway, host git must not read the planted repository's config.
+    await rm(join(task.path, '.git'), { force: true });
+    execFileSync('git', ['init', '-q', task.path], { env: { PATH: process.env.PATH } });
+    await appendFile(
+      join(task.path, '.git', 'config'),
+      `
 [core]
   fsmonitor = "${leaves('fsmonitor')}"
   pager = "${leaves('pager')}"
@@ -358,13 +376,8 @@ describe('host git and drivers, a replaced .git and includes', () => {
   smudge = "${leaves('filter-smudge')}"
   process = "${leaves('filter-process')}"
 [include]
-  path = /workspace/more.config
-EOF
-      cat > more.config <<'EOF'
-[filter "evil"]
-  clean = "${leaves('included-filter')}"
-EOF
-      `,
+  path = ${join(task.path, 'more.config')}
+`,
     );
     const diff = await t.app.inject({ method: 'GET', url: `${task.base}/diff`, headers: viewer });
     expect(diff.statusCode, diff.body).toBe(200);
@@ -381,10 +394,9 @@ EOF
     expect(merge.statusCode, merge.body).toBe(200);
     expect(git(task.gitDir, 'show', 'main:notes.txt')).toBe('plain text');
     // A .git file pointing at that hostile repository instead is not read either.
-    await runInSandbox(
-      task.base,
-      'mv .git evil && printf "gitdir: /workspace/evil\\n" > .git && echo more >> notes.txt',
-    );
+    await rename(join(task.path, '.git'), join(task.path, 'evil'));
+    await writeFile(join(task.path, '.git'), `gitdir: ${join(task.path, 'evil')}\n`);
+    await runInSandbox(task.base, 'echo more >> notes.txt');
     expect(await useTool(host, 'git_status', {})).toContain(' M notes.txt');
     expect(await useTool(host, 'git_commit', { message: 'More' })).toMatch(/^committed /);
     expect(git(task.gitDir, 'show', `cadre/task-${task.taskId}:notes.txt`)).toBe(

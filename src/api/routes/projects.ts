@@ -24,6 +24,8 @@ export function toProject(row: ProjectRow): Project {
     description: row.description,
     isConfidential: row.isConfidential,
     hasNetwork: row.hasNetwork,
+    testCommand: row.testCommand,
+    allowUntestedMerge: row.allowUntestedMerge,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

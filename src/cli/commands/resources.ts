@@ -27,17 +27,54 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
+/** The verification settings of `project create` and `project update`. */
+export interface VerifyOptions {
+  testCommand?: string;
+  detectTestCommand?: boolean;
+  allowUntestedMerge?: boolean;
+}
+
 export async function projectCreate(
   client: ApiClient,
   name: string,
-  options: OutputOptions & { description?: string; confidential?: boolean },
+  options: OutputOptions & VerifyOptions & { description?: string; confidential?: boolean },
 ) {
   const project = await client.request(Project, 'POST', '/api/projects', {
     name,
     description: options.description,
     isConfidential: options.confidential ?? false,
+    testCommand: options.testCommand,
+    allowUntestedMerge: options.allowUntestedMerge,
   });
   print(project, options, () => `Created project ${project.name} (${project.id})`);
+}
+
+/** Changes a project's description or how its merges are verified. */
+export async function projectUpdate(
+  client: ApiClient,
+  reference: string,
+  options: OutputOptions & VerifyOptions & { description?: string },
+) {
+  if (options.testCommand !== undefined && options.detectTestCommand) {
+    throw new CliError('Give --test-command or --detect-test-command, not both.', exitCodes.usage);
+  }
+  const changes = {
+    description: options.description,
+    testCommand: options.detectTestCommand ? null : options.testCommand,
+    allowUntestedMerge: options.allowUntestedMerge,
+  };
+  if (Object.values(changes).every((value) => value === undefined)) {
+    throw new CliError(
+      'Nothing to change: give --description, --test-command, --detect-test-command or --[no-]allow-untested-merge.',
+      exitCodes.usage,
+    );
+  }
+  const id = await resolveProject(client, reference);
+  const project = await client.request(Project, 'PATCH', `/api/projects/${id}`, changes);
+  print(project, options, () => {
+    const command = project.testCommand ?? 'detected from the repository';
+    return `Updated project ${project.name} (${project.id}): tests run with ${command}${project.allowUntestedMerge ? '; merges without a test command are allowed' : ''}`;
+  });
 }
 
 export async function projectList(client: ApiClient, options: OutputOptions) {

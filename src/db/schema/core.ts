@@ -94,6 +94,10 @@ export const projects = pgTable('projects', {
   hasNetwork: boolean('has_network').notNull().default(false),
   approveBeforeMerge: boolean('approve_before_merge').notNull().default(false),
   approveNetworkCommands: boolean('approve_network_commands').notNull().default(true),
+  /** The command that runs the project's tests before a merge; null: detected from the repository. */
+  testCommand: text('test_command'),
+  /** Whether a merge may go ahead unverified when no test command is set or detected. */
+  allowUntestedMerge: boolean('allow_untested_merge').notNull().default(false),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
