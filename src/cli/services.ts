@@ -8,7 +8,9 @@ import { createGateway, type Gateway } from '../llm/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import {
   createConductor,
+  createProjectLock,
   createRunRecorder,
+  createTaskBranchStore,
   createWorker,
   parseConfigRoles,
   type Conductor,
@@ -57,6 +59,8 @@ export async function createServices({
       return (sandbox ??= createSandbox(config.sandbox));
     },
     recordRun: createRunRecorder(database.db, logger),
+    taskBranches: createTaskBranchStore(database.db),
+    projectLock: createProjectLock(database.pool),
   });
   const bus = await createBus(config, database, logger);
   const gateway = createGateway({ config, db: database.db, logger, registry: metrics.registry });

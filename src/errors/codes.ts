@@ -125,6 +125,10 @@ export const errorCodes = {
     summary: 'The URL leads to a loopback, private or metadata address not allowlisted.',
   },
   MERGE_CONFLICT: { status: 409, summary: 'The merge conflicts; the base branch is unchanged.' },
+  WORKSPACE_CHECKOUT_STALE: {
+    status: 409,
+    summary: 'The base branch moved, but the worktree that has it checked out could not follow.',
+  },
   FILE_TOO_LARGE: { status: 413, summary: 'The file is larger than the API reads or writes.' },
   WORKSPACE_NESTED_REPOSITORY: {
     status: 422,

@@ -22,8 +22,6 @@ const allowedKeys = new Set([
   // Written by an import's clone and removed right after it.
   'remote.origin.url',
 ]);
-// Cadre's own metadata: the base branch a task branch started from.
-const cadreKey = /^branch\..+\.cadrebase$/;
 
 const checked = new Map<string, string>();
 
@@ -52,7 +50,7 @@ export async function checkRepositoryConfig(gitDir: string, runRaw: RunRaw): Pro
 }
 
 function isAllowed(key: string): boolean {
-  return allowedKeys.has(key.toLowerCase()) || cadreKey.test(key);
+  return allowedKeys.has(key.toLowerCase());
 }
 
 /** The repository that holds the config: a worktree's git dir names it in its `commondir` file. */

@@ -20,3 +20,4 @@ export type { MergeCandidate } from './merge.js';
 export type { CheckoutView } from './workspaces.js';
 export { configuredTestCommand, detectTestCommand } from './test-command.js';
 export type { TestCommand, TreeReader } from './test-command.js';
+export type { TaskBranchStore, ProjectLock } from './coordination.js';

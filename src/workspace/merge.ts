@@ -160,7 +160,8 @@ async function isAncestor(gitDir: string, ancestor: string, of: string) {
 /**
  * Moves the base ref only if nobody moved it meanwhile. When the base is checked out in
  * another worktree (a step merged into its task's branch), that checkout is carried along,
- * keeping any local edits that do not touch the merged files.
+ * keeping any local edits that do not touch the merged files; when it cannot be,
+ * WORKSPACE_CHECKOUT_STALE (the ref has moved: the caller's step fails rather than go on).
  */
 async function moveBase(gitDir: string, ref: string, to: string, from: string) {
   try {
@@ -173,7 +174,17 @@ async function moveBase(gitDir: string, ref: string, to: string, from: string) {
   // A checkout holding a repository of its own is not carried along: git would look into it.
   const nested = await findNestedRepositories({ gitDir: checkout.gitDir, path: checkout.workTree });
   if (nested.length > 0) return;
-  await runGit({ ...checkout, args: ['read-tree', '-m', '-u', from, to] }).catch(() => undefined);
+  await runGit({ ...checkout, args: ['read-tree', '-m', '-u', from, to] }).catch(
+    (error: unknown) => {
+      // Ignoring this would leave the old files checked out under the new head, and the next
+      // commit there would undo the merge.
+      throw new CadreError(
+        'WORKSPACE_CHECKOUT_STALE',
+        `${ref} moved to ${to}, but the worktree that has it checked out could not be updated (local changes to the merged files?); commit or discard them there and run the step again.`,
+        { cause: error, details: { ref, commit: to } },
+      );
+    },
+  );
 }
 
 /** The worktree (other than `gitDir`'s own) that has `ref` checked out, if any. */

@@ -1,6 +1,7 @@
 // The workspace service: one object that the API and the agent runtime use for a project's
 // repository, its tasks' worktrees, their files, diffs and merges, and commands run in a
-// worktree through the sandbox. Git operations on one project run one at a time.
+// worktree through the sandbox. Git operations on one project run one at a time: queued in
+// this process, then under the project lock shared with every other process.
 import { readdir } from 'node:fs/promises';
 import { CadreError } from '../errors/index.js';
 import type { ExecutorName, RunHandle, RunOptions, RunResult, Sandbox } from '../sandbox/index.js';
@@ -23,6 +24,11 @@ import {
   type MergeCandidate,
   type MergeResult,
 } from './merge.js';
+import {
+  createFileTaskBranchStore,
+  type ProjectLock,
+  type TaskBranchStore,
+} from './coordination.js';
 import { confinePath } from './paths.js';
 import type { TreeReader } from './test-command.js';
 import {
@@ -50,6 +56,13 @@ export interface WorkspacesOptions {
   imports?: Omit<ImportPolicy, 'dataDir'>;
   /** Called with every finished run, to record its resource use (the recorder logs its own failures). */
   recordRun?: (record: RunRecord) => Promise<void>;
+  /**
+   * Where task branches' bases are recorded (Postgres when Cadre runs); without it, files under
+   * the data folder, which only one process may use.
+   */
+  taskBranches?: TaskBranchStore;
+  /** The lock that holds a project's git work across processes; without it, this process's queue only. */
+  projectLock?: ProjectLock;
 }
 
 /** A finished run, for accounting. */
@@ -134,11 +147,15 @@ export interface Workspaces {
 /** Creates the workspace service. */
 export function createWorkspaces(options: WorkspacesOptions): Workspaces {
   const { dataDir, now = () => new Date() } = options;
+  const store = options.taskBranches ?? createFileTaskBranchStore(dataDir);
+  const projectLock: ProjectLock = options.projectLock ?? ((_projectId, work) => work());
   const locks = new Map<string, Promise<unknown>>();
-  // Serializes git work on one project: git's own locks would fail a concurrent caller.
+  // Serializes git work on one project: git's own locks would fail a concurrent caller. The
+  // queue in front of the shared lock keeps this process to one lock (one connection) a project.
   const serial = <T>(projectId: string, work: () => Promise<T>): Promise<T> => {
     const previous = locks.get(projectId) ?? Promise.resolve();
-    const next = previous.then(work, work);
+    const locked = () => projectLock(projectId, work);
+    const next = previous.then(locked, locked);
     const settled = next.catch(() => undefined);
     locks.set(projectId, settled);
     void settled.then(() => {
@@ -147,11 +164,27 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
     return next;
   };
   const layout = (projectId: string) => projectLayout(dataDir, projectId);
-  const worktree = (task: TaskRef) => getTaskWorktree(layout(task.projectId), task.taskId);
-  /** The task's worktree, its repository told to ignore interrupted writes, for committing. */
-  const committable = async (task: TaskRef) => {
-    await ignorePartialWrites(layout(task.projectId).gitDir);
-    return worktree(task);
+  const bases = (projectId: string) => ({
+    get: (taskId: string) => store.getBase(projectId, taskId),
+    claim: (taskId: string, base: string) => store.claimBase(projectId, taskId, base),
+  });
+  const worktree = (task: TaskRef) =>
+    getTaskWorktree(layout(task.projectId), task.taskId, bases(task.projectId));
+  /**
+   * Runs git work on the task's worktree under the project's lock, the worktree looked up
+   * first (so the lock never waits on the store) and, for `committing`, its repository told
+   * to ignore interrupted writes.
+   */
+  const onWorktree = async <T>(
+    task: TaskRef,
+    work: (found: TaskWorktree) => Promise<T>,
+    committing = false,
+  ): Promise<T> => {
+    const found = await worktree(task);
+    return serial(task.projectId, async () => {
+      if (committing) await ignorePartialWrites(layout(task.projectId).gitDir);
+      return work(found);
+    });
   };
   /** Runs a command with `path` mounted as the workspace, and records the run when asked to. */
   async function runAt(path: string, { projectId, taskId, orgId, stepId, ...run }: TaskRunOptions) {
@@ -187,9 +220,11 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
       ),
     getRepository: (projectId) => getRepositoryInfo(layout(projectId)),
     createTaskWorktree: (task, baseBranch) =>
-      serial(task.projectId, () =>
-        createTaskWorktree(layout(task.projectId), task.taskId, baseBranch),
-      ),
+      createTaskWorktree(layout(task.projectId), task.taskId, {
+        baseBranch,
+        bases: bases(task.projectId),
+        locked: (work) => serial(task.projectId, work),
+      }),
     getTaskWorktree: worktree,
     removeTaskWorktree: (task) =>
       serial(task.projectId, () => removeTaskWorktree(layout(task.projectId), task.taskId)),
@@ -198,33 +233,29 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
     writeFile: async (task, path, content) =>
       writeWorkspaceFile((await worktree(task)).path, path, content),
     commit: (task, message) =>
-      serial(task.projectId, async () =>
-        commitTaskChanges(await committable(task), message, now()),
-      ),
-    diff: (task) =>
-      serial(task.projectId, async () => {
-        const found = await worktree(task).catch((error: unknown) => {
-          if (error instanceof CadreError && error.code === 'WORKSPACE_NOT_FOUND') return null;
-          throw error;
-        });
-        if (found) return diffTask(found);
-        return diffTaskBranch(await getTaskBranch(layout(task.projectId), task.taskId));
-      }),
+      onWorktree(task, (found) => commitTaskChanges(found, message, now()), true),
+    diff: async (task) => {
+      const found = await worktree(task).catch((error: unknown) => {
+        if (error instanceof CadreError && error.code === 'WORKSPACE_NOT_FOUND') return null;
+        throw error;
+      });
+      if (found) return serial(task.projectId, () => diffTask(found));
+      const branch = await getTaskBranch(
+        layout(task.projectId),
+        task.taskId,
+        bases(task.projectId),
+      );
+      return serial(task.projectId, () => diffTaskBranch(branch));
+    },
     status: async (task) => statusOf(await worktree(task)),
     diffSince: async (task, since) => diffSince(await worktree(task), since),
     search: async (task, pattern, path) => searchWorktree(await worktree(task), pattern, path),
     merge: (task, message) =>
-      serial(task.projectId, async () =>
-        mergeTask(await committable(task), { message, date: now() }),
-      ),
+      onWorktree(task, (found) => mergeTask(found, { message, date: now() }), true),
     planMerge: (task, message) =>
-      serial(task.projectId, async () =>
-        planMerge(await committable(task), { message, date: now() }),
-      ),
-    applyMerge: (task, candidate) =>
-      serial(task.projectId, async () => applyMerge(await worktree(task), candidate)),
-    absorbMerge: (task, candidate) =>
-      serial(task.projectId, async () => absorbMerge(await worktree(task), candidate)),
+      onWorktree(task, (found) => planMerge(found, { message, date: now() }), true),
+    applyMerge: (task, candidate) => onWorktree(task, (found) => applyMerge(found, candidate)),
+    absorbMerge: (task, candidate) => onWorktree(task, (found) => absorbMerge(found, candidate)),
     withCheckout: async ({ projectId, taskId, name, commit }, work) => {
       const project = layout(projectId);
       const checkout = await serial(projectId, () => createCheckout(project, name, commit));

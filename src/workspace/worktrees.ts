@@ -1,7 +1,9 @@
 // Task worktrees: each task gets its own branch, checked out in its own folder, started
-// from a base branch that is remembered for diffs and merges.
+// from a base branch recorded in the task branch store (never in git config). Creating a
+// worktree is idempotent: whatever an interrupted creation left is repaired, not refused.
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { CadreError } from '../errors/index.js';
 import { runGit } from './git.js';
 import { checkBranchName, taskLayout, type ProjectLayout } from './layout.js';
@@ -22,32 +24,59 @@ export interface TaskWorktree extends TaskBranch {
   path: string;
 }
 
-const baseKey = (branch: string) => `branch.${branch}.cadrebase`;
+/** The task branch store, bound to one project. */
+export interface ProjectBases {
+  get(taskId: string): Promise<string | null>;
+  claim(taskId: string, baseBranch: string): Promise<string>;
+}
 
-/** Creates the task's branch and worktree from `baseBranch` (the repository's default branch when absent). */
+/** What creating a worktree needs besides the project's folders. */
+export interface CreateWorktreeOptions {
+  baseBranch?: string;
+  bases: ProjectBases;
+  /** Runs git work while nothing else touches the project's repository. */
+  locked: <T>(work: () => Promise<T>) => Promise<T>;
+}
+
+/**
+ * Creates the task's branch and worktree from `baseBranch` (the repository's default branch
+ * when absent), or brings back the one an earlier call made: a branch without a folder is
+ * checked out again, a folder git does not know is replaced, a registration without its
+ * folder is pruned. The same call twice gives the same worktree, on the first call's base.
+ */
 export async function createTaskWorktree(
   project: ProjectLayout,
   taskId: string,
-  baseBranch?: string,
+  { baseBranch, bases, locked }: CreateWorktreeOptions,
 ): Promise<TaskWorktree> {
-  const info = await getRepositoryInfo(project);
-  const base = checkBranchName('baseBranch', baseBranch ?? info.baseBranch);
   const task = taskLayout(project, taskId);
-  if (existsSync(task.path) || info.branches.includes(task.branch)) {
-    throw new CadreError('WORKSPACE_EXISTS', `Task ${taskId} already has a worktree.`);
-  }
-  if (!info.branches.includes(base)) {
+  const info = await getRepositoryInfo(project);
+  const requested = checkBranchName('baseBranch', baseBranch ?? info.baseBranch);
+  const recorded = await bases.get(taskId);
+  if (recorded === null && !info.branches.includes(requested)) {
     throw new CadreError(
       'VALIDATION_FAILED',
-      `baseBranch: the repository has no branch "${base}".`,
-      {
-        details: [{ field: 'baseBranch', message: 'no such branch' }],
-      },
+      `baseBranch: the repository has no branch "${requested}".`,
+      { details: [{ field: 'baseBranch', message: 'no such branch' }] },
     );
   }
+  // Recorded before git makes the branch, so no branch ever exists without its base.
+  const base = recorded ?? (await bases.claim(taskId, requested));
   const gitDir = project.gitDir;
-  await runGit({ gitDir, args: ['worktree', 'add', '-b', task.branch, task.path, base] });
-  await runGit({ gitDir, args: ['config', baseKey(task.branch), base] });
+  await locked(async () => {
+    await runGit({ gitDir, args: ['worktree', 'prune'] });
+    if (isComplete(task)) return;
+    // Half made: git's admin folder without a finished checkout, or a folder git does not
+    // know. Neither holds work (writes need both), so both go and the branch is checked out.
+    await rm(task.gitDir, { recursive: true, force: true });
+    await rm(task.path, { recursive: true, force: true });
+    await runGit({ gitDir, args: ['worktree', 'prune'] });
+    const branches = (await getRepositoryInfo(project)).branches;
+    const args = branches.includes(task.branch)
+      ? ['worktree', 'add', task.path, task.branch]
+      : ['worktree', 'add', '-b', task.branch, task.path, base];
+    await runGit({ gitDir, args });
+  });
   return { taskId, path: task.path, gitDir: task.gitDir, branch: task.branch, baseBranch: base };
 }
 
@@ -55,29 +84,28 @@ export async function createTaskWorktree(
 export async function getTaskWorktree(
   project: ProjectLayout,
   taskId: string,
+  bases: ProjectBases,
 ): Promise<TaskWorktree> {
   const task = taskLayout(project, taskId);
-  if (!existsSync(task.path) || !existsSync(task.gitDir)) {
+  const base = existsSync(task.path) && existsSync(task.gitDir) ? await bases.get(taskId) : null;
+  if (base === null) {
     throw new CadreError(
       'WORKSPACE_NOT_FOUND',
       `Task ${taskId} has no worktree; create it with POST .../worktree first.`,
     );
   }
-  const base = await runGit({ gitDir: project.gitDir, args: ['config', baseKey(task.branch)] });
-  return {
-    taskId,
-    path: task.path,
-    gitDir: task.gitDir,
-    branch: task.branch,
-    baseBranch: base.stdout.trim(),
-  };
+  return { taskId, path: task.path, gitDir: task.gitDir, branch: task.branch, baseBranch: base };
 }
 
 /**
  * The task's branch, whether or not its worktree still exists; WORKSPACE_NOT_FOUND when the
  * task never had one.
  */
-export async function getTaskBranch(project: ProjectLayout, taskId: string): Promise<TaskBranch> {
+export async function getTaskBranch(
+  project: ProjectLayout,
+  taskId: string,
+  bases: ProjectBases,
+): Promise<TaskBranch> {
   const task = taskLayout(project, taskId);
   const gitDir = project.gitDir;
   const notFound = new CadreError(
@@ -86,20 +114,39 @@ export async function getTaskBranch(project: ProjectLayout, taskId: string): Pro
   );
   if (!existsSync(gitDir)) throw notFound;
   const [base, head] = await Promise.all([
-    runGit({ gitDir, args: ['config', baseKey(task.branch)], okExitCodes: [1] }),
+    bases.get(taskId),
     runGit({
       gitDir,
       args: ['rev-parse', '--verify', '--quiet', `refs/heads/${task.branch}`],
       okExitCodes: [1],
     }),
   ]);
-  if (base.exitCode !== 0 || head.exitCode !== 0) throw notFound;
-  return { taskId, gitDir, branch: task.branch, baseBranch: base.stdout.trim() };
+  if (base === null || head.exitCode !== 0) throw notFound;
+  return { taskId, gitDir, branch: task.branch, baseBranch: base };
 }
 
 /** Removes the task's worktree folder; its branch (and so its commits) stays. */
 export async function removeTaskWorktree(project: ProjectLayout, taskId: string): Promise<void> {
-  const worktree = await getTaskWorktree(project, taskId);
-  await rm(worktree.path, { recursive: true, force: true });
+  const task = taskLayout(project, taskId);
+  if (!existsSync(task.path) || !existsSync(task.gitDir)) {
+    throw new CadreError(
+      'WORKSPACE_NOT_FOUND',
+      `Task ${taskId} has no worktree; create it with POST .../worktree first.`,
+    );
+  }
+  await rm(task.path, { recursive: true, force: true });
   await runGit({ gitDir: project.gitDir, args: ['worktree', 'prune'] });
+}
+
+/**
+ * Whether the task's worktree is registered and checked out: git's admin folder, the folder
+ * with its .git link, and no "locked" file (git leaves one while `worktree add` runs; Cadre
+ * never locks a worktree itself).
+ */
+function isComplete(task: { path: string; gitDir: string }): boolean {
+  return (
+    existsSync(task.gitDir) &&
+    existsSync(join(task.path, '.git')) &&
+    !existsSync(join(task.gitDir, 'locked'))
+  );
 }

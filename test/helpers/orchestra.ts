@@ -13,7 +13,13 @@ import { Config } from '../../src/config/index.js';
 import { connectDatabase, tables, type Database } from '../../src/db/index.js';
 import { createGateway, type ModelInfo } from '../../src/llm/index.js';
 import { createLogger } from '../../src/observability/index.js';
-import { createConductor, createRunRecorder, createWorker } from '../../src/orchestrator/index.js';
+import {
+  createConductor,
+  createProjectLock,
+  createRunRecorder,
+  createTaskBranchStore,
+  createWorker,
+} from '../../src/orchestrator/index.js';
 import { createSandbox } from '../../src/sandbox/index.js';
 import {
   createScriptedModel,
@@ -116,6 +122,8 @@ export async function createOrchestra({
     imports: { roots: [tmpdir()] },
     sandbox: createSandbox(config.sandbox),
     recordRun: createRunRecorder(database.db, logger),
+    taskBranches: createTaskBranchStore(database.db),
+    projectLock: createProjectLock(database.pool),
   });
   const bus = createInProcessBus();
   const configRoles = builtInRoles.map((role) => ({

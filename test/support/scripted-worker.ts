@@ -11,7 +11,13 @@ import { Config } from '../../src/config/index.js';
 import { connectDatabase } from '../../src/db/index.js';
 import { createGateway } from '../../src/llm/index.js';
 import { createLogger } from '../../src/observability/index.js';
-import { createConductor, createRunRecorder, createWorker } from '../../src/orchestrator/index.js';
+import {
+  createConductor,
+  createProjectLock,
+  createRunRecorder,
+  createTaskBranchStore,
+  createWorker,
+} from '../../src/orchestrator/index.js';
 import { createSandbox } from '../../src/sandbox/index.js';
 import { createScriptedModel, type ScriptedTurn } from '../../src/testing/index.js';
 import { createWorkspaces } from '../../src/workspace/index.js';
@@ -66,6 +72,8 @@ const workspaces = createWorkspaces({
   dataDir: config.dataDir,
   sandbox: createSandbox(config.sandbox),
   recordRun: createRunRecorder(database.db, logger),
+  taskBranches: createTaskBranchStore(database.db),
+  projectLock: createProjectLock(database.pool),
 });
 const conductor = createConductor({
   database,

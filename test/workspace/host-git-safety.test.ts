@@ -11,7 +11,11 @@ import { generateApiKey, type Role } from '../../src/auth/index.js';
 import { Config } from '../../src/config/index.js';
 import { tables } from '../../src/db/index.js';
 import { CadreError } from '../../src/errors/index.js';
-import { createStepHost } from '../../src/orchestrator/index.js';
+import {
+  createProjectLock,
+  createStepHost,
+  createTaskBranchStore,
+} from '../../src/orchestrator/index.js';
 import { createSandbox } from '../../src/sandbox/index.js';
 import { createWorkspaces, type Workspaces } from '../../src/workspace/index.js';
 import { snapshotWorktree } from '../../src/workspace/snapshot.js';
@@ -74,6 +78,9 @@ beforeAll(async () => {
   workspaces = createWorkspaces({
     dataDir: t.dataDir,
     sandbox: createSandbox(Config.parse({}).sandbox),
+    // The app's own records: the worktrees the API makes are found here too.
+    taskBranches: createTaskBranchStore(t.database.db),
+    projectLock: createProjectLock(t.database.pool),
   });
 });
 afterAll(() => t.close());

@@ -8,7 +8,9 @@ import type { Db } from '../../db/index.js';
 import { tables } from '../../db/index.js';
 import { CadreError } from '../../errors/index.js';
 import {
+  createProjectLock,
   createRunRecorder,
+  createTaskBranchStore,
   getProject,
   getTask,
   type ProjectRow,
@@ -53,6 +55,8 @@ export function createWorkspaceServices(app: FastifyInstance, deps: AppDeps): Wo
         return getSandbox();
       },
       recordRun: recorder,
+      taskBranches: createTaskBranchStore(deps.database.db),
+      projectLock: createProjectLock(deps.database.pool),
     });
   app.addHook('onClose', async () => terminals?.closeAll());
   return {

@@ -19,3 +19,4 @@ export { roles } from './roles.js';
 export { agentTurns } from './agents.js';
 export { approvals, memories } from './orchestration.js';
 export { sprints } from './sprints.js';
+export { taskBranches } from './workspaces.js';
