@@ -111,7 +111,7 @@ export const errorCodes = {
     summary: 'A path leaves the workspace (.., an absolute path or a symlink out of it).',
   },
   WORKSPACE_NOT_FOUND: { status: 404, summary: 'The project or task has no workspace yet.' },
-  WORKSPACE_EXISTS: { status: 409, summary: 'The project or task already has a workspace.' },
+  WORKSPACE_EXISTS: { status: 409, summary: 'The project already has a repository.' },
   WORKSPACE_IMPORT_FAILED: {
     status: 422,
     summary: 'No git repository could be read at the import source (one answer for every cause).',

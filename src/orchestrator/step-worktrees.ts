@@ -19,7 +19,10 @@ async function ensureRepository(workspaces: Workspaces, projectId: string) {
     await workspaces.getRepository(projectId);
   } catch (error) {
     if (!(error instanceof CadreError && error.code === 'WORKSPACE_NOT_FOUND')) throw error;
-    await workspaces.createRepository(projectId, { type: 'empty' });
+    // Another process may have made it meanwhile: the repository exists either way.
+    await workspaces.createRepository(projectId, { type: 'empty' }).catch((failure: unknown) => {
+      if (!(failure instanceof CadreError && failure.code === 'WORKSPACE_EXISTS')) throw failure;
+    });
   }
 }
 

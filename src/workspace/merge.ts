@@ -116,7 +116,10 @@ export async function applyMerge(
 ): Promise<MergeResult> {
   const gitDir = worktree.gitDir;
   const { baseHead, taskHead, ...result } = candidate;
-  if (candidate.isAlreadyMerged) return result;
+  if (candidate.isAlreadyMerged) {
+    await finishCheckoutUpdate(worktree);
+    return result;
+  }
   if ((await rev(gitDir, 'HEAD')) !== taskHead) {
     throw new CadreError('CONFLICT', `${worktree.branch} moved while merging; merge again.`);
   }
@@ -174,13 +177,57 @@ async function moveBase(gitDir: string, ref: string, to: string, from: string) {
   // A checkout holding a repository of its own is not carried along: git would look into it.
   const nested = await findNestedRepositories({ gitDir: checkout.gitDir, path: checkout.workTree });
   if (nested.length > 0) return;
+  await updateCheckout(checkout, ref, from, to);
+}
+
+/**
+ * Finishes the checkout update an earlier merge of this task did not (cut off, or refused): when
+ * the base's checkout still holds exactly the base from before that merge (its pre-merge ref),
+ * it is carried to the base's head. A checkout holding anything else is left as it is.
+ */
+async function finishCheckoutUpdate(worktree: TaskWorktree) {
+  const gitDir = worktree.gitDir;
+  const ref = `refs/heads/${worktree.baseBranch}`;
+  const before = await runGit({
+    gitDir,
+    args: ['rev-parse', '--verify', '--quiet', `${preMergeRef(worktree.taskId)}^{commit}`],
+    okExitCodes: [1],
+  });
+  if (before.exitCode !== 0) return;
+  const checkout = await findCheckout(gitDir, ref);
+  if (!checkout) return;
+  const nested = await findNestedRepositories({ gitDir: checkout.gitDir, path: checkout.workTree });
+  if (nested.length > 0) return;
+  const from = before.stdout.trim();
+  const [indexTree, fromTree, headTree] = await Promise.all([
+    // An index mid-conflict has no tree: such a checkout is not one a merge left behind.
+    runGit({ gitDir: checkout.gitDir, args: ['write-tree'] }).then(
+      (run) => run.stdout.trim(),
+      () => null,
+    ),
+    rev(gitDir, `${from}^{tree}`),
+    rev(gitDir, `${ref}^{tree}`),
+  ]);
+  if (indexTree !== fromTree || indexTree === headTree) return;
+  await updateCheckout(checkout, ref, from, await rev(gitDir, ref));
+}
+
+/** Carries a checkout of `ref` from commit `from` to `to`, or WORKSPACE_CHECKOUT_STALE. */
+async function updateCheckout(
+  checkout: { gitDir: string; workTree: string },
+  ref: string,
+  from: string,
+  to: string,
+) {
+  // A file rewritten with the same content (writes replace files) is not a local change.
+  await runGit({ ...checkout, args: ['update-index', '-q', '--refresh'], okExitCodes: [1] });
   await runGit({ ...checkout, args: ['read-tree', '-m', '-u', from, to] }).catch(
     (error: unknown) => {
       // Ignoring this would leave the old files checked out under the new head, and the next
       // commit there would undo the merge.
       throw new CadreError(
         'WORKSPACE_CHECKOUT_STALE',
-        `${ref} moved to ${to}, but the worktree that has it checked out could not be updated (local changes to the merged files?); commit or discard them there and run the step again.`,
+        `${ref} moved to ${to}, but the worktree that has it checked out could not be updated (local changes to the merged files?); discard them there (committing them would undo the merge) and run the step again.`,
         { cause: error, details: { ref, commit: to } },
       );
     },

@@ -87,7 +87,8 @@ export async function getTaskWorktree(
   bases: ProjectBases,
 ): Promise<TaskWorktree> {
   const task = taskLayout(project, taskId);
-  const base = existsSync(task.path) && existsSync(task.gitDir) ? await bases.get(taskId) : null;
+  // A half-made worktree is not one: createTaskWorktree repairs it.
+  const base = isComplete(task) ? await bases.get(taskId) : null;
   if (base === null) {
     throw new CadreError(
       'WORKSPACE_NOT_FOUND',

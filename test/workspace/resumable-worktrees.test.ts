@@ -1,6 +1,7 @@
 // Creating a task's worktree converges after an interruption at each point (branch made but no
 // folder; folder made but not registered; registered but folder removed), and a checkout that
-// cannot follow its merged base fails the merge instead of being left stale.
+// cannot follow its merged base fails the merge instead of being left stale, and is carried
+// along when the merge runs again.
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -132,5 +133,21 @@ describe('a checkout that cannot follow its merged base', () => {
     expect(await readFile(join(folderOf('t-parent'), 'work.txt'), 'utf8')).toBe(
       'edited, not committed\n',
     );
+  });
+
+  it('is carried along when the step runs again, so a commit there keeps the merge', async () => {
+    // Continues the test above: the edit is undone, and the merge is run again; the child's
+    // work is already on the parent's branch, but the parent's checkout still shows the old file.
+    const parent = { projectId, taskId: 't-parent' };
+    const child = { projectId, taskId: 't-child' };
+    await writeFile(join(folderOf('t-parent'), 'work.txt'), 'work of t-parent\n');
+    const again = await workspaces.merge(child);
+    expect(again.isAlreadyMerged).toBe(true);
+    expect(await readFile(join(folderOf('t-parent'), 'work.txt'), 'utf8')).toBe(
+      'changed by the child\n',
+    );
+    // Committing everything in the parent now changes nothing the merge brought.
+    expect(await workspaces.commit(parent, 'After the merge')).toBeNull();
+    expect(git('show', 'cadre/task-t-parent:work.txt')).toBe('changed by the child');
   });
 });
