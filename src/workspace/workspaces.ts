@@ -29,6 +29,7 @@ import {
   type ProjectLock,
   type TaskBranchStore,
 } from './coordination.js';
+import { adoptLegacyBases } from './legacy-bases.js';
 import { confinePath } from './paths.js';
 import type { TreeReader } from './test-command.js';
 import {
@@ -168,8 +169,21 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
     get: (taskId: string) => store.getBase(projectId, taskId),
     claim: (taskId: string, base: string) => store.claimBase(projectId, taskId, base),
   });
-  const worktree = (task: TaskRef) =>
-    getTaskWorktree(layout(task.projectId), task.taskId, bases(task.projectId));
+  const adopted = new Map<string, Promise<void>>();
+  /** The project, its legacy bases (from before they lived in the store) adopted once. */
+  const ready = async (projectId: string) => {
+    const project = layout(projectId);
+    let adopting = adopted.get(projectId);
+    if (!adopting) {
+      adopting = serial(projectId, () => adoptLegacyBases(project.gitDir, bases(projectId)));
+      adopted.set(projectId, adopting);
+      adopting.catch(() => adopted.delete(projectId));
+    }
+    await adopting;
+    return project;
+  };
+  const worktree = async (task: TaskRef) =>
+    getTaskWorktree(await ready(task.projectId), task.taskId, bases(task.projectId));
   /**
    * Runs git work on the task's worktree under the project's lock, the worktree looked up
    * first (so the lock never waits on the store) and, for `committing`, its repository told
@@ -218,16 +232,18 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
           imports: { ...options.imports, dataDir },
         }),
       ),
-    getRepository: (projectId) => getRepositoryInfo(layout(projectId)),
-    createTaskWorktree: (task, baseBranch) =>
-      createTaskWorktree(layout(task.projectId), task.taskId, {
+    getRepository: async (projectId) => getRepositoryInfo(await ready(projectId)),
+    createTaskWorktree: async (task, baseBranch) =>
+      createTaskWorktree(await ready(task.projectId), task.taskId, {
         baseBranch,
         bases: bases(task.projectId),
         locked: (work) => serial(task.projectId, work),
       }),
     getTaskWorktree: worktree,
     removeTaskWorktree: (task) =>
-      serial(task.projectId, () => removeTaskWorktree(layout(task.projectId), task.taskId)),
+      ready(task.projectId).then((project) =>
+        serial(task.projectId, () => removeTaskWorktree(project, task.taskId)),
+      ),
     listFiles: async (task, path) => listFiles((await worktree(task)).path, path),
     readFile: async (task, path) => readWorkspaceFile((await worktree(task)).path, path),
     writeFile: async (task, path, content) =>
@@ -241,7 +257,7 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
       });
       if (found) return serial(task.projectId, () => diffTask(found));
       const branch = await getTaskBranch(
-        layout(task.projectId),
+        await ready(task.projectId),
         task.taskId,
         bases(task.projectId),
       );
@@ -257,7 +273,7 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
     applyMerge: (task, candidate) => onWorktree(task, (found) => applyMerge(found, candidate)),
     absorbMerge: (task, candidate) => onWorktree(task, (found) => absorbMerge(found, candidate)),
     withCheckout: async ({ projectId, taskId, name, commit }, work) => {
-      const project = layout(projectId);
+      const project = await ready(projectId);
       const checkout = await serial(projectId, () => createCheckout(project, name, commit));
       try {
         return await work({

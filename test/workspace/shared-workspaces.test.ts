@@ -107,3 +107,25 @@ describe('workspaces shared by two processes', () => {
     await expect(lock('p-fail', async () => 'ran')).resolves.toBe('ran');
   });
 });
+
+describe('a repository from before bases lived in Postgres', () => {
+  it('has its task bases moved out of git config on first use', async () => {
+    await one.createRepository('p-legacy', { type: 'empty' });
+    const task = { projectId: 'p-legacy', taskId: 't-old' };
+    await one.createTaskWorktree(task);
+    // As an older Cadre left it: the base in git config, no row.
+    const gitDir = join(dataDir, 'workspaces', 'p-legacy', 'repo.git');
+    git(gitDir, 'config', 'branch.cadre/task-t-old.cadrebase', 'main');
+    await databases[0]!.pool.query(`DELETE FROM task_branches WHERE project_id = 'p-legacy'`);
+    // A process started after the upgrade.
+    const upgraded = serviceOn(databases[1]!);
+    expect(await upgraded.getTaskWorktree(task)).toMatchObject({ baseBranch: 'main' });
+    expect(git(gitDir, 'config', '--list', '--local')).not.toContain('cadrebase');
+    const rows = await databases[0]!.pool.query(
+      `SELECT base_branch FROM task_branches WHERE project_id = 'p-legacy' AND task_id = 't-old'`,
+    );
+    expect(rows.rows).toEqual([{ base_branch: 'main' }]);
+    await upgraded.writeFile(task, 'a.txt', 'a\n');
+    expect((await upgraded.merge(task)).baseBranch).toBe('main');
+  });
+});
