@@ -18,6 +18,8 @@ const codeByStatus: Record<number, ErrorCode> = {
   429: 'RATE_LIMITED',
 };
 
+const internalCodes = new Set<ErrorCode>(['GIT_FAILED', 'SANDBOX_FAILED']);
+
 /** Fastify's error handler for the whole app. */
 export function handleError(
   error: FastifyError | Error,
@@ -28,8 +30,11 @@ export function handleError(
   if (failure.status >= 500) {
     request.log.error({ err: error }, 'request failed');
   }
-  const body: ErrorBody = { error: { code: failure.code, message: failure.message } };
-  if (failure.details !== undefined) body.error.details = failure.details;
+  // Git's and the sandbox's own words name server paths: they go to the log, not the caller.
+  const isInternal = internalCodes.has(failure.code);
+  const message = isInternal ? errorCodes[failure.code].summary : failure.message;
+  const body: ErrorBody = { error: { code: failure.code, message } };
+  if (failure.details !== undefined && !isInternal) body.error.details = failure.details;
   if (failure.status >= 500) body.error.requestId = request.id;
   const retryAfter = retryAfterSeconds(failure.details);
   if (retryAfter !== null) reply.header('retry-after', String(retryAfter));

@@ -18,7 +18,7 @@ export type { Endpoint, ProviderPlugin } from './providers.js';
 export { importLlamaCpp, createLlamaCppModel, llamaCppPackage } from './llama-cpp.js';
 export { createCircuitBreaker } from './circuit-breaker.js';
 export type { BreakerState, CircuitBreaker, CircuitBreakerOptions } from './circuit-breaker.js';
-export { backoffDelay, parseRetryAfter, classifyFailure } from './retry.js';
+export { backoffDelay, parseRetryAfter, classifyFailure, sleepWithSignal } from './retry.js';
 export { isPermittedByPrivacy, route } from './router.js';
 export { costOf } from './cost.js';
 export { cacheKey } from './cache.js';

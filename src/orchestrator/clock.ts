@@ -1,5 +1,6 @@
 // The clock the work queue and workers read and sleep on, injected so that lease and retry
 // tests run on fake time. The system clock leaves lease arithmetic to the database's clock.
+import { sleepWithSignal } from '../llm/index.js';
 
 export interface Clock {
   /** Milliseconds since the epoch; null means "the database's clock" (see timeOf). */
@@ -11,19 +12,7 @@ export interface Clock {
 /** Real time: timers for sleeping, the database's now() for leases shared by every machine. */
 export const systemClock: Clock = {
   now: () => null,
-  sleep: (milliseconds, signal) =>
-    new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, milliseconds);
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(signal?.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
+  sleep: sleepWithSignal,
 };
 
 /** The clock's time as the queue functions take it: undefined for the database's own. */

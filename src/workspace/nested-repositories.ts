@@ -58,8 +58,14 @@ async function ignoredPaths(
     gitDir: worktree.gitDir,
     workTree: worktree.path,
     args: ['check-ignore', '-z', '--stdin'],
-    input: folders.map((folder) => `${folder}\0`).join(''),
+    // "./" first: a folder named ":sub" must not be read as pathspec magic (":" prefix).
+    input: folders.map((folder) => `./${folder}\0`).join(''),
     okExitCodes: [1],
   });
-  return new Set(result.stdout.split('\0').filter(Boolean));
+  return new Set(
+    result.stdout
+      .split('\0')
+      .filter(Boolean)
+      .map((path) => path.replace(/^\.\//, '')),
+  );
 }

@@ -1,3 +1,5 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServerConfig } from '../../src/config/index.js';
 import { bearer, createOrganization, createTestApp, type TestApp } from '../helpers/app.js';
@@ -63,6 +65,27 @@ describe('error answers', () => {
     const ui = await t.app.inject({ method: 'GET', url: '/docs/' });
     expect(ui.statusCode).toBe(200);
     expect(ui.headers['content-type']).toMatch(/text\/html/);
+  });
+});
+
+describe('a failed git command', () => {
+  it('answers GIT_FAILED without what git said, which names server paths', async () => {
+    const headers = bearer(t.adminKey);
+    const post = (url: string, payload: object) =>
+      t.app.inject({ method: 'POST', url, headers, payload });
+    const project = (await post('/api/projects', { name: 'broken-git' })).json();
+    expect((await post(`/api/projects/${project.id}/workspace`, {})).statusCode).toBe(201);
+    const task = (await post('/api/tasks', { projectId: project.id, description: 'x' })).json();
+    const base = `/api/projects/${project.id}/tasks/${task.id}`;
+    expect((await post(`${base}/worktree`, {})).statusCode).toBe(201);
+    const gitDir = join(t.dataDir, 'workspaces', project.id, 'repo.git');
+    await rm(join(gitDir, 'objects'), { recursive: true, force: true });
+
+    const diff = await t.app.inject({ method: 'GET', url: `${base}/diff`, headers });
+    expect(diff.statusCode).toBe(500);
+    expect(diff.json().error).toMatchObject({ code: 'GIT_FAILED', requestId: expect.any(String) });
+    expect(diff.body).not.toContain(t.dataDir);
+    expect(diff.json().error.details).toBeUndefined();
   });
 });
 
