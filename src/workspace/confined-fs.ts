@@ -28,7 +28,7 @@ export interface EntryOptions {
 const folderFlags = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 // As many symlinks as the kernel follows in one path before it answers ELOOP.
 const maxSymlinks = 40;
-/** Folders held open at once by one walk; a deeper path is refused. */
+/** Folders below the root held open at once by one walk; a deeper path is refused. */
 export const maxFolderDepth = 255;
 
 /** The name of `name` inside `folder` that pins the folder: only `name` itself is looked up. */
@@ -54,6 +54,7 @@ export async function withEntry<T>(
   use: (folder: HeldFolder, name: string) => Promise<T>,
 ): Promise<T> {
   const { root, path, createsFolders = false } = options;
+  if (options.segments.length - 1 > maxFolderDepth) throw tooDeep(path);
   const realRoot = await realpath(root);
   const held: HeldFolder[] = [
     { handle: await open(root, constants.O_RDONLY | constants.O_DIRECTORY), relative: '' },
@@ -99,7 +100,7 @@ export async function withEntry<T>(
           throw error;
         }
       }
-      if (held.length > maxFolderDepth) throw tooDeep(path);
+      if (held.length - 1 >= maxFolderDepth) throw tooDeep(path);
       let child = await openChildFolder(top(), name).catch((error: NodeJS.ErrnoException) => error);
       if (child instanceof Error && child.code === 'ENOENT' && createsFolders) {
         await mkdir(entryPath(top(), name), 0o755).catch(() => undefined);
