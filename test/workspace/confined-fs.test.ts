@@ -24,6 +24,11 @@ beforeEach(async () => {
 });
 afterEach(() => rm(base, { recursive: true, force: true }));
 
+/** The file descriptors this process holds open. */
+async function openDescriptors(): Promise<string[]> {
+  return (await readdir('/proc/self/fd')).sort();
+}
+
 async function codeOf(attempt: Promise<unknown>): Promise<string> {
   const error = await attempt.then(
     () => null,
@@ -82,9 +87,12 @@ describe('walking a workspace path', () => {
       ['loop read', () => readWorkspaceFile(root, 'loop-a')],
       ['loop write', () => writeWorkspaceFile(root, 'loop-a/x', 'no')],
     ];
+    const openBefore = await openDescriptors();
     for (const [name, attempt] of attempts) {
       expect(await codeOf(attempt()), name).toBe('PATH_OUTSIDE_WORKSPACE');
     }
+    // Every folder the refused walks held open was closed again.
+    expect(await openDescriptors()).toEqual(openBefore);
     expect(await readdir(outside)).toEqual(['secret.txt']);
     expect(await readFile(join(outside, 'secret.txt'), 'utf8')).toBe('host secret');
     expect(await readFile(join(root, '.git', 'config'), 'utf8')).toBe('[core]\n');
