@@ -1,7 +1,7 @@
-// Listing, reading and writing files of a worktree for the API and the agents' tools. Every
-// path goes through confinePath, and every opened file is checked again through its file
-// descriptor, so a symlink swapped in after the check still cannot lead outside. Writes are
-// atomic (temporary file, fsync, rename).
+// Listing, reading and writing files of a worktree for the API and the agents' tools, while a
+// sandboxed process may change the worktree at the same moment. Every path is checked by its
+// text, then walked through held folder descriptors (confined-fs.ts), so no symlink, however
+// swapped in, leads outside; writes are atomic (temporary file, fsync, rename, folder fsync).
 import { constants } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import {
@@ -11,13 +11,19 @@ import {
   open,
   readdir,
   readFile,
-  realpath,
   rename,
   unlink,
 } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { CadreError } from '../errors/index.js';
-import { confinePath, isInside } from './paths.js';
+import {
+  entryPath,
+  maxFolderDepth,
+  openChildFolder,
+  withEntry,
+  type HeldFolder,
+} from './confined-fs.js';
+import { confinePathText } from './paths.js';
 
 /** One entry of a listing. */
 export interface FileEntry {
@@ -29,46 +35,81 @@ export interface FileEntry {
 export const maxFileBytes = 5 * 1024 * 1024;
 const maxEntries = 20_000;
 
-/** Every file and folder under `path` (the whole workspace by default), without .git. */
+/**
+ * Every file and folder under `path` (the whole workspace by default), without .git. Symlinks
+ * are listed, never followed into; folders deeper than maxFolderDepth are listed, not entered.
+ */
 export async function listFiles(root: string, path = ''): Promise<FileEntry[]> {
-  const start = await confinePath(root, path);
+  const { relative, folder: start, isRoot } = await openListedFolder(root, path);
   const entries: FileEntry[] = [];
-  const walk = async (relative: string) => {
-    const dir = relative ? posix.join(root, relative) : root;
-    const children = await readdir(dir, { withFileTypes: true }).catch(
-      (error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT' || error.code === 'ENOTDIR') {
-          throw new CadreError('NOT_FOUND', `No folder "${path}" in the workspace.`);
-        }
-        throw error;
-      },
-    );
-    children.sort((a, b) => a.name.localeCompare(b.name));
-    for (const child of children) {
-      if (!relative && child.name === '.git') continue;
+  const walk = async (folder: HeldFolder, prefix: string, depth: number) => {
+    const names = await readdir(entryPath(folder, '.'));
+    names.sort((a, b) => a.localeCompare(b));
+    for (const name of names) {
+      if (isRoot && depth === 0 && name === '.git') continue;
       if (entries.length >= maxEntries) return;
-      const childPath = relative ? `${relative}/${child.name}` : child.name;
-      const stat = await lstat(posix.join(root, childPath));
+      const stat = await lstat(entryPath(folder, name)).catch(() => null);
+      if (!stat) continue; // removed since the folder was read
+      const childPath = prefix ? `${prefix}/${name}` : name;
       const type = stat.isSymbolicLink() ? 'symlink' : stat.isDirectory() ? 'directory' : 'file';
       entries.push({ path: childPath, type, size: type === 'file' ? stat.size : 0 });
-      if (type === 'directory') await walk(childPath);
+      if (type !== 'directory' || depth + 1 >= maxFolderDepth) continue;
+      // Swapped for a symlink or a file since the lstat: then neither followed nor entered.
+      const child = await openChildFolder(folder, name).catch(() => null);
+      if (!child) continue;
+      try {
+        await walk(child, childPath, depth + 1);
+      } finally {
+        await child.handle.close();
+      }
     }
   };
-  await walk(start.relative);
+  try {
+    await walk(start, relative, 0);
+  } finally {
+    await start.handle.close();
+  }
   return entries;
+}
+
+/** The names in the folder `path`, or none when there is no such folder in the workspace. */
+export async function listFolderNames(root: string, path: string): Promise<string[]> {
+  const opened = await openListedFolder(root, path).catch(() => null);
+  if (!opened) return [];
+  try {
+    return await readdir(entryPath(opened.folder, '.'));
+  } finally {
+    await opened.folder.handle.close();
+  }
+}
+
+/** The folder `path` names, held open, and whether it is the workspace root. */
+async function openListedFolder(root: string, path: string) {
+  const { relative } = confinePathText(root, path);
+  const options = { root, path, segments: segmentsOf(relative) };
+  const folder = await withEntry(options, (parent, name) => openChildFolder(parent, name)).catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') {
+        throw new CadreError('NOT_FOUND', `No folder "${path}" in the workspace.`);
+      }
+      throw error;
+    },
+  );
+  return { relative, folder, isRoot: folder.relative === '' };
 }
 
 /** The text of one file; a missing file is NOT_FOUND, a larger one than 5 MiB FILE_TOO_LARGE. */
 export async function readWorkspaceFile(root: string, path: string): Promise<string> {
-  const confined = await confinePath(root, path);
-  const target = await followInside(confined.absolute);
-  const handle = await open(target, constants.O_RDONLY | constants.O_NOFOLLOW).catch(
-    (error: NodeJS.ErrnoException) => {
-      throw fileOpenError(error, path);
-    },
-  );
+  const { relative } = confinePathText(root, path);
+  const options = { root, path, segments: segmentsOf(relative) };
+  // Non-blocking, so that a FIFO planted under the name cannot hold the open forever.
+  const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+  const handle = await withEntry(options, (folder, name) =>
+    open(entryPath(folder, name), flags),
+  ).catch((error: NodeJS.ErrnoException) => {
+    throw fileOpenError(error, path, 'read');
+  });
   try {
-    await checkOpenedInside(root, handle.fd, path);
     const stat = await handle.stat();
     if (!stat.isFile()) throw fileNotFound(path);
     if (stat.size > maxFileBytes) throw tooLarge(path);
@@ -91,33 +132,30 @@ export async function writeWorkspaceFile(
   path: string,
   content: string,
 ): Promise<void> {
-  const confined = await confinePath(root, path);
-  if (!confined.relative)
+  const { relative } = confinePathText(root, path);
+  if (!relative)
     throw new CadreError('VALIDATION_FAILED', 'path: give a file path, not the workspace root.');
   if (Buffer.byteLength(content) > maxFileBytes) throw tooLarge(path);
-  await mkdir(posix.dirname(confined.absolute), { recursive: true });
-  const target = await followInside(confined.absolute);
-  const existing = await lstat(target).catch(() => null);
-  if (existing?.isDirectory())
-    throw new CadreError('VALIDATION_FAILED', `path: "${path}" is a folder, not a file.`);
-  await removeStalePartials(target);
-  // A fresh name, opened exclusively and without following links; checked again through its fd.
-  const partial = partialPath(target);
-  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-  const handle = await open(partial, flags, existing ? existing.mode & 0o777 : 0o644).catch(
+  const options = { root, path, segments: segmentsOf(relative), createsFolders: true };
+  await withEntry(options, (folder, name) => writeInFolder(folder, name, content)).catch(
     (error: NodeJS.ErrnoException) => {
-      throw fileOpenError(error, path);
+      throw fileOpenError(error, path, 'write');
     },
   );
-  let opened: string;
+}
+
+/** The atomic write of `name` in a held folder; every name is looked up in that folder only. */
+async function writeInFolder(folder: HeldFolder, name: string, content: string) {
+  const existing = await lstat(entryPath(folder, name)).catch(() => null);
+  // A symlink is followed by withEntry (and must stay inside); a folder is refused.
+  if (existing?.isSymbolicLink()) throw Object.assign(new Error(name), { code: 'ELOOP' });
+  if (existing?.isDirectory()) throw Object.assign(new Error(name), { code: 'EISDIR' });
+  await removeStalePartials(folder, name);
+  // A fresh name, opened exclusively and without following links.
+  const partial = entryPath(folder, `.${name}.${randomBytes(6).toString('hex')}${partialSuffix}`);
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  const handle = await open(partial, flags, existing ? existing.mode & 0o777 : 0o644);
   try {
-    opened = await realpath(`/proc/self/fd/${handle.fd}`);
-    try {
-      await checkOpenedInside(root, handle.fd, path);
-    } catch (error) {
-      await unlink(opened).catch(() => undefined);
-      throw error;
-    }
     await handle.write(content, 0, 'utf8');
     await handle.sync();
   } catch (error) {
@@ -126,19 +164,12 @@ export async function writeWorkspaceFile(
   } finally {
     await handle.close();
   }
-  // Renamed where the temporary file really is, so a folder swapped meanwhile changes nothing.
-  const folder = posix.dirname(opened);
-  await rename(opened, posix.join(folder, posix.basename(target))).catch(async (error: unknown) => {
-    await unlink(opened).catch(() => undefined);
-    throw fileOpenError(error as NodeJS.ErrnoException, path);
+  await rename(partial, entryPath(folder, name)).catch(async (error: unknown) => {
+    await unlink(partial).catch(() => undefined);
+    throw error;
   });
-  await syncFolder(folder);
-}
-
-/** A new temporary name beside `target`. */
-function partialPath(target: string): string {
-  const name = `.${posix.basename(target)}.${randomBytes(6).toString('hex')}${partialSuffix}`;
-  return posix.join(posix.dirname(target), name);
+  // Makes the rename durable.
+  await folder.handle.sync().catch(() => undefined);
 }
 
 /**
@@ -155,30 +186,19 @@ export async function ignorePartialWrites(gitDir: string): Promise<void> {
   await appendFile(exclude, `${separator}${pattern}\n`);
 }
 
-/** Removes temporary files an interrupted write of `target` left behind. */
-async function removeStalePartials(target: string) {
-  const folder = posix.dirname(target);
-  const prefix = `.${posix.basename(target)}.`;
-  const names = await readdir(folder).catch(() => [] as string[]);
-  for (const name of names) {
-    if (name.startsWith(prefix) && name.endsWith(partialSuffix)) {
-      await unlink(posix.join(folder, name)).catch(() => undefined);
+/** Removes temporary files an interrupted write of `name` left in `folder`. */
+async function removeStalePartials(folder: HeldFolder, name: string) {
+  const prefix = `.${name}.`;
+  const names = await readdir(entryPath(folder, '.')).catch(() => [] as string[]);
+  for (const found of names) {
+    if (found.startsWith(prefix) && found.endsWith(partialSuffix)) {
+      await unlink(entryPath(folder, found)).catch(() => undefined);
     }
   }
 }
 
-/** Makes a rename in `folder` durable. */
-async function syncFolder(folder: string) {
-  const handle = await open(folder, constants.O_RDONLY | constants.O_DIRECTORY).catch(() => null);
-  if (!handle) return;
-  await handle.sync().catch(() => undefined);
-  await handle.close();
-}
-
-/** A final symlink already checked by confinePath is replaced by its target. */
-async function followInside(absolute: string): Promise<string> {
-  const stat = await lstat(absolute).catch(() => null);
-  return stat?.isSymbolicLink() ? realpath(absolute) : absolute;
+function segmentsOf(relative: string): string[] {
+  return relative ? relative.split('/') : [];
 }
 
 function fileNotFound(path: string) {
@@ -187,28 +207,28 @@ function fileNotFound(path: string) {
   });
 }
 
-async function checkOpenedInside(root: string, fd: number, path: string) {
-  const [realRoot, opened] = await Promise.all([realpath(root), realpath(`/proc/self/fd/${fd}`)]);
-  if (!isInside(realRoot, opened)) {
-    throw new CadreError('PATH_OUTSIDE_WORKSPACE', `path: "${path}" leads outside the workspace.`, {
-      details: { field: 'path', path, reason: 'resolved outside' },
-    });
-  }
-}
-
-function fileOpenError(error: NodeJS.ErrnoException, path: string) {
+function fileOpenError(error: NodeJS.ErrnoException, path: string, use: 'read' | 'write') {
+  if (error instanceof CadreError) return error;
   if (error.code === 'ENOENT') return fileNotFound(path);
-  if (error.code === 'ELOOP') {
+  if (error.code === 'ENOTDIR') {
+    if (use === 'read') return fileNotFound(path);
     return new CadreError(
-      'PATH_OUTSIDE_WORKSPACE',
-      `path: "${path}" is a symlink; read or write its target instead.`,
-      {
-        details: { field: 'path', path, reason: 'symlink' },
-      },
+      'VALIDATION_FAILED',
+      `path: a part of "${path}" is a file, not a folder.`,
     );
   }
   if (error.code === 'EISDIR')
     return new CadreError('VALIDATION_FAILED', `path: "${path}" is a folder, not a file.`);
+  if (error.code === 'ENAMETOOLONG')
+    return new CadreError('VALIDATION_FAILED', `path: a part of "${path}" is too long a name.`);
+  if (error.code === 'ELOOP') {
+    // Only when the last part was swapped for a symlink and back while it was followed.
+    return new CadreError(
+      'PATH_OUTSIDE_WORKSPACE',
+      `path: "${path}" is a symlink; read or write its target instead.`,
+      { details: { field: 'path', path, reason: 'symlink' } },
+    );
+  }
   return error;
 }
 

@@ -14,7 +14,7 @@ export type { TaskDiff, ChangedFile } from './changes.js';
 export type { MergeResult } from './merge.js';
 export type { FileEntry } from './files.js';
 export { maxFileBytes } from './files.js';
-export { confinePath, confinePathText } from './paths.js';
+export { confinePathText } from './paths.js';
 export type { ConfinedPath } from './paths.js';
 export type { MergeCandidate } from './merge.js';
 export type { CheckoutView } from './workspaces.js';

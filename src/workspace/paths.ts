@@ -1,7 +1,6 @@
-// Path confinement: turns a path given by a user or an agent into a path inside a workspace,
-// or refuses it. It must never let `..`, an absolute path, the .git folder or a symlink
-// lead outside the workspace.
-import { lstat, realpath } from 'node:fs/promises';
+// Path confinement by text: turns a path given by a user or an agent into a path inside a
+// workspace, or refuses it. It must never let `..`, an absolute path or the .git folder
+// through; symlinks are met while walking the path (confined-fs.ts), never checked ahead.
 import { posix, sep } from 'node:path';
 import { CadreError } from '../errors/index.js';
 
@@ -30,34 +29,6 @@ export function confinePathText(root: string, path: string): ConfinedPath {
   if (segments[0]?.toLowerCase() === '.git') throw refuse("is inside git's own folder");
   const relative = segments.join('/');
   return { relative, absolute: relative ? posix.join(root, relative) : root };
-}
-
-/** Like confinePathText, then checks that no existing part of the path is a symlink leading out. */
-export async function confinePath(root: string, path: string): Promise<ConfinedPath> {
-  const confined = confinePathText(root, path);
-  const realRoot = await realpath(root);
-  const segments = confined.relative ? confined.relative.split('/') : [];
-  let current = root;
-  for (const segment of segments) {
-    current = posix.join(current, segment);
-    let stat;
-    try {
-      stat = await lstat(current);
-    } catch {
-      break; // the rest does not exist yet: nothing there can lead out
-    }
-    if (stat.isSymbolicLink()) {
-      const target = await realpath(current).catch(() => null);
-      if (target === null || !isInside(realRoot, target)) {
-        throw new CadreError(
-          'PATH_OUTSIDE_WORKSPACE',
-          `path: "${path}" goes through the symlink "${posix.relative(root, current)}", which leads outside the workspace.`,
-          { details: { field: 'path', path, reason: 'symlink leads outside' } },
-        );
-      }
-    }
-  }
-  return confined;
 }
 
 /** Whether `path` is `root` or below it (both real paths). */

@@ -2,13 +2,13 @@
 // repository, its tasks' worktrees, their files, diffs and merges, and commands run in a
 // worktree through the sandbox. Git operations on one project run one at a time: queued in
 // this process, then under the project lock shared with every other process.
-import { readdir } from 'node:fs/promises';
 import { CadreError } from '../errors/index.js';
 import type { ExecutorName, RunHandle, RunOptions, RunResult, Sandbox } from '../sandbox/index.js';
 import { commitTaskChanges, diffTask, diffTaskBranch, type TaskDiff } from './changes.js';
 import {
   ignorePartialWrites,
   listFiles,
+  listFolderNames,
   readWorkspaceFile,
   writeWorkspaceFile,
   type FileEntry,
@@ -30,7 +30,6 @@ import {
   type TaskBranchStore,
 } from './coordination.js';
 import { adoptLegacyBases } from './legacy-bases.js';
-import { confinePath } from './paths.js';
 import type { TreeReader } from './test-command.js';
 import {
   createRepository,
@@ -279,10 +278,7 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
         return await work({
           tree: {
             readFile: (path) => readWorkspaceFile(checkout.path, path).catch(() => null),
-            listFolder: async (path) => {
-              const folder = await confinePath(checkout.path, path);
-              return readdir(folder.absolute).catch(() => []);
-            },
+            listFolder: (path) => listFolderNames(checkout.path, path),
           },
           run: (run) => runAt(checkout.path, { projectId, taskId, ...run }),
         });
