@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInProcessBus } from '../../src/bus/index.js';
 import { ServerConfig } from '../../src/config/index.js';
 import { createOrganization, createTestApp, type TestApp } from '../helpers/app.js';
+import { openLiveSocket } from '../helpers/live-socket.js';
 import { waitFor } from '../helpers/wait.js';
 
 const bus = createInProcessBus();
@@ -33,19 +34,8 @@ interface Received {
 }
 
 function open(key: string) {
-  const socket = new WebSocket(`ws://127.0.0.1:${port}/api/live`, [
-    'cadre.live.v1',
-    `bearer.${key}`,
-  ]);
-  const received: Received[] = [];
-  socket.addEventListener('message', (message) =>
-    received.push(JSON.parse(String(message.data)) as Received),
-  );
-  const opened = new Promise<void>((resolve, reject) => {
-    socket.addEventListener('open', () => resolve());
-    socket.addEventListener('error', () => reject(new Error('the WebSocket did not open')));
-  });
-  const closed = new Promise<void>((resolve) => socket.addEventListener('close', () => resolve()));
+  const live = openLiveSocket<Received>(port, key);
+  const { socket, received } = live;
   /** Sends a subscription and waits for its answer: subscribed, or an error. */
   const subscribe = async (id: string) => {
     const seen = received.length;
@@ -54,7 +44,7 @@ function open(key: string) {
       received.slice(seen).find((message) => message.id === id),
     );
   };
-  return { socket, opened, closed, received, subscribe };
+  return { ...live, subscribe };
 }
 
 /** The HTTP answer to an upgrade request, for an upgrade the server refuses. */

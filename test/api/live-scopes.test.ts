@@ -1,7 +1,6 @@
 // The live WebSocket's other subscriptions on a real listening server: a project's events, an
 // agent's changes, a terminal both ways, and who else is looking at a task. Each refuses what
 // belongs to another organization.
-import { WebSocket } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInProcessBus } from '../../src/bus/index.js';
 import { tables } from '../../src/db/index.js';
@@ -13,6 +12,7 @@ import {
 } from '../../src/orchestrator/index.js';
 import { bearer, createOrganization, createTestApp, type TestApp } from '../helpers/app.js';
 import { emitEvent } from '../helpers/tasks.js';
+import { openLiveSocket } from '../helpers/live-socket.js';
 import { waitFor } from '../helpers/wait.js';
 
 const bus = createInProcessBus();
@@ -40,18 +40,8 @@ interface Received {
 }
 
 async function open(key: string) {
-  const socket = new WebSocket(`ws://127.0.0.1:${port}/api/live`, [
-    'cadre.live.v1',
-    `bearer.${key}`,
-  ]);
-  const received: Received[] = [];
-  socket.addEventListener('message', (message) =>
-    received.push(JSON.parse(String(message.data)) as Received),
-  );
-  await new Promise<void>((resolve, reject) => {
-    socket.addEventListener('open', () => resolve());
-    socket.addEventListener('error', () => reject(new Error('the WebSocket did not open')));
-  });
+  const { socket, received, opened } = openLiveSocket<Received>(port, key);
+  await opened;
   const of = (id: string) => received.filter((message) => message.id === id);
   const subscribe = async (id: string, scope: Record<string, unknown>) => {
     socket.send(JSON.stringify({ type: 'subscribe', id, ...scope }));

@@ -2,13 +2,13 @@
 // resuming after a cut with no gap and no repeat, and dropping dead or slow clients.
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { WebSocket } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInProcessBus } from '../../src/bus/index.js';
 import { ServerConfig } from '../../src/config/index.js';
 import { createProject, createTask, publishEvents } from '../../src/orchestrator/index.js';
 import { createOrganization, createTestApp, type TestApp } from '../helpers/app.js';
 import { emitEvent } from '../helpers/tasks.js';
+import { openLiveSocket } from '../helpers/live-socket.js';
 import { waitFor } from '../helpers/wait.js';
 
 const bus = createInProcessBus();
@@ -36,24 +36,7 @@ interface Received {
 }
 
 function open(key: string) {
-  const socket = new WebSocket(`ws://127.0.0.1:${port}/api/live`, [
-    'cadre.live.v1',
-    `bearer.${key}`,
-  ]);
-  const received: Received[] = [];
-  socket.addEventListener('message', (message) =>
-    received.push(JSON.parse(String(message.data)) as Received),
-  );
-  const opened = new Promise<void>((resolve, reject) => {
-    socket.addEventListener('open', () => resolve());
-    socket.addEventListener('error', () => reject(new Error('the WebSocket did not open')));
-  });
-  return {
-    socket,
-    received,
-    opened,
-    send: (message: unknown) => socket.send(JSON.stringify(message)),
-  };
+  return openLiveSocket<Received>(port, key);
 }
 
 /** Appends an event to a task's log and publishes it, as the orchestrator does. */
