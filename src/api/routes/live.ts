@@ -13,19 +13,14 @@ import { isAllowed, type Principal } from '../../auth/index.js';
 import type { Bus, Subscription } from '../../bus/index.js';
 import { tables, type Db } from '../../db/index.js';
 import { CadreError } from '../../errors/index.js';
-import {
-  agentTopic,
-  getProject,
-  getTask,
-  listEvents,
-  taskTopic,
-} from '../../orchestrator/index.js';
+import { agentTopic, getProject } from '../../orchestrator/index.js';
 import type { Terminal } from '../../sandbox/index.js';
 import type { AppDeps } from '../app.js';
 import { authenticateUpgrade } from '../auth-hook.js';
 import { createPresence, type Presence, type Viewer } from '../presence.js';
 import { createRightsWatch } from '../rights-watch.js';
 import { createSocketCounts } from '../socket-counts.js';
+import { EventText, eventMessage, followTask, type LiveEvent, type Send } from './live-task.js';
 import { liveProtocol } from './terminals.js';
 import type { WorkspaceServices } from './workspace-services.js';
 
@@ -63,20 +58,6 @@ const ClientMessage = z.union([
 ]);
 type ClientMessage = z.infer<typeof ClientMessage>;
 type SubscribeMessage = Extract<ClientMessage, { type: 'subscribe' }>;
-
-interface LiveEvent {
-  seq: number;
-  type: string;
-  data: Record<string, unknown>;
-}
-
-type Send = (message: Record<string, unknown> | EventText) => void;
-
-/** An event's message as JSON without its opening brace, made once for all its clients. */
-class EventText {
-  constructor(readonly body: string) {}
-}
-const eventTexts = new WeakMap<LiveEvent, EventText>();
 
 /** What one subscription holds: how to end it and, for a terminal, where its input goes. */
 interface Held {
@@ -325,50 +306,6 @@ async function viewerOf(db: Db, principal: Principal): Promise<Viewer> {
   return { userId: null, name: key ? `API key "${key.name}"` : 'someone' };
 }
 
-/**
- * Sends a task's events after `afterSeq` from the log, then live ones, in order and each
- * once. A live event that does not follow the last one sent (it overtook the replay, or its
- * data was cut for the transport) is read from the log instead.
- */
-async function followTask(
-  options: ServeOptions,
-  principal: Principal,
-  taskId: string,
-  afterSeq: number,
-  send: Send,
-): Promise<Subscription> {
-  await getTask(options.db, principal.orgId, taskId); // NOT_FOUND for another organization's task
-  let lastSeq = afterSeq;
-  const deliver = (event: LiveEvent) => {
-    send(eventMessage(taskId, event));
-    lastSeq = event.seq;
-  };
-  let chain = Promise.resolve();
-  const catchUp = async () => {
-    for (;;) {
-      const rows = await listEvents(options.db, taskId, lastSeq, 500);
-      for (const row of rows) {
-        deliver({ seq: row.seq, type: row.type, data: row.data as Record<string, unknown> });
-      }
-      if (rows.length < 500) return;
-    }
-  };
-  const onLive = (event: LiveEvent) => {
-    chain = chain.then(async () => {
-      if (event.seq <= lastSeq) return;
-      if (event.seq === lastSeq + 1 && !event.data.isTruncated) deliver(event);
-      else await catchUp();
-    });
-  };
-  const subscription = await options.bus.subscribe(
-    taskTopic(principal.orgId, taskId),
-    ({ payload }) => onLive(payload as LiveEvent),
-  );
-  chain = chain.then(catchUp);
-  await chain;
-  return subscription;
-}
-
 /** Streams a terminal of the caller's task: its scrollback, its output, then its exit. */
 async function followTerminal(
   services: WorkspaceServices,
@@ -392,21 +329,6 @@ async function followTerminal(
     }
   })().catch((error: unknown) => send({ type: 'error', code: 'INTERNAL', message: String(error) }));
   return { end: async () => stop.abort(), terminal };
-}
-
-/**
- * An event as the client receives it: `type` is the message's, `eventType` the event's. The
- * bus hands one event object to every subscriber, so it is serialized once, not per client.
- */
-function eventMessage(taskId: string, event: LiveEvent): EventText {
-  let text = eventTexts.get(event);
-  if (!text) {
-    const { seq, type, data } = event;
-    const message = { type: 'event', taskId, seq, eventType: type, data };
-    text = new EventText(JSON.stringify(message).slice(1));
-    eventTexts.set(event, text);
-  }
-  return text;
 }
 
 function safeJson(text: string): unknown {
