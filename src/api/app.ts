@@ -22,7 +22,13 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Config } from '../config/index.js';
 import type { Database } from '../db/index.js';
-import { createAddressThrottle, createCredentialCache } from '../auth/index.js';
+import {
+  createAddressThrottle,
+  createCredentialCache,
+  createSecretBox,
+  loadMasterKey,
+  type SecretBox,
+} from '../auth/index.js';
 import type { Bus } from '../bus/index.js';
 import { CadreError } from '../errors/index.js';
 import { createGateway, type Gateway } from '../llm/index.js';
@@ -70,14 +76,26 @@ export interface AppDeps {
   workspaces?: Workspaces;
   /** The message bus; cancellations are broadcast on it. */
   bus?: Bus;
+  /** Seals and opens stored secrets; without it the app opens the instance's master key itself. */
+  secrets?: SecretBox;
   /** The clock of sign-in backoff and credential throttling (tests move it on). */
   now?: () => Date;
 }
 
+/** What a route that opens stored secrets is registered with. */
+export type SecretDeps = AppDeps & { secrets: SecretBox };
+
 const requestIdPattern = /^[\w.-]{1,64}$/;
 
 /** Builds the API with every route registered; call `ready()` or `inject()` next. */
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(given: AppDeps): Promise<FastifyInstance> {
+  const { dataDir, secrets: secretsConfig } = given.config;
+  const deps: SecretDeps = {
+    ...given,
+    secrets:
+      given.secrets ??
+      createSecretBox(await loadMasterKey({ dataDir, masterKey: secretsConfig.masterKey })),
+  };
   const { headersTimeoutMs, requestTimeoutMs } = deps.config.server;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,

@@ -30,3 +30,13 @@ export type { Permission, Principal } from './roles.js';
 export { generateApiKey, hashToken, isWellFormedToken } from './tokens.js';
 export { createAddressThrottle, addressKey } from './address-throttle.js';
 export type { AddressThrottle, AddressThrottleOptions } from './address-throttle.js';
+export {
+  createSecretBox,
+  loadMasterKey,
+  masterKeyFileName,
+  setProjectSecret,
+  getProjectSecret,
+  deleteProjectSecret,
+  listProjectSecretKinds,
+} from './secrets.js';
+export type { SecretBox, ProjectSecretKind } from './secrets.js';

@@ -129,6 +129,7 @@ export async function startCadre(config: Config, logger: Logger): Promise<Runnin
       gateway: services.gateway,
       workspaces: services.workspaces,
       bus: services.bus,
+      secrets: services.secrets,
     });
     await app.listen({ host: config.server.host, port: config.server.port });
     await services.startWorkers(config.workers.inProcess);

@@ -1,6 +1,7 @@
 // The services one Cadre process runs on top of its database: the bus, the model gateway,
 // the sandbox and workspaces, and the conductor with its workers. `cadre up` and
 // `cadre worker` build them the same way.
+import { createSecretBox, loadMasterKey, type SecretBox } from '../auth/index.js';
 import { createBus, type Bus, type Subscription } from '../bus/index.js';
 import type { Config } from '../config/index.js';
 import type { Database } from '../db/index.js';
@@ -26,6 +27,8 @@ import { createWorkspaces, type Workspaces } from '../workspace/index.js';
 
 export interface Services {
   bus: Bus;
+  /** Seals and opens stored secrets under the instance's master key. */
+  secrets: SecretBox;
   gateway: Gateway;
   workspaces: Workspaces;
   sandboxReport: ExecutorReport;
@@ -50,6 +53,9 @@ export async function createServices({
   metrics,
 }: ServicesOptions): Promise<Services> {
   const sandboxReport = await checkSandbox(config.sandbox);
+  const secrets = createSecretBox(
+    await loadMasterKey({ dataDir: config.dataDir, masterKey: config.secrets.masterKey }),
+  );
   let sandbox: Sandbox | null = null;
   const workspaces = createWorkspaces({
     dataDir: config.dataDir,
@@ -77,6 +83,7 @@ export async function createServices({
 
   return {
     bus,
+    secrets,
     gateway,
     workspaces,
     sandboxReport,

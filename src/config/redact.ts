@@ -1,6 +1,6 @@
 // Hides secrets before a configuration is shown: keys, passwords and credentials in URLs.
 
-const secretKey = /(apikey|password|secret|token)$/i;
+const secretKey = /(apikey|password|secret|token|masterkey)$/i;
 
 /** A deep copy of `value` with every secret replaced by "[redacted]". */
 export function redactSecrets(value: unknown, key = ''): unknown {

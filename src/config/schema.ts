@@ -83,6 +83,12 @@ export const Config = z.strictObject({
   models: ModelsConfig.default(ModelsConfig.parse({})),
   sandbox: SandboxConfig.default(SandboxConfig.parse({})),
   imports: ImportsConfig.default({ roots: [], allowHosts: [] }),
+  secrets: z
+    .strictObject({
+      /** The master key stored secrets are sealed under (32 bytes, base64); else a file in dataDir. */
+      masterKey: z.string().min(1).optional(),
+    })
+    .default({}),
   workers: z
     .strictObject({
       /** Worker loops `cadre up` runs in its own process (0: only standalone `cadre worker`s). */
@@ -130,6 +136,7 @@ export const envBindings: readonly EnvBinding[] = [
   { env: 'CADRE_LOG_LEVEL', path: ['log', 'level'] },
   { env: 'CADRE_REDIS_URL', path: ['redis', 'url'] },
   { env: 'CADRE_RABBITMQ_URL', path: ['rabbitmq', 'url'] },
+  { env: 'CADRE_MASTER_KEY', path: ['secrets', 'masterKey'] },
   { env: 'CADRE_WORKERS', path: ['workers', 'inProcess'], parse: parseEnvInteger },
   {
     env: 'CADRE_WORKER_CONCURRENCY',

@@ -53,6 +53,10 @@ export const errorCodes = {
   CONFIG_FILE_UNREADABLE: { status: 500, summary: 'The configuration file cannot be read.' },
   DATABASE_UNAVAILABLE: { status: 503, summary: 'The database cannot be reached.' },
   EMBEDDED_POSTGRES_FAILED: { status: 500, summary: 'The embedded Postgres server failed.' },
+  SECRET_UNREADABLE: {
+    status: 500,
+    summary: 'A stored secret does not open under the master key it was sealed with.',
+  },
 
   // Models and the gateway.
   LLM_NOT_CONFIGURED: { status: 503, summary: 'No model is configured; see docs/models.md.' },

@@ -5,6 +5,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  customType,
   integer,
   jsonb,
   numeric,
@@ -12,8 +13,12 @@ import {
   primaryKey,
   text,
   timestamp,
+  unique,
   uuid,
 } from 'drizzle-orm/pg-core';
+
+/** Raw bytes (Postgres bytea) as a Buffer. */
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
 
 const id = () => uuid('id').primaryKey().defaultRandom();
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
@@ -98,9 +103,42 @@ export const projects = pgTable('projects', {
   testCommand: text('test_command'),
   /** Whether a merge may go ahead unverified when no test command is set or detected. */
   allowUntestedMerge: boolean('allow_untested_merge').notNull().default(false),
+  /** The upstream repository on a git host (never with a credential in it); null: Cadre's own. */
+  remoteUrl: text('remote_url'),
+  /** The upstream branch tasks start from and deliver to; null: the repository's default. */
+  remoteBranch: text('remote_branch'),
+  /** Where a finished task's work goes. */
+  deliveryMode: text('delivery_mode', { enum: ['pull-request', 'push', 'local'] })
+    .notNull()
+    .default('local'),
+  /** The remote branch the push mode writes; null: the remote branch. */
+  pushBranch: text('push_branch'),
+  /** The git host's kind, its REST API and the repository on it (owner/name, or a GitLab path). */
+  hostKind: text('host_kind', { enum: ['github', 'gitlab', 'gitea'] }),
+  hostApiUrl: text('host_api_url'),
+  hostRepository: text('host_repository'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
+
+/** A project's secret, envelope-encrypted (see src/auth/secrets.ts); never returned by the API. */
+export const projectSecrets = pgTable(
+  'project_secrets',
+  {
+    id: id(),
+    orgId: orgId(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    kind: text('kind', {
+      enum: ['git-token', 'ssh-key', 'host-token', 'webhook-secret'],
+    }).notNull(),
+    sealed: bytea('sealed').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [unique().on(table.projectId, table.kind)],
+);
 
 export const tasks = pgTable('tasks', {
   id: id(),

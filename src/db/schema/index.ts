@@ -6,6 +6,7 @@ export {
   sessions,
   signInFailures,
   projects,
+  projectSecrets,
   tasks,
   steps,
   agents,
