@@ -46,6 +46,8 @@ export interface Gateway {
   refreshModels(): Promise<void>;
   /** Each discovered server's URL, state, model count and last error. */
   discoveryStatus(): DiscoveryStatus[];
+  /** Settles once the servers asked for their models at start have answered or failed. */
+  ready(): Promise<void>;
   /** The model ids the router would consider for this context and policy, best first. */
   eligibleModels(context: CallContext, policy?: RoutingPolicy): Promise<string[]>;
   isConfigured(): boolean;
@@ -157,6 +159,7 @@ export function createGateway({
     listModels: () => models().list(),
     refreshModels: () => runtime.discovery.refresh(),
     discoveryStatus: () => runtime.discovery.status(),
+    ready: () => runtime.ready,
     eligibleModels: async (context, policy) => {
       const scope = await runtime.scopes.get(context);
       const chosen = routeWith(runtime, {

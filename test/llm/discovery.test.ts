@@ -1,6 +1,5 @@
 // Models discovered on an OpenAI-compatible server given by OPENAI_BASE_URL alone: what the
 // registry holds, what it costs, and the server's own errors carried into the call's error.
-import { createServer } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Config } from '../../src/config/index.js';
@@ -10,6 +9,7 @@ import { createEndpoints } from '../../src/llm/index.js';
 import { discoverModels } from '../../src/llm/discovery.js';
 import { isLocalAddress } from '../../src/llm/server-url.js';
 import { createFakeModelServer, type FakeModelServer } from '../fakes/model-server.js';
+import { closedPort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 import { closeHarnesses, createHarness, createLlmTestDatabase } from './helpers.js';
 
@@ -43,15 +43,6 @@ function harnessOn(baseUrl: string, models: Record<string, unknown> = {}) {
 }
 const gatewayOn = (baseUrl: string, models: Record<string, unknown> = {}) =>
   harnessOn(baseUrl, models).gateway;
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 const hello = { kind: 'reply' as const, reply: { text: 'hi', usage: { input: 50, output: 5 } } };
 
