@@ -118,7 +118,7 @@ export async function fail(
 }
 
 /** How long after a refresh a model-not-found answer may ask the server's list again. */
-const notFoundRefreshMs = 30_000;
+const notFoundRefreshMs = 1_000;
 
 function isDiscovered(runtime: CallState['runtime'], deployment: Deployment): boolean {
   return runtime.discovery.status().some((status) => status.endpoint === deployment.endpoint.name);
