@@ -24,6 +24,9 @@ const ServedModelList = z.looseObject({ data: z.array(z.unknown()) });
 /** A server's answer could not be used: what it said, for the provider's status. */
 export class DiscoveryFailure extends Error {}
 
+/** The most models taken from one server's list. */
+const maxServedModels = 500;
+
 /** The context window used when a server does not state one: small enough to be safe. */
 export const defaultContextWindow = 8_192;
 
@@ -55,7 +58,8 @@ export async function discoverModels(
     throw new DiscoveryFailure('the answer has no "data" list (expected {"data": [{"id": …}]})');
   }
   const models: ModelInfo[] = [];
-  for (const entry of list.data.data) {
+  // A server's list is its own say: a hostile or broken one must not flood the registry.
+  for (const entry of list.data.data.slice(0, maxServedModels)) {
     const served = ServedModel.safeParse(entry);
     // One odd entry must not hide the others.
     if (served.success) models.push(modelOf(endpoint, served.data));
