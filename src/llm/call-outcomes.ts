@@ -225,7 +225,13 @@ export function finalError(state: CallState, first: Deployment): CadreError {
   const causes = state.failures.map((entry) => entry.failure.error);
   const codes = new Set(state.failures.map((entry) => entry.failure.code));
   const only = causes[0];
-  if (codes.size === 1 && only instanceof CadreError) return only;
+  if (codes.size === 1 && only instanceof CadreError) {
+    // Our own error (a timeout), with what fail() added to it: the server's URL.
+    const { message } = state.failures.at(-1)!.failure;
+    return message === only.message
+      ? only
+      : new CadreError(only.code, message, { cause: only, details: only.details });
+  }
   const summary = state.failures
     .map((entry) =>
       `${entry.deployment.id}: ${entry.failure.code} ${entry.failure.message}`.slice(0, 300),

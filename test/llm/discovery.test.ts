@@ -215,6 +215,19 @@ describe("a provider's own error", () => {
     expect(refused.message).toContain(`${server.url}/v1`);
   });
 
+  it('names the base URL of a server that does not answer in time', async () => {
+    const server = await fakeServer([{ id: 'slow' }]);
+    const gateway = gatewayOn(`${server.url}/v1`, { timeoutMs: 200 });
+    await gateway.refreshModels();
+    server.enqueue({ kind: 'stall', reply: { text: 'late' }, afterPieces: 0 });
+    const error = await failure(
+      gateway.generate({ messages: [{ role: 'user', content: 'Hi' }], context: { orgId } }),
+    );
+    expect(error.code).toBe('LLM_TIMEOUT');
+    expect(error.message).toContain('did not answer within 200 ms');
+    expect(error.message).toContain(`(${server.url}/v1)`);
+  });
+
   it('never repeats the key a server echoes in its error', async () => {
     const server = await fakeServer([{ id: 'm' }]);
     const gateway = createHarness({
