@@ -22,8 +22,11 @@ export {
   BreakerState,
   Model,
   ModelList,
+  ModelListQuery,
   Provider,
   ProviderCalls,
+  ProviderDiscovery,
+  ProviderLastError,
   ProviderList,
 } from './contract/models.js';
 export { Id, IdParams, Timestamp } from './contract/primitives.js';

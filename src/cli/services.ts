@@ -70,6 +70,8 @@ export async function createServices({
   });
   const bus = await createBus(config, database, logger);
   const gateway = createGateway({ config, db: database.db, logger, registry: metrics.registry });
+  // What a server behind OPENAI_BASE_URL serves decides what `cadre up` reports.
+  await gateway.ready();
   const conductor = createConductor({
     database,
     gateway,

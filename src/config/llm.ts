@@ -110,6 +110,17 @@ export const ModelsConfig = z.strictObject({
   enabled: z.array(z.string().min(1)).optional(),
   timeoutMs: z.number().int().positive().default(120_000),
   /**
+   * Asking an OpenAI-compatible server behind OPENAI_BASE_URL which models it serves (when no
+   * model is configured for it): how long one request may take, and how often the list is
+   * asked again (0: only at start, on a refresh and when a model is not found).
+   */
+  discovery: z
+    .strictObject({
+      timeoutMs: z.number().int().positive().default(10_000),
+      refreshMs: z.number().int().min(0).default(300_000),
+    })
+    .default({ timeoutMs: 10_000, refreshMs: 300_000 }),
+  /**
    * How long a call's scope (project confidentiality, budgets) may be served from memory. A
    * change drops it at once through Postgres notifications; 0 reads the database every call.
    */

@@ -82,6 +82,12 @@ export const errorCodes = {
   },
   LLM_SCRIPT_EXHAUSTED: { status: 500, summary: 'A scripted test model ran out of responses.' },
 
+  // Models discovered on an OpenAI-compatible server (OPENAI_BASE_URL).
+  LLM_MODEL_DISCOVERY_FAILED: {
+    status: 502,
+    summary: 'The server behind OPENAI_BASE_URL did not list its models (GET /models).',
+  },
+
   // The message bus.
   BUS_TIMEOUT: { status: 504, summary: 'No answer to a bus request within its timeout.' },
   BUS_NO_RESPONDER: { status: 503, summary: 'Nothing answers requests on that bus topic.' },

@@ -38,6 +38,7 @@ export async function succeed(
   const { runtime, request } = state;
   runtime.breaker(deployment).onSuccess();
   runtime.health.finish(deployment.id, { latencyMs, isError: false });
+  runtime.providerErrors.clear(deployment.id);
   const result: GenerateResult = {
     ...output,
     costUsd: costOf(deployment.model, output.usage),
@@ -62,14 +63,18 @@ export async function succeed(
   return result;
 }
 
-/** Records a failed attempt in the breaker, health, ledger (written at once), metrics and log. */
+/**
+ * Records a failed attempt in the breaker, health, ledger (written at once), metrics, log and
+ * the provider's last error, in the provider's own words with the server's URL.
+ */
 export async function fail(
   state: CallState,
   deployment: Deployment,
-  failure: Failure,
+  raw: Failure,
   latencyMs: number,
 ) {
   const { runtime, request } = state;
+  const failure = { ...raw, message: providerMessage(deployment, raw) };
   const breaker = runtime.breaker(deployment);
   const isCallerMistake =
     failure.status !== undefined && failure.status < 500 && ![408, 429].includes(failure.status);
@@ -78,6 +83,11 @@ export async function fail(
     breaker.release();
   } else {
     runtime.health.finish(deployment.id, { latencyMs, isError: true });
+    runtime.providerErrors.record(deployment, failure, runtime.now());
+    // A served model the server no longer knows: its list has changed.
+    if (failure.status === 404 && isDiscovered(runtime, deployment)) {
+      void runtime.discovery.refreshIfStale(notFoundRefreshMs);
+    }
     // A refused request (400, 401, 404…) shows the provider is up: it is not the breaker's business.
     if (isCallerMistake) breaker.onSuccess();
     else breaker.onFailure();
@@ -89,6 +99,7 @@ export async function fail(
       latencyMs,
       status,
       errorCode: failure.code,
+      errorMessage: status === 'error' ? failure.message.slice(0, 1_000) : null,
       routeReason: attemptReason(state, deployment),
       createdAt: new Date(runtime.now()),
     }),
@@ -99,10 +110,32 @@ export async function fail(
       model: deployment.model.id,
       provider: deployment.endpoint.name,
       code: failure.code,
+      error: failure.message,
       taskId: request.context.taskId,
     },
     'model call failed',
   );
+}
+
+/** How long after a refresh a model-not-found answer may ask the server's list again. */
+const notFoundRefreshMs = 1_000;
+
+function isDiscovered(runtime: CallState['runtime'], deployment: Deployment): boolean {
+  return runtime.discovery.status().some((status) => status.endpoint === deployment.endpoint.name);
+}
+
+/**
+ * The provider's message with the endpoint's secrets hidden, and for a failure to reach it
+ * the server's URL: "connect ECONNREFUSED" alone does not say which setting is wrong.
+ */
+function providerMessage(deployment: Deployment, failure: Failure): string {
+  const { baseUrl } = deployment.endpoint;
+  const isUnreached = ['NETWORK', 'LLM_TIMEOUT', 'LLM_STREAM_STALLED'].includes(failure.code);
+  const message =
+    isUnreached && baseUrl && !failure.message.includes(baseUrl)
+      ? `${failure.message} (${baseUrl})`
+      : failure.message;
+  return deployment.endpoint.redact(message);
 }
 
 function attemptReason(state: CallState, deployment: Deployment): string {
@@ -192,7 +225,13 @@ export function finalError(state: CallState, first: Deployment): CadreError {
   const causes = state.failures.map((entry) => entry.failure.error);
   const codes = new Set(state.failures.map((entry) => entry.failure.code));
   const only = causes[0];
-  if (codes.size === 1 && only instanceof CadreError) return only;
+  if (codes.size === 1 && only instanceof CadreError) {
+    // Our own error (a timeout), with what fail() added to it: the server's URL.
+    const { message } = state.failures.at(-1)!.failure;
+    return message === only.message
+      ? only
+      : new CadreError(only.code, message, { cause: only, details: only.details });
+  }
   const summary = state.failures
     .map((entry) =>
       `${entry.deployment.id}: ${entry.failure.code} ${entry.failure.message}`.slice(0, 300),

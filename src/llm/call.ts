@@ -1,7 +1,7 @@
 // One gateway call from start to end: scope, route, cache, budgets, then attempts with
 // retries, breakers and fallback, each recorded in the ledger. Never sends a refused call.
 // When every breaker is open it waits for the next probe instead of failing at once.
-import type { CadreError } from '../errors/index.js';
+import { CadreError } from '../errors/index.js';
 import { runAttempt } from './attempt.js';
 import { isEveryBreakerOpen, isRefusedByBreakers, waitForProbe } from './breaker-wait.js';
 import { findBudgetViolation, loadSpent, type Spent } from './budgets.js';
@@ -18,11 +18,12 @@ import {
   type Emit,
 } from './call-outcomes.js';
 import { estimateCall, estimateInputTokens } from './cost.js';
+import { namingProviderError } from './provider-errors.js';
 import type { Deployment } from './registry.js';
 import { backoffDelay, classifyFailure, type Failure } from './retry.js';
 import type { Route } from './router.js';
 import { ledgerEntry, routeWith, type GatewayRuntime } from './runtime.js';
-import { notConfiguredError } from './setup-guidance.js';
+import { discoveryFailedError, notConfiguredError } from './setup-guidance.js';
 import type { GenerateRequest, GenerateResult } from './types.js';
 
 /**
@@ -34,7 +35,8 @@ export async function runCall(
   request: GenerateRequest,
   emit?: Emit,
 ): Promise<GenerateResult> {
-  if (runtime.registry.deployments().length === 0) throw notConfiguredError();
+  await runtime.ready;
+  if (runtime.registry.deployments().length === 0) await refreshOrFail(runtime);
   const signal = request.signal ?? new AbortController().signal;
   if (signal.aborted) throw cancelled();
   const scope = await runtime.scopes.get(request.context);
@@ -46,7 +48,7 @@ export async function runCall(
       chosen = routeWith(runtime, { request, inputTokens, isConfidential: scope.isConfidential });
     } catch (error) {
       if (isEveryBreakerOpen(error) && (await waitForProbe(runtime, budget, signal))) continue;
-      throw error;
+      throw withProviderError(runtime, error);
     }
     const state: CallState = {
       runtime,
@@ -63,8 +65,35 @@ export async function runCall(
     const result = await tryCandidates(state, chosen, scope.budgets);
     if (result) return result;
     if (isRefusedByBreakers(state) && (await waitForProbe(runtime, budget, signal))) continue;
-    throw finalError(state, chosen.candidates[0]!);
+    throw withProviderError(runtime, finalError(state, chosen.candidates[0]!));
   }
+}
+
+/**
+ * With no model in the registry: when models are discovered on a server, asks it again (at
+ * most every few seconds) and fails with its URL and error if it still lists none.
+ */
+async function refreshOrFail(runtime: GatewayRuntime): Promise<void> {
+  if (runtime.discovery.status().length === 0) throw notConfiguredError();
+  await runtime.discovery.refreshIfStale(discoveryRetryMs);
+  if (runtime.registry.deployments().length === 0) {
+    throw discoveryFailedError(runtime.discovery.status());
+  }
+}
+
+const discoveryRetryMs = 5_000;
+
+/** Refusals a provider's failure may have caused: they name its last error. */
+const refusalCodes = new Set([
+  'LLM_PROVIDER_UNAVAILABLE',
+  'LLM_NO_ELIGIBLE_MODEL',
+  'LLM_UNKNOWN_MODEL',
+  'LLM_BUDGET_EXCEEDED',
+]);
+
+function withProviderError(runtime: GatewayRuntime, error: unknown): unknown {
+  if (!(error instanceof CadreError) || !refusalCodes.has(error.code)) return error;
+  return namingProviderError(error, runtime.providerErrors.latest());
 }
 
 /** The cache, then each candidate within budget in turn; null when none answered. */

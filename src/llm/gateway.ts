@@ -8,12 +8,14 @@ import type { Budget, BudgetInput } from './budgets.js';
 import { deleteBudget, listBudgets, setBudget } from './budget-store.js';
 import { runCall } from './call.js';
 import type { BreakerState } from './circuit-breaker.js';
+import { createModelDiscovery, type DiscoveryStatus } from './discovery-state.js';
 import { createEventQueue } from './event-queue.js';
 import { askExperts, type ExpertsRequest, type ExpertsResult } from './experts.js';
 import { createHealthTracker } from './health.js';
 import { createLedger } from './ledger.js';
 import { createLlmMetrics } from './metrics.js';
-import { createEndpoints, type ProviderPlugin } from './providers.js';
+import { createProviderErrors } from './provider-errors.js';
+import { createEndpoints, type Endpoint, type ProviderPlugin } from './providers.js';
 import { createModelRegistry, type ListedModel } from './registry.js';
 import { createScopeCache } from './scope-cache.js';
 import { sleepWithSignal } from './retry.js';
@@ -37,6 +39,15 @@ export interface Gateway {
   askExperts(request: ExpertsRequest): Promise<ExpertsResult>;
   /** Every known model, with whether it is available here. */
   listModels(): ListedModel[];
+  /**
+   * Asks the servers models are discovered on (OPENAI_BASE_URL alone) for their lists again,
+   * and resolves once the registry holds the answer. Never rejects: the status tells.
+   */
+  refreshModels(): Promise<void>;
+  /** Each discovered server's URL, state, model count and last error. */
+  discoveryStatus(): DiscoveryStatus[];
+  /** Settles once the servers asked for their models at start have answered or failed. */
+  ready(): Promise<void>;
   /** The model ids the router would consider for this context and policy, best first. */
   eligibleModels(context: CallContext, policy?: RoutingPolicy): Promise<string[]>;
   isConfigured(): boolean;
@@ -77,7 +88,10 @@ export interface CreateGatewayOptions {
   sleep?: (milliseconds: number, signal?: AbortSignal) => Promise<void>;
 }
 
-/** Builds a gateway; nothing is sent until the first call. */
+/**
+ * Builds a gateway. Nothing is sent to a model until the first call; a server whose models are
+ * discovered is asked for its list at once (calls wait for that answer).
+ */
 export function createGateway({
   config,
   db,
@@ -96,17 +110,24 @@ export function createGateway({
     model: string;
   }) => logger.debug({ component: 'llm', ...options }, 'model warnings');
   const endpoints = createEndpoints(config, providers);
-  const models = createModelRegistry(
-    config,
-    endpoints,
-    providers.flatMap((p) => p.models ?? []),
-  );
+  const pluginModels = providers.flatMap((p) => p.models ?? []);
   const metrics = createLlmMetrics(registry);
   const runtime: GatewayRuntime = {
     settings: config.models,
     db,
     logger: logger.child({ component: 'llm' }),
-    registry: models,
+    registry: createModelRegistry(config, endpoints, pluginModels),
+    discovery: createModelDiscovery({
+      endpoints: endpointsToDiscover(config, endpoints),
+      timeoutMs: config.models.discovery.timeoutMs,
+      logger: logger.child({ component: 'llm' }),
+      now,
+      onChange: (discovered) => {
+        runtime.registry = createModelRegistry(config, endpoints, pluginModels, discovered);
+      },
+    }),
+    ready: Promise.resolve(),
+    providerErrors: createProviderErrors(),
     ledger: createLedger({ db, logger }),
     scopes: createScopeCache({ db, logger, now, ttlMs: config.models.scopeCacheTtlMs }),
     health: createHealthTracker(),
@@ -118,6 +139,15 @@ export function createGateway({
     random,
     sleep,
   };
+  const isDiscovering = runtime.discovery.status().length > 0;
+  if (isDiscovering) runtime.ready = runtime.discovery.refresh();
+  // The list may change on the server (a model loaded or unloaded): ask again now and then.
+  const refresher =
+    isDiscovering && config.models.discovery.refreshMs > 0
+      ? setInterval(() => void runtime.discovery.refresh(), config.models.discovery.refreshMs)
+      : null;
+  refresher?.unref();
+  const models = () => runtime.registry;
   const flush = async () => {
     await Promise.all([...runtime.background]);
     await runtime.ledger.flush();
@@ -126,7 +156,10 @@ export function createGateway({
     generate: (request) => runCall(runtime, request),
     stream: (request) => streamCall(runtime, request),
     askExperts: (request) => askExperts(gateway, request),
-    listModels: () => models.list(),
+    listModels: () => models().list(),
+    refreshModels: () => runtime.discovery.refresh(),
+    discoveryStatus: () => runtime.discovery.status(),
+    ready: () => runtime.ready,
     eligibleModels: async (context, policy) => {
       const scope = await runtime.scopes.get(context);
       const chosen = routeWith(runtime, {
@@ -136,14 +169,15 @@ export function createGateway({
       });
       return [...new Set(chosen.candidates.map((deployment) => deployment.model.id))];
     },
-    isConfigured: () => models.deployments().length > 0,
-    setupGuidance: () => (models.deployments().length > 0 ? null : modelSetupGuidance()),
+    isConfigured: () => models().deployments().length > 0,
+    setupGuidance: () =>
+      models().deployments().length > 0 ? null : modelSetupGuidance(runtime.discovery.status()),
     breakerStates: () =>
       Object.fromEntries(
         [...endpoints.keys()].map((name) => [
           name,
           endpointBreakerState(
-            models
+            models()
               .deployments()
               .filter((deployment) => deployment.endpoint.name === name)
               .map((deployment) => runtime.breaker(deployment).state()),
@@ -152,7 +186,7 @@ export function createGateway({
       ),
     deploymentBreakerStates: () =>
       Object.fromEntries(
-        models
+        models()
           .deployments()
           .map((deployment) => [deployment.id, runtime.breaker(deployment).state()]),
       ),
@@ -173,6 +207,8 @@ export function createGateway({
     },
     flush,
     close: async () => {
+      if (refresher) clearInterval(refresher);
+      await runtime.ready;
       await flush();
       await runtime.scopes.close();
     },
@@ -205,6 +241,21 @@ function streamCall(
       return queue[Symbol.asyncIterator]();
     },
   };
+}
+
+/**
+ * The endpoints whose models are asked of their server: the `openai` provider at a custom
+ * OPENAI_BASE_URL, unless the configuration names models for it (an explicit list wins).
+ */
+function endpointsToDiscover(config: Config, endpoints: ReadonlyMap<string, Endpoint>): Endpoint[] {
+  const openai = endpoints.get('openai');
+  if (!openai?.requestServedModels || !config.providers.openai.baseUrl) return [];
+  if (config.models.endpoints.openai) return [];
+  const isNamed =
+    config.models.catalog.some(
+      (entry) => (entry.endpoint ?? entry.id.split('/')[0]) === 'openai',
+    ) || config.models.deployments.some((entry) => entry.endpoint === 'openai');
+  return isNamed ? [] : [openai];
 }
 
 /** An endpoint's state from its deployments': open only when none of them may be called. */

@@ -25,6 +25,8 @@ export interface LedgerEntry {
   latencyMs: number;
   status: CallStatus;
   errorCode: string | null;
+  /** A failed attempt's provider error, in its own words (secrets hidden). */
+  errorMessage: string | null;
   routeReason: string | null;
   isCacheHit: boolean;
   createdAt: Date;
@@ -153,12 +155,12 @@ async function insertNow(db: Db, entry: LedgerEntry) {
   await db.execute(sql`
     INSERT INTO llm_calls (id, org_id, project_id, task_id, step_id, agent_id, provider, model,
       input_tokens, output_tokens, cached_tokens, cost_usd, latency_ms, status, error_code,
-      route_reason, is_cache_hit, created_at)
+      error_message, route_reason, is_cache_hit, created_at)
     SELECT ${entry.id}::uuid, ${entry.orgId}::uuid, ${entry.projectId}::uuid, ${entry.taskId}::uuid,
       ${entry.stepId}::uuid, ${entry.agentId}::uuid, ${entry.provider}, ${entry.model},
       ${entry.inputTokens}::int, ${entry.outputTokens}::int, ${entry.cachedTokens}::int,
       ${entry.costUsd.toFixed(8)}::numeric, ${Math.round(entry.latencyMs)}::int, ${entry.status},
-      ${entry.errorCode}, ${entry.routeReason}, ${entry.isCacheHit}::boolean,
+      ${entry.errorCode}, ${entry.errorMessage}, ${entry.routeReason}, ${entry.isCacheHit}::boolean,
       ${entry.createdAt.toISOString()}::timestamptz
     FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed
     ON CONFLICT (id) DO NOTHING`);

@@ -8,6 +8,7 @@ import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import type { Config, EndpointConfig, PrivacyClass } from '../config/index.js';
 import { createLlamaCppModel } from './llama-cpp.js';
+import { isLocalAddress, withoutCredentials } from './server-url.js';
 import type { ModelInfo } from './types.js';
 
 /** A provider given in code (the scripted model, a user's own adapter). */
@@ -25,7 +26,15 @@ export interface Endpoint {
   name: string;
   kind: EndpointConfig['kind'] | 'plugin';
   privacy: PrivacyClass;
+  /** Its server's scheme, host and path, never with credentials; null for a provider default. */
+  baseUrl: string | null;
+  /** Whether its server is on this machine or a private network (its models cost nothing). */
+  isLocal: boolean;
   languageModel(providerModelId: string): LanguageModelV3;
+  /** GET <baseUrl>/models with the endpoint's key, for the kinds that serve an OpenAI list. */
+  requestServedModels?: (signal: AbortSignal) => Promise<Response>;
+  /** The text with this endpoint's key and header values hidden: a server may echo them. */
+  redact(text: string): string;
 }
 
 /** Every endpoint the configuration and the plugins define, by name. */
@@ -45,7 +54,10 @@ export function createEndpoints(
       name: plugin.name,
       kind: 'plugin',
       privacy: plugin.privacy,
+      baseUrl: null,
+      isLocal: plugin.privacy === 'local',
       languageModel: (id) => plugin.languageModel(id),
+      redact: (text) => text,
     });
   }
   return endpoints;
@@ -58,8 +70,14 @@ function builtInEndpoints(config: Config): Record<string, EndpointConfig> {
   if (anthropic.apiKey) result.anthropic = { kind: 'anthropic', ...anthropic };
   if (openai.apiKey || openai.baseUrl) {
     // The official API gets the Responses API; a compatible server behind OPENAI_BASE_URL
-    // most likely speaks only chat completions.
-    result.openai = { kind: openai.baseUrl ? 'openai' : 'openai-responses', ...openai };
+    // most likely speaks only chat completions, and a local one wants no key (OpenAI's own
+    // client refuses to send without one).
+    const kind = !openai.baseUrl
+      ? 'openai-responses'
+      : openai.apiKey
+        ? 'openai'
+        : 'openai-compatible';
+    result.openai = { kind, ...openai };
   }
   if (google.apiKey) result.google = { kind: 'google', ...google };
   if (ollama.host) {
@@ -75,10 +93,22 @@ function builtInEndpoints(config: Config): Record<string, EndpointConfig> {
 function createEndpoint(name: string, settings: EndpointConfig): Endpoint {
   const cache = new Map<string, LanguageModelV3>();
   const factory = modelFactory(name, settings);
+  const privacy = settings.privacy ?? defaultPrivacy(settings);
+  const secrets = [settings.apiKey, ...Object.values(settings.headers ?? {})].filter(
+    (value): value is string => Boolean(value && value.length >= 4),
+  );
   return {
     name,
     kind: settings.kind,
-    privacy: settings.privacy ?? defaultPrivacy(settings),
+    privacy,
+    baseUrl: settings.baseUrl ? withoutCredentials(settings.baseUrl) : null,
+    isLocal:
+      settings.kind === 'llama-cpp' ||
+      privacy === 'local' ||
+      Boolean(settings.baseUrl && isLocalAddress(settings.baseUrl)),
+    requestServedModels: servesModelList(settings) ? modelsRequest(settings) : undefined,
+    redact: (text) =>
+      secrets.reduce((result, secret) => result.split(secret).join('[redacted]'), text),
     languageModel: (id) => {
       let model = cache.get(id);
       if (!model) {
@@ -122,6 +152,19 @@ function modelFactory(name: string, settings: EndpointConfig): (id: string) => L
     case 'llama-cpp':
       return (id) => createLlamaCppModel({ modelPath: settings.modelPath!, modelId: id });
   }
+}
+
+function servesModelList(
+  settings: EndpointConfig,
+): settings is EndpointConfig & { baseUrl: string } {
+  return Boolean(settings.baseUrl) && ['openai', 'openai-compatible'].includes(settings.kind);
+}
+
+function modelsRequest(settings: EndpointConfig & { baseUrl: string }) {
+  const url = `${settings.baseUrl.replace(/\/+$/, '')}/models`;
+  const headers: Record<string, string> = { accept: 'application/json', ...settings.headers };
+  if (settings.apiKey) headers.authorization = `Bearer ${settings.apiKey}`;
+  return (signal: AbortSignal) => fetch(url, { headers, signal });
 }
 
 function defaultPrivacy(settings: EndpointConfig): PrivacyClass {

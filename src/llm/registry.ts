@@ -1,5 +1,6 @@
-// The model registry: the built-in table, models added by plugins, and the configuration's
-// overrides, with the deployments that serve each model. It never contacts a provider.
+// The model registry: the built-in table, models added by plugins or discovered on a server,
+// and the configuration's overrides, with the deployments that serve each model. It never
+// contacts a provider itself.
 import type { Config, ModelEntryConfig } from '../config/index.js';
 import { CadreError } from '../errors/index.js';
 import { defaultModels } from './default-models.js';
@@ -19,6 +20,8 @@ export interface Deployment {
 /** A registry entry with whether any configured endpoint serves it. */
 export interface ListedModel extends ModelInfo {
   isAvailable: boolean;
+  /** False when its prices are the 0 of a server that states none, not a known price. */
+  isPriceKnown: boolean;
 }
 
 export interface ModelRegistry {
@@ -29,16 +32,34 @@ export interface ModelRegistry {
   deployments(): readonly Deployment[];
 }
 
-/** Builds the registry from defaults, plugin models and the configuration. */
+const builtIn = new Map(defaultModels.map((model) => [model.id, model]));
+
+/**
+ * Builds the registry from defaults, plugin models, discovered models and the configuration.
+ * An endpoint at a custom URL serves what it says it serves, never the built-in table's models
+ * for its name (a vLLM behind OPENAI_BASE_URL has no gpt-5); a catalog entry still can name one.
+ */
 export function createModelRegistry(
   config: Config,
   endpoints: ReadonlyMap<string, Endpoint>,
   pluginModels: readonly ModelInfo[] = [],
+  discoveredModels: readonly ModelInfo[] = [],
 ): ModelRegistry {
   const models = new Map<string, ModelInfo>();
-  for (const model of [...defaultModels, ...pluginModels]) models.set(model.id, model);
+  const defaults = defaultModels.filter((model) => !hasCustomUrl(endpoints.get(model.endpoint)));
+  for (const model of [...defaults, ...pluginModels, ...discoveredModels]) {
+    models.set(model.id, model);
+  }
   for (const entry of config.models.catalog) {
-    const merged = mergeEntry(models.get(entry.id), entry);
+    const listed = builtIn.get(entry.id);
+    const endpointName =
+      entry.endpoint ?? models.get(entry.id)?.endpoint ?? entry.id.split('/')[0]!;
+    const isLocal = endpoints.get(endpointName)?.isLocal ?? false;
+    // A built-in model named on a local server keeps its limits, not its list price.
+    const base =
+      models.get(entry.id) ??
+      (listed && isLocal ? { ...listed, prices: { input: 0, output: 0, cachedInput: 0 } } : listed);
+    const merged = mergeEntry(base, entry, isLocal);
     // A new model without a stated class takes its endpoint's (local for a loopback server).
     const endpointPrivacy = endpoints.get(merged.endpoint)?.privacy ?? 'cloud';
     const isNew = !models.has(entry.id);
@@ -70,10 +91,19 @@ export function createModelRegistry(
   const available = new Set(deployments.map((deployment) => deployment.model.id));
   return {
     list: () =>
-      [...models.values()].map((model) => ({ ...model, isAvailable: available.has(model.id) })),
+      [...models.values()].map((model) => ({
+        ...model,
+        isAvailable: available.has(model.id),
+        isPriceKnown: model.isPriceKnown !== false,
+      })),
     get: (id) => models.get(id),
     deployments: () => deployments,
   };
+}
+
+/** The built-in OpenAI entries are OpenAI's own; a custom URL is some other server. */
+function hasCustomUrl(endpoint: Endpoint | undefined): boolean {
+  return endpoint?.name === 'openai' && endpoint.baseUrl !== null;
 }
 
 function deploymentOf(
@@ -94,9 +124,16 @@ function deploymentOf(
   };
 }
 
-function mergeEntry(base: ModelInfo | undefined, entry: ModelEntryConfig): ModelInfo {
+function mergeEntry(
+  base: ModelInfo | undefined,
+  entry: ModelEntryConfig,
+  isLocalEndpoint: boolean,
+): ModelInfo {
   const endpoint = entry.endpoint ?? base?.endpoint ?? entry.id.split('/')[0]!;
+  // Stated prices are known; a new model of a remote server without them is not free, only unpriced.
+  const isPriceKnown = entry.prices ? true : base ? base.isPriceKnown !== false : isLocalEndpoint;
   return {
+    ...(isPriceKnown ? {} : { isPriceKnown: false }),
     id: entry.id,
     endpoint,
     providerModelId:

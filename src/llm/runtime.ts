@@ -5,9 +5,11 @@ import type { ModelsConfig } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import type { Logger } from '../observability/index.js';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.js';
+import type { ModelDiscovery } from './discovery-state.js';
 import type { HealthTracker } from './health.js';
 import type { Ledger, LedgerEntry } from './ledger.js';
 import { breakerGaugeValue, type LlmMetrics } from './metrics.js';
+import type { ProviderErrors } from './provider-errors.js';
 import type { Deployment, ModelRegistry } from './registry.js';
 import { route, type Route } from './router.js';
 import type { ScopeCache } from './scope-cache.js';
@@ -23,7 +25,12 @@ export interface GatewayRuntime {
   settings: ModelsConfig;
   db: Db;
   logger: Logger;
+  /** Replaced whenever discovery finds a server's models changed. */
   registry: ModelRegistry;
+  discovery: ModelDiscovery;
+  /** Settles once the servers asked at start have answered or failed. */
+  ready: Promise<void>;
+  providerErrors: ProviderErrors;
   ledger: Ledger;
   scopes: ScopeCache;
   health: HealthTracker;
@@ -97,6 +104,7 @@ export function ledgerEntry(
     costUsd: 0,
     latencyMs: 0,
     errorCode: null,
+    errorMessage: null,
     routeReason: null,
     isCacheHit: false,
     ...fields,

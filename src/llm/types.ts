@@ -114,5 +114,7 @@ export interface ModelInfo {
   maxOutputTokens: number;
   capabilities: ModelCapabilities;
   prices: ModelPrices;
+  /** False when `prices` are 0 only because nobody stated them (a remote server's own model). */
+  isPriceKnown?: boolean | undefined;
   privacy: PrivacyClass;
 }

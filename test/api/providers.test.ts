@@ -91,6 +91,8 @@ describe('GET /api/providers', () => {
       models: ['local-vllm/qwen'],
       breaker: 'closed',
       lastHour: { calls: 0, errors: 0, errorRate: null, latencyP50Ms: null, latencyP95Ms: null },
+      discovery: null,
+      lastError: null,
     });
     expect(ollama).toMatchObject({
       kind: 'openai-compatible',

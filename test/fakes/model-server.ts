@@ -1,5 +1,7 @@
 // A local HTTP server speaking the OpenAI chat completions, OpenAI Responses, Anthropic
-// Messages and Google Gemini protocols (JSON and SSE), replaying scripted behaviours and recording requests.
+// Messages and Google Gemini protocols (JSON and SSE), replaying scripted behaviours and recording
+// requests. Given a model list it also answers GET /v1/models in the OpenAI shape, and a call
+// for a model not on it with OpenAI's 404 "model does not exist", as vLLM or Ollama would.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -25,6 +27,8 @@ export type Behaviour =
   | { kind: 'stall'; reply: FakeReply; afterPieces: number }
   | { kind: 'malformed' };
 
+export type ServedModel = { id: string } & Record<string, unknown>;
+
 export interface RecordedRequest {
   path: string;
   headers: IncomingMessage['headers'];
@@ -38,6 +42,12 @@ export interface FakeModelServer {
   enqueue(...behaviours: Behaviour[]): void;
   /** The behaviour used when the queue is empty (benchmarks); without it the fake answers 500. */
   setFallback(behaviour: Behaviour | null): void;
+  /**
+   * The models GET /v1/models lists (fields beyond `id` as a server adds them, e.g. vLLM's
+   * `max_model_len`); once set, a chat call for another model is refused with a 404. null: the
+   * route answers 404, as a server without it does.
+   */
+  setModels(models: ServedModel[] | null): void;
   /** Behaviours not yet used. */
   readonly remaining: number;
   close(): Promise<void>;
@@ -53,6 +63,7 @@ const protocolOfPath: Record<string, Protocol> = {
 export async function createFakeModelServer(): Promise<FakeModelServer> {
   const queue: Behaviour[] = [];
   let fallback: Behaviour | null = null;
+  let served: ServedModel[] | null = null;
   const requests: RecordedRequest[] = [];
   const server = createServer((request, response) => {
     let raw = '';
@@ -62,6 +73,10 @@ export async function createFakeModelServer(): Promise<FakeModelServer> {
       const body = JSON.parse(raw || '{}') as Record<string, unknown>;
       requests.push({ path: request.url ?? '', headers: request.headers, body });
       const path = request.url ?? '';
+      if (request.method === 'GET' && path === '/v1/models') return listModels(served, response);
+      if (served && protocolOfPath[path] && !served.some((model) => model.id === body.model)) {
+        return modelNotFound(String(body.model), response);
+      }
       const google = /^\/v1beta\/models\/[^/:]+:(generateContent|streamGenerateContent)/.exec(path);
       const protocol = google ? 'google' : protocolOfPath[path];
       const isStream = google ? google[1] === 'streamGenerateContent' : body.stream === true;
@@ -83,6 +98,7 @@ export async function createFakeModelServer(): Promise<FakeModelServer> {
     requests,
     enqueue: (...behaviours) => void queue.push(...behaviours),
     setFallback: (behaviour) => void (fallback = behaviour),
+    setModels: (models) => void (served = models),
     get remaining() {
       return queue.length;
     },
@@ -91,6 +107,41 @@ export async function createFakeModelServer(): Promise<FakeModelServer> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+function listModels(models: ServedModel[] | null, response: ServerResponse) {
+  if (!models) {
+    response.writeHead(404, { 'content-type': 'text/plain' });
+    response.end('404 page not found');
+    return;
+  }
+  response.writeHead(200, { 'content-type': 'application/json' });
+  response.end(
+    JSON.stringify({
+      object: 'list',
+      data: models.map((model) => ({
+        object: 'model',
+        created: 1_700_000_000,
+        owned_by: 'fake',
+        ...model,
+      })),
+    }),
+  );
+}
+
+/** OpenAI's answer for a model it does not serve. */
+function modelNotFound(model: string, response: ServerResponse) {
+  response.writeHead(404, { 'content-type': 'application/json' });
+  response.end(
+    JSON.stringify({
+      error: {
+        message: `The model \`${model}\` does not exist or you do not have access to it.`,
+        type: 'invalid_request_error',
+        param: null,
+        code: 'model_not_found',
+      },
+    }),
+  );
 }
 
 function serve(

@@ -38,6 +38,8 @@ export interface OrchestraOptions {
   modelInfo?: Partial<Omit<ModelInfo, 'id' | 'endpoint' | 'providerModelId'>>;
   /** False when the test runs its workers in processes of their own. */
   runsWorker?: boolean;
+  /** Settings of the real providers and the gateway (`providers`, `models`), as a config file. */
+  settings?: Record<string, unknown>;
 }
 
 /** A tool call of a scripted turn. */
@@ -94,6 +96,7 @@ export async function createOrchestra({
   scripts,
   modelInfo = {},
   runsWorker = true,
+  settings = {},
 }: OrchestraOptions) {
   const databaseUrl = await createTestDatabaseUrl();
   const database: Database = connectDatabase({ url: databaseUrl, poolSize: 5 });
@@ -108,7 +111,7 @@ export async function createOrchestra({
       info: modelInfo,
     });
   }
-  const config = Config.parse({ dataDir });
+  const config = Config.parse({ dataDir, ...settings });
   const gateway = createGateway({
     config,
     db: database.db,

@@ -20,6 +20,8 @@ export interface HarnessOptions {
   database: Database;
   /** The `models` section of the configuration. */
   models: Record<string, unknown>;
+  /** The `providers` section (the standard variables: OPENAI_BASE_URL…). */
+  providerSettings?: Record<string, unknown>;
   providers?: ProviderPlugin[];
   random?: () => number;
   /** Whether a sleep moves the clock on by its length (fake time passing), or not at all. */
@@ -37,6 +39,7 @@ export async function closeHarnesses(): Promise<void> {
 export function createHarness({
   database,
   models,
+  providerSettings = {},
   providers = [],
   random = () => 0.5,
   sleepAdvancesClock = false,
@@ -44,7 +47,7 @@ export function createHarness({
   const registry = new Registry();
   const sleeps: number[] = [];
   const clock = { now: Date.parse('2026-01-01T00:00:00Z') };
-  const config = Config.parse({ dataDir: '/nonexistent', models });
+  const config = Config.parse({ dataDir: '/nonexistent', models, providers: providerSettings });
   const gateway = createGateway({
     config,
     db: database.db,

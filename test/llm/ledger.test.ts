@@ -31,6 +31,7 @@ const entry = (taskId: string): LedgerEntry => ({
   latencyMs: 12,
   status: 'ok',
   errorCode: null,
+  errorMessage: null,
   routeReason: 'test',
   isCacheHit: false,
   createdAt: new Date(),

@@ -2,6 +2,7 @@
 // Pure zod: the web app bundles it, so it takes the config's enums from their file.
 import { z } from 'zod';
 import { EndpointKind, ModelTier, PrivacyClass } from '../../config/llm.js';
+import { Timestamp } from './primitives.js';
 
 export const BreakerState = z.enum(['closed', 'open', 'half-open']);
 export type BreakerState = z.infer<typeof BreakerState>;
@@ -21,6 +22,8 @@ export const Model = z.object({
   }),
   /** USD per million tokens. */
   prices: z.object({ input: z.number(), output: z.number(), cachedInput: z.number() }),
+  /** False when the prices are 0 only because the server states none (a remote server's model). */
+  isPriceKnown: z.boolean(),
   privacy: PrivacyClass,
   isAvailable: z.boolean(),
 });
@@ -35,6 +38,34 @@ export const ModelList = z.object({
   breakers: z.record(z.string(), BreakerState),
 });
 export type ModelList = z.infer<typeof ModelList>;
+
+export const ModelListQuery = z.object({
+  /** Ask the servers models are discovered on for their lists again before answering. */
+  refresh: z.enum(['true', 'false']).optional(),
+});
+export type ModelListQuery = z.infer<typeof ModelListQuery>;
+
+/** What the server behind a discovered endpoint answered to GET /models. */
+export const ProviderDiscovery = z.object({
+  /** The URL asked, without credentials. */
+  url: z.string(),
+  state: z.enum(['pending', 'ok', 'failed']),
+  modelCount: z.number().int(),
+  /** The server's own error, or the network failure; null when it answered. */
+  error: z.string().nullable(),
+  checkedAt: Timestamp.nullable(),
+});
+export type ProviderDiscovery = z.infer<typeof ProviderDiscovery>;
+
+/** The last failed call of the organization to a provider, in the provider's own words. */
+export const ProviderLastError = z.object({
+  model: z.string(),
+  /** HTTP_404, NETWORK, LLM_TIMEOUT… */
+  code: z.string(),
+  message: z.string(),
+  at: Timestamp,
+});
+export type ProviderLastError = z.infer<typeof ProviderLastError>;
 
 /** The caller's organization's model calls to one provider in the last hour. */
 export const ProviderCalls = z.object({
@@ -64,6 +95,10 @@ export const Provider = z.object({
   /** This API node's circuit breaker for it. */
   breaker: BreakerState,
   lastHour: ProviderCalls,
+  /** Its model list, when models are discovered on its server; null otherwise. */
+  discovery: ProviderDiscovery.nullable(),
+  /** The organization's last failed call to it in the last 7 days; null without one. */
+  lastError: ProviderLastError.nullable(),
 });
 export type Provider = z.infer<typeof Provider>;
 

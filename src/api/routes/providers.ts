@@ -1,6 +1,7 @@
 // GET /api/providers: the model providers the gateway is configured with, for the settings
-// page — what each is, whether it has a key, its breaker and the organization's recent calls.
-// It must never answer a key, a header or a URL's credentials.
+// page — what each is, whether it has a key, its breaker, the organization's recent calls and
+// last error, and what a server whose models are discovered answered. ?refresh=true asks those
+// servers again first. It must never answer a key, a header or a URL's credentials.
 import { sql } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Config, EndpointConfig } from '../../config/index.js';
@@ -8,7 +9,13 @@ import type { Db } from '../../db/index.js';
 import { createEndpoints, type Gateway } from '../../llm/index.js';
 import type { AppDeps } from '../app.js';
 import { principalOf } from '../auth-hook.js';
-import { ProviderList, type Provider, type ProviderCalls } from '../schemas.js';
+import {
+  ModelListQuery,
+  ProviderList,
+  type Provider,
+  type ProviderCalls,
+  type ProviderLastError,
+} from '../schemas.js';
 
 type Settings = Pick<Provider, 'kind' | 'baseUrl' | 'hasApiKey' | 'privacy'>;
 
@@ -22,30 +29,35 @@ export const providerRoutes: FastifyPluginAsyncZod<AppDeps & { gateway: Gateway 
     '/api/providers',
     {
       config: { permission: 'models:read' },
-      schema: { tags: ['models'], response: { 200: ProviderList } },
+      schema: { tags: ['models'], querystring: ModelListQuery, response: { 200: ProviderList } },
     },
     async (request) => {
+      await (request.query.refresh === 'true' ? gateway.refreshModels() : gateway.ready());
       await gateway.flush();
-      const calls = await recentCalls(db, principalOf(request).orgId);
+      const { orgId } = principalOf(request);
+      const [calls, errors] = await Promise.all([recentCalls(db, orgId), lastErrors(db, orgId)]);
       const models = gateway.listModels();
       const breakers = gateway.breakerStates();
+      const discovery = new Map(gateway.discoveryStatus().map((entry) => [entry.endpoint, entry]));
       const items = Object.keys(breakers)
         .sort()
         .map((name): Provider => {
           const served = models.filter((model) => model.endpoint === name);
           const extra = config.models.deployments.filter((entry) => entry.endpoint === name);
+          const found = discovery.get(name);
+          // A provider given in code (the scripted model) has no settings: its models tell.
+          const base: Settings = settings.get(name) ?? {
+            kind: 'plugin',
+            baseUrl: null,
+            hasApiKey: false,
+            privacy:
+              served.length > 0 && served.every((model) => model.privacy === 'local')
+                ? 'local'
+                : 'cloud',
+          };
           return {
             name,
-            // A provider given in code (the scripted model) has no settings: its models tell.
-            ...(settings.get(name) ?? {
-              kind: 'plugin',
-              baseUrl: null,
-              hasApiKey: false,
-              privacy:
-                served.length > 0 && served.every((model) => model.privacy === 'local')
-                  ? 'local'
-                  : 'cloud',
-            }),
+            ...base,
             models: [
               ...new Set([
                 ...served.filter((model) => model.isAvailable).map((model) => model.id),
@@ -54,6 +66,16 @@ export const providerRoutes: FastifyPluginAsyncZod<AppDeps & { gateway: Gateway 
             ],
             breaker: breakers[name]!,
             lastHour: calls.get(name) ?? noCalls,
+            discovery: found
+              ? {
+                  url: found.url,
+                  state: found.state,
+                  modelCount: found.modelCount,
+                  error: found.error,
+                  checkedAt: found.checkedAt,
+                }
+              : null,
+            lastError: errors.get(name) ?? null,
           };
         });
       return { items };
@@ -101,6 +123,35 @@ function settingsOf(config: Config): Map<string, Settings> {
 function withoutSecrets(url: string): string {
   const parsed = new URL(url);
   return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+}
+
+interface ErrorRow extends Record<string, unknown> {
+  provider: string;
+  model: string;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: string | Date;
+}
+
+/** The organization's last failed call to each provider in the last 7 days, from the ledger. */
+async function lastErrors(db: Db, orgId: string): Promise<Map<string, ProviderLastError>> {
+  const result = await db.execute<ErrorRow>(sql`
+    SELECT DISTINCT ON (provider) provider, model, error_code, error_message, created_at
+    FROM llm_calls
+    WHERE org_id = ${orgId} AND status = 'error' AND created_at >= now() - interval '7 days'
+    ORDER BY provider, created_at DESC`);
+  return new Map(
+    result.rows.map((row) => [
+      row.provider,
+      {
+        model: row.model,
+        code: row.error_code ?? 'ERROR',
+        // Rows from before provider messages were kept have only their code.
+        message: row.error_message ?? row.error_code ?? 'unknown error',
+        at: new Date(row.created_at).toISOString(),
+      },
+    ]),
+  );
 }
 
 interface CallsRow extends Record<string, unknown> {

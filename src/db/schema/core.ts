@@ -260,6 +260,7 @@ export const llmCalls = pgTable('llm_calls', {
   latencyMs: integer('latency_ms').notNull().default(0),
   status: text('status').notNull(),
   errorCode: text('error_code'),
+  errorMessage: text('error_message'),
   routeReason: text('route_reason'),
   isCacheHit: boolean('is_cache_hit').notNull().default(false),
   createdAt: createdAt(),

@@ -48,6 +48,9 @@ const json = (method: string, body: unknown): RequestInit => ({
 export const settingsApi = {
   models: () => request(ModelList, '/api/models'),
   providers: () => request(ProviderList, '/api/providers').then((list) => list.items),
+  /** Asks the servers models are discovered on for their lists again. */
+  refreshProviders: () =>
+    request(ProviderList, '/api/providers?refresh=true').then((list) => list.items),
   budgets: () => request(BudgetList, '/api/budgets').then((page) => page.items),
   setBudget: (budget: BudgetSet) => request(Budget, '/api/budgets', json('PUT', budget)),
   deleteBudget: (id: string) =>

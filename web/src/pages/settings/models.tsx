@@ -29,7 +29,9 @@ export function ModelsSection({ models }: { models: Resource<ModelList> }) {
                 </label>
               </header>
               <p className="muted settings-text">
-                Prices are in USD per million tokens: input / output / cached input.
+                Prices are in USD per million tokens: input / output / cached input. Models of a
+                local server cost nothing; &ldquo;price unknown&rdquo; marks a remote server&apos;s
+                model that states no price (counted as $0 until one is configured).
               </p>
               {shown.length === 0 ? (
                 <Empty>
@@ -81,8 +83,16 @@ function ModelTable({ models, list }: { models: Model[]; list: ModelList }) {
               {formatTokens(model.contextWindow)}
             </td>
             <td data-label="Prices / M tokens" className="number">
-              {formatPrice(model.prices.input)} / {formatPrice(model.prices.output)} /{' '}
-              {formatPrice(model.prices.cachedInput)}
+              {model.isPriceKnown ? (
+                <>
+                  {formatPrice(model.prices.input)} / {formatPrice(model.prices.output)} /{' '}
+                  {formatPrice(model.prices.cachedInput)}
+                </>
+              ) : (
+                <span className="muted" title="The server states no price; counted as $0">
+                  price unknown
+                </span>
+              )}
             </td>
             <td data-label="Health">
               <HealthBadge health={modelHealth(model, list.breakers)} />

@@ -1,16 +1,39 @@
-// Providers: where the models are served from, whether each has its key and how it is doing.
-// They are configured where Cadre runs (environment or cadre.config.yaml), never in the
-// browser, so this only reads; no key ever reaches it, only whether one is set.
-import { formatDuration, Loaded, useResource, type Resource } from '../../ui';
+// Providers: where the models are served from, whether each has its key and how it is doing —
+// its last error in the provider's own words, and for a server whose models are discovered,
+// what its list answered. They are configured where Cadre runs (environment or
+// cadre.config.yaml), never in the browser; no key ever reaches it, only whether one is set.
+import {
+  ErrorNote,
+  formatAgo,
+  formatDuration,
+  Loaded,
+  useAction,
+  useResource,
+  type Resource,
+} from '../../ui';
 import { settingsApi, type ModelList, type Provider } from './api';
 import { healthOf, HealthBadge } from './health';
 
 export function ProvidersSection({ models }: { models: Resource<ModelList> }) {
   const providers = useResource(settingsApi.providers, 'providers');
+  const refresh = useAction(async () => {
+    await settingsApi.refreshProviders();
+    providers.reload();
+    models.reload();
+  });
+  const isDiscovering = providers.data?.some((provider) => provider.discovery) ?? false;
   return (
     <div className="stack">
       <section className="card">
-        <h2>Providers</h2>
+        <header className="settings-head">
+          <h2>Providers</h2>
+          {isDiscovering && (
+            <button onClick={() => void refresh.run()} disabled={refresh.isBusy}>
+              {refresh.isBusy ? 'Asking…' : 'Ask the servers for their models again'}
+            </button>
+          )}
+        </header>
+        {refresh.error && <ErrorNote error={refresh.error} />}
         <Loaded resource={providers} what="providers">
           {(items) =>
             items.length === 0 ? (
@@ -19,9 +42,16 @@ export function ProvidersSection({ models }: { models: Resource<ModelList> }) {
                 {models.data?.setupGuidance ?? 'Configure one as shown below.'}
               </p>
             ) : (
-              <div className="table-scroll">
-                <ProviderTable providers={items} />
-              </div>
+              <>
+                {models.data?.setupGuidance && (
+                  <pre className="settings-note settings-code" role="note">
+                    {models.data.setupGuidance}
+                  </pre>
+                )}
+                <div className="table-scroll">
+                  <ProviderTable providers={items} />
+                </div>
+              </>
             )
           }
         </Loaded>
@@ -42,6 +72,7 @@ function ProviderTable({ providers }: { providers: Provider[] }) {
           <th>Models</th>
           <th>Health</th>
           <th>Last hour</th>
+          <th>Last error</th>
         </tr>
       </thead>
       <tbody>
@@ -66,13 +97,19 @@ function ProviderTable({ providers }: { providers: Provider[] }) {
               <KeyState provider={provider} />
             </td>
             <td data-label="Models">
-              <ModelNames names={provider.models} />
+              <span className="settings-stack">
+                <ModelNames names={provider.models} />
+                {provider.discovery && <Discovery discovery={provider.discovery} />}
+              </span>
             </td>
             <td data-label="Health">
               <HealthBadge health={healthOf(true, provider.breaker)} />
             </td>
             <td data-label="Last hour" className="muted">
               <RecentCalls calls={provider.lastHour} />
+            </td>
+            <td data-label="Last error">
+              <LastError error={provider.lastError} />
             </td>
           </tr>
         ))}
@@ -100,6 +137,41 @@ function ModelNames({ names }: { names: string[] }) {
   );
 }
 
+/** What the server answered when asked which models it serves. */
+function Discovery({ discovery }: { discovery: NonNullable<Provider['discovery']> }) {
+  const when = discovery.checkedAt ? `, ${formatAgo(discovery.checkedAt)}` : '';
+  if (discovery.state === 'failed') {
+    return (
+      <span className="error settings-small settings-break" data-testid="discovery-error">
+        GET <code>{discovery.url}</code> failed{when}: {discovery.error}
+      </span>
+    );
+  }
+  return (
+    <span className="muted settings-small settings-break">
+      {discovery.state === 'pending'
+        ? `asking ${discovery.url}`
+        : `${discovery.modelCount} listed by ${discovery.url}${when}`}
+    </span>
+  );
+}
+
+/** The last failed call, as the provider put it: the status, its message, when and the model. */
+function LastError({ error }: { error: Provider['lastError'] }) {
+  if (!error) return <span className="muted">none in 7 days</span>;
+  return (
+    <span className="settings-stack" data-testid="provider-last-error">
+      <span className="settings-small">
+        <strong className="error">{error.code}</strong>{' '}
+        <span className="muted">
+          {formatAgo(error.at)} · {error.model}
+        </span>
+      </span>
+      <span className="settings-small settings-break settings-error-text">{error.message}</span>
+    </span>
+  );
+}
+
 function RecentCalls({ calls }: { calls: Provider['lastHour'] }) {
   if (calls.calls === 0) return <>no calls</>;
   const parts = [`${calls.calls} call${calls.calls === 1 ? '' : 's'}`];
@@ -120,7 +192,10 @@ function RecentCalls({ calls }: { calls: Provider['lastHour'] }) {
 const variables = [
   ['ANTHROPIC_API_KEY', 'Anthropic (ANTHROPIC_BASE_URL for another compatible endpoint)'],
   ['OPENAI_API_KEY', 'OpenAI'],
-  ['OPENAI_BASE_URL', 'An OpenAI-compatible server: vLLM, llama.cpp, LM Studio, OpenRouter'],
+  [
+    'OPENAI_BASE_URL',
+    'An OpenAI-compatible server (vLLM, llama.cpp, LM Studio, Ollama, OpenRouter): its models are asked of it',
+  ],
   ['GOOGLE_GENERATIVE_AI_API_KEY', 'Google Gemini'],
   ['OLLAMA_HOST', 'A local Ollama, e.g. http://127.0.0.1:11434'],
   ['CADRE_LLAMA_CPP_MODEL_PATH', 'A GGUF model run inside Cadre (npm install node-llama-cpp)'],
