@@ -1,10 +1,16 @@
 // POST /api/tasks/:id/retry: a failed task runs again from its failed step, keeping the rest;
 // bad input and the wrong state are refused and change nothing; other organizations get 404.
-import { and, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../src/auth/index.js';
 import { tables } from '../../src/db/index.js';
-import { lockTask, setTaskStatus } from '../../src/orchestrator/index.js';
+import {
+  afterGate,
+  afterWork,
+  cancelTask,
+  lockTask,
+  setTaskStatus,
+} from '../../src/orchestrator/index.js';
 import {
   bearer,
   createOrganization,
@@ -12,7 +18,7 @@ import {
   createTestApp,
   type TestApp,
 } from '../helpers/app.js';
-import { drivePlan } from '../helpers/drive-task.js';
+import { driveToMergeApproval, drivePlan, finishStep } from '../helpers/drive-task.js';
 
 let t: TestApp;
 let projectId: string;
@@ -138,6 +144,89 @@ describe('retrying a task through the API', () => {
     expect(fromStart.json().error).toMatchObject({ code: 'WORKSPACES_UNAVAILABLE' });
 
     expect(await snapshot(taskId)).toEqual(before);
+  });
+
+  it('of a task cancelled at its merge approval closes the approval and makes the merge again', async () => {
+    const taskId = await createTaskThroughApi(t, projectId, 'Ship the route');
+    const [row] = await t.database.db
+      .select()
+      .from(tables.tasks)
+      .where(eq(tables.tasks.id, taskId));
+    const approvalId = await driveToMergeApproval(t.database.db, row!.orgId, taskId);
+    await cancelTask(t.database.db, row!.orgId, taskId);
+
+    const response = await retry(taskId, {});
+    expect(response.statusCode).toBe(200);
+    // The project asks for no approval: the passed gates queue the merge straight away.
+    const steps = await t.database.db
+      .select()
+      .from(tables.steps)
+      .where(eq(tables.steps.taskId, taskId))
+      .orderBy(asc(tables.steps.createdAt), asc(tables.steps.key));
+    const merges = steps.filter((step) => step.kind === 'merge');
+    expect(merges.map((step) => [step.key, step.status, step.attempt])).toEqual([
+      ['merge', 'superseded', 1],
+      ['merge', 'queued', 2],
+    ]);
+    // The gates and the work stay as they were.
+    expect(
+      steps.filter((step) => step.kind !== 'merge').map((step) => [step.key, step.status]),
+    ).toEqual([
+      ['plan.0', 'done'],
+      ['step.build', 'done'],
+      ['review.0', 'done'],
+      ['test.0', 'done'],
+    ]);
+    const [approval] = await t.database.db
+      .select()
+      .from(tables.approvals)
+      .where(eq(tables.approvals.id, approvalId));
+    expect(approval).toMatchObject({
+      status: 'rejected',
+      answer: expect.stringMatching(/retried/),
+    });
+  });
+
+  it('from a dead review runs that review again and keeps the test of its round', async () => {
+    const taskId = await createTaskThroughApi(t, projectId, 'Review the route');
+    const db = t.database.db;
+    await drivePlan(db, taskId);
+    await finishStep(db, taskId, 'step.build', null, (tx, task) =>
+      afterWork(tx, () => undefined, task, null),
+    );
+    await finishStep(db, taskId, 'test.0', { passed: true, report: 'ok' }, (tx, task) =>
+      afterGate(tx, () => undefined, task, 0, false),
+    );
+    await db.transaction(async (tx) => {
+      await tx
+        .update(tables.steps)
+        .set({ status: 'dead', error: 'the reviewer model answered 500' })
+        .where(and(eq(tables.steps.taskId, taskId), eq(tables.steps.key, 'review.0')));
+      await setTaskStatus(tx, () => undefined, await lockTask(tx, taskId), 'failed', 'review.0');
+    });
+
+    expect((await retry(taskId, {})).statusCode).toBe(200);
+    const current = async () =>
+      (
+        await db
+          .select()
+          .from(tables.steps)
+          .where(eq(tables.steps.taskId, taskId))
+          .orderBy(asc(tables.steps.createdAt), asc(tables.steps.key))
+      )
+        .filter((step) => step.status !== 'superseded')
+        .map((step) => [step.key, step.status]);
+    expect(await current()).toEqual([
+      ['plan.0', 'done'],
+      ['step.build', 'done'],
+      ['test.0', 'done'],
+      ['review.0', 'queued'],
+    ]);
+    // When the review passes, the round is complete: the merge is queued.
+    await finishStep(db, taskId, 'review.0', { approved: true, feedback: '' }, (tx, task) =>
+      afterGate(tx, () => undefined, task, 0, false),
+    );
+    expect(await current()).toContainEqual(['merge', 'queued']);
   });
 
   it('answers 404 for another organization’s task', async () => {
