@@ -229,6 +229,26 @@ describe('retrying a task through the API', () => {
     expect(await current()).toContainEqual(['merge', 'queued']);
   });
 
+  it('waits for a cancelled step that is still stopping', async () => {
+    const taskId = await createTaskThroughApi(t, projectId, 'Stop slowly');
+    const [row] = await t.database.db
+      .select()
+      .from(tables.tasks)
+      .where(eq(tables.tasks.id, taskId));
+    await drivePlan(t.database.db, taskId);
+    // Its worker has not seen the cancellation yet: the step still runs.
+    await t.database.db
+      .update(tables.steps)
+      .set({ status: 'running' })
+      .where(and(eq(tables.steps.taskId, taskId), eq(tables.steps.key, 'step.build')));
+    await cancelTask(t.database.db, row!.orgId, taskId);
+    const before = await snapshot(taskId);
+    const response = await retry(taskId, {});
+    expect(response.statusCode).toBe(409);
+    expect(response.json().error.message).toMatch(/step\.build .* still stopping/);
+    expect(await snapshot(taskId)).toEqual(before);
+  });
+
   it('answers 404 for another organization’s task', async () => {
     const taskId = await failedTask();
     const other = await createOrganization(t.database, 'Retry others');
