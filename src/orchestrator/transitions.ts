@@ -316,7 +316,13 @@ export async function afterGate(
       await tx
         .update(tables.steps)
         .set({ status: 'waiting' })
-        .where(and(eq(tables.steps.taskId, task.id), eq(tables.steps.key, key)));
+        .where(
+          and(
+            eq(tables.steps.taskId, task.id),
+            eq(tables.steps.key, key),
+            eq(tables.steps.status, 'pending'),
+          ),
+        );
       await tx.insert(tables.approvals).values({
         orgId: task.orgId,
         taskId: task.id,

@@ -154,10 +154,15 @@ describe('retrying a task through the API', () => {
       .where(eq(tables.tasks.id, taskId));
     const approvalId = await driveToMergeApproval(t.database.db, row!.orgId, taskId);
     await cancelTask(t.database.db, row!.orgId, taskId);
+    // The project asks for approval before merging: the retried merge waits for a new one.
+    await t.database.db
+      .update(tables.projects)
+      .set({ approveBeforeMerge: true })
+      .where(eq(tables.projects.id, projectId));
 
     const response = await retry(taskId, {});
     expect(response.statusCode).toBe(200);
-    // The project asks for no approval: the passed gates queue the merge straight away.
+    expect(response.json()).toMatchObject({ status: 'waiting', attempt: 2 });
     const steps = await t.database.db
       .select()
       .from(tables.steps)
@@ -166,7 +171,7 @@ describe('retrying a task through the API', () => {
     const merges = steps.filter((step) => step.kind === 'merge');
     expect(merges.map((step) => [step.key, step.status, step.attempt])).toEqual([
       ['merge', 'superseded', 1],
-      ['merge', 'queued', 2],
+      ['merge', 'waiting', 2],
     ]);
     // The gates and the work stay as they were.
     expect(
@@ -177,14 +182,19 @@ describe('retrying a task through the API', () => {
       ['review.0', 'done'],
       ['test.0', 'done'],
     ]);
-    const [approval] = await t.database.db
+    const approvals = await t.database.db
       .select()
       .from(tables.approvals)
-      .where(eq(tables.approvals.id, approvalId));
-    expect(approval).toMatchObject({
+      .where(eq(tables.approvals.taskId, taskId));
+    expect(approvals.find((approval) => approval.id === approvalId)).toMatchObject({
       status: 'rejected',
       answer: expect.stringMatching(/retried/),
     });
+    expect(approvals.filter((approval) => approval.status === 'pending')).toHaveLength(1);
+    await t.database.db
+      .update(tables.projects)
+      .set({ approveBeforeMerge: false })
+      .where(eq(tables.projects.id, projectId));
   });
 
   it('from a dead review runs that review again and keeps the test of its round', async () => {
