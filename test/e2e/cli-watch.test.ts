@@ -226,12 +226,19 @@ describe('cadre task watch and cadre approval', () => {
     await waitFor('the watcher to show the retry', () =>
       watch.output.stdout.includes('task retried from step.build (attempt 2)'),
     );
+    // A watcher of the whole log goes past the first attempt's end, to the task's own.
+    const whole = start(['task', 'watch', taskId]);
+    await waitFor('the second watcher to show the retry', () =>
+      whole.output.stdout.includes('task retried'),
+    );
     await finishStep(db, taskId, 'step.build', null, (tx, task) =>
       afterWork(tx, () => undefined, task, null),
     );
     await driveGates(db, taskId, { isHeld: false });
     await driveMerge(db, taskId);
     expect(await watch.exited).toBe(0);
+    expect(await whole.exited).toBe(0);
+    expect(whole.output.stdout).toMatch(/task cancelled\n[\s\S]*task retried[\s\S]*task done\n/);
     const lines = watch.output.stdout
       .trimEnd()
       .split('\n')
