@@ -48,23 +48,7 @@ export async function retryTask(
   options: RetryTaskOptions,
 ): Promise<TaskRow> {
   const { orgId, taskId, fromStep, principal } = options;
-  const before = await getTask(db, orgId, taskId);
-  checkRetryable(before);
-  if (fromStep === 'start') {
-    if (!options.workspaces) {
-      throw new CadreError(
-        'WORKSPACES_UNAVAILABLE',
-        'Retrying from the start needs the workspaces to start the branch over; run it on a Cadre server that holds them, or retry from a step.',
-      );
-    }
-    // Before the transaction, while the task is still finished: no worker touches the branch of
-    // a finished task. Its head is kept under its attempt's ref, so an interrupted retry loses
-    // nothing and can be sent again.
-    await options.workspaces.archiveTaskBranch(
-      { projectId: before.projectId, taskId },
-      before.attempt,
-    );
-  }
+  checkRetryable(await getTask(db, orgId, taskId));
   return db.transaction(async (tx) => {
     const task = await lockTask(tx, taskId);
     checkRetryable(task);
@@ -82,6 +66,7 @@ export async function retryTask(
       );
     }
     const from = retryStart(task, steps, fromStep);
+    if (from === 'start') await archiveBranch(task, options.workspaces);
     const rerun = from === 'start' ? steps : stepsToRerun(steps, from);
     const previous = { status: task.status, error: task.error, attempt: task.attempt };
     const isReplanning = from === 'start' || from.kind === 'plan';
@@ -111,22 +96,7 @@ export async function retryTask(
       isDescriptionChanged: options.description !== undefined,
     });
     await setTaskStatus(tx, sink, task, isReplanning ? 'queued' : 'running');
-    if (from === 'start') {
-      await startTask(tx, sink, task);
-    } else {
-      await insertSteps(tx, task, copiesOf(rerun, from));
-      if (from.kind === 'merge') {
-        // The merge is not copied: the passed gates insert it again, held for approval when
-        // the project asks for one.
-        const [project] = await tx
-          .select({ approveBeforeMerge: tables.projects.approveBeforeMerge })
-          .from(tables.projects)
-          .where(eq(tables.projects.id, task.projectId));
-        await afterGate(tx, sink, task, from.round, project?.approveBeforeMerge ?? false);
-      } else {
-        await enqueueReady(tx, taskId);
-      }
-    }
+    await queueAgain(tx, sink, task, from, rerun);
     await recordAudit(tx, principal, {
       action: 'task-retried',
       targetType: 'task',
@@ -137,6 +107,41 @@ export async function retryTask(
     const [row] = await tx.select().from(tables.tasks).where(eq(tables.tasks.id, taskId));
     return row!;
   });
+}
+
+/**
+ * Starts the task's branch over for a retry from the start. It runs while the task row is
+ * locked and the task finished, so no worker and no other retry touches the branch; the head
+ * is kept under the attempt's ref, so a transaction that fails after it loses nothing.
+ */
+async function archiveBranch(task: TaskRow, workspaces: RetryTaskOptions['workspaces']) {
+  if (!workspaces) {
+    throw new CadreError(
+      'WORKSPACES_UNAVAILABLE',
+      'Retrying from the start needs the workspaces to start the branch over; run it on a Cadre server that holds them, or retry from a step.',
+    );
+  }
+  await workspaces.archiveTaskBranch({ projectId: task.projectId, taskId: task.id }, task.attempt);
+}
+
+/** Inserts the fresh rows of the retry and queues what is ready, in the retry's transaction. */
+async function queueAgain(
+  tx: Db,
+  sink: EventSink,
+  task: TaskRow,
+  from: StepRow | 'start',
+  rerun: readonly StepRow[],
+) {
+  if (from === 'start') return startTask(tx, sink, task);
+  await insertSteps(tx, task, copiesOf(rerun, from));
+  if (from.kind !== 'merge') return enqueueReady(tx, task.id);
+  // The merge is not copied: the passed gates insert it again, held for approval when the
+  // project asks for one.
+  const [project] = await tx
+    .select({ approveBeforeMerge: tables.projects.approveBeforeMerge })
+    .from(tables.projects)
+    .where(eq(tables.projects.id, task.projectId));
+  await afterGate(tx, sink, task, from.round, project?.approveBeforeMerge ?? false);
 }
 
 function checkRetryable(task: TaskRow) {
