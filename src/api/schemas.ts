@@ -129,8 +129,20 @@ export const Task = z.object({
   progress: Progress,
   sprintId: Id.nullable(),
   dependsOn: z.array(Id),
+  /** Which run of the task this is: 1, then one more with each retry. */
+  attempt: z.number().int(),
 });
 export type Task = z.infer<typeof Task>;
+
+export const TaskRetry = z.strictObject({
+  /** The key of the step to run again, with every step that depends on it. */
+  fromStep: z.string().trim().min(1).max(200).optional(),
+  /** Plan again from the start, on a fresh branch from the base. */
+  fromStart: z.boolean().optional(),
+  /** A new description, used from this attempt on. */
+  description: z.string().trim().min(1, 'must not be empty').max(20_000).optional(),
+});
+export type TaskRetry = z.infer<typeof TaskRetry>;
 
 export const TaskCreate = z.strictObject({
   projectId: Id,

@@ -14,6 +14,7 @@ import {
   taskShow,
 } from './commands/resources.js';
 import { approvalDecide, approvalList } from './commands/approvals.js';
+import { taskRetry } from './commands/retry.js';
 import { createAndWatch, taskCancel, watchTask } from './commands/watch.js';
 import { up } from './commands/up.js';
 import { worker } from './commands/worker.js';
@@ -163,6 +164,22 @@ task
   .description('cancel a task that has not finished, with its steps')
   .option('--json', 'print JSON')
   .action((id: string, options, command: Command) => taskCancel(client(command), id, options));
+task
+  .command('retry <id>')
+  .description(
+    'run a failed or cancelled task again: from its failed step (the steps before it kept), a chosen step, or the start',
+  )
+  .option('--from-step <key>', 'run this step again, with every step that depends on it')
+  .option('--from-start', 'plan again from the start, on a fresh branch from the base')
+  .option('--description <text>', 'a new description for the task')
+  .option(
+    '--watch',
+    'show its progress until it ends; exit 0 when done, 1 when failed or cancelled',
+  )
+  .option('--json', 'print JSON (with --watch: one JSON object a line)')
+  .action(async (id: string, options, command: Command) => {
+    process.exitCode = await taskRetry(client(command), id, options);
+  });
 
 const approval = program
   .command('approval')

@@ -164,6 +164,12 @@ export const errorCodes = {
     summary: 'A networked sandbox needs slirp4netns and nftables, which are missing here.',
   },
 
+  // Task retries.
+  WORKSPACES_UNAVAILABLE: {
+    status: 503,
+    summary: 'This server holds no workspaces, which retrying a task from the start needs.',
+  },
+
   // Ours.
   INTERNAL: { status: 500, summary: 'An unexpected error; the request id finds it in the log.' },
 } as const satisfies Record<string, { status: number; summary: string }>;

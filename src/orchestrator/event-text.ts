@@ -71,6 +71,8 @@ export function describeEvent(event: DescribedEvent): string {
       return `merge not verified: ${firstLine(data.reason)}`;
     case 'task-merged':
       return `merged as ${text(data.commit)}`;
+    case 'task-retried':
+      return `task retried from ${text(data.from)} (attempt ${String(data.attempt)})`;
     case 'step-dead':
       return `${key} failed for good: ${firstLine(data.error)}`;
     default:

@@ -16,6 +16,8 @@ export {
 } from './projects.js';
 export type { ProjectInput, ProjectRow } from './projects.js';
 export { createTask, listTasks, getTask, cancelTask } from './tasks.js';
+export { retryTask } from './retry.js';
+export type { RetryTaskOptions } from './retry.js';
 export { taskStatuses, finishedStatuses } from './task-status.js';
 export type { TaskInput, TaskRow, TaskFilter, CreateTaskOptions } from './tasks.js';
 export type { TaskStatus } from './task-status.js';

@@ -1,6 +1,6 @@
 // Read-only views of a task's steps: the list, the progress (steps done of total) and a step's
 // transcript. It never changes a step; the state machine in transitions.ts does.
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { TranscriptEntry } from '../agents/index.js';
 import { notFound } from '../errors/index.js';
 import type { Db } from '../db/index.js';
@@ -43,6 +43,7 @@ export async function taskProgress(
       and(
         inArray(tables.steps.taskId, [...taskIds]),
         inArray(tables.steps.kind, [...progressKinds]),
+        ne(tables.steps.status, 'superseded'),
       ),
     )
     .groupBy(tables.steps.taskId);
@@ -50,9 +51,12 @@ export async function taskProgress(
   return progress;
 }
 
-/** Counts the progress of steps already loaded. */
+/** Counts the progress of steps already loaded (the current attempt's: superseded rows do not count). */
 export function countProgress(steps: readonly Pick<StepRow, 'kind' | 'status'>[]): Progress {
-  const counted = steps.filter((step) => (progressKinds as readonly string[]).includes(step.kind));
+  const counted = steps.filter(
+    (step) =>
+      (progressKinds as readonly string[]).includes(step.kind) && step.status !== 'superseded',
+  );
   return {
     done: counted.filter((step) => step.status === 'done').length,
     total: counted.length,

@@ -1,7 +1,7 @@
 // The task state machine. Each function runs inside the transaction that commits a step (or
 // creates or fails a task), so the task's state, its steps and the queue change together.
 // Every transition locks the task row first: two steps finishing at once are serialized.
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { tables } from '../db/index.js';
@@ -68,17 +68,21 @@ export async function insertSteps(tx: Db, task: TaskRow, steps: readonly StepInp
       acceptance: step.acceptance ?? [],
       dependsOn: step.dependsOn ?? [],
       round: step.round ?? 0,
+      attempt: task.attempt,
       priority: task.priority,
     })),
   );
 }
 
-/** Queues every pending step of the task whose dependencies are all done. */
+/**
+ * Queues every pending step of the task whose dependencies are all done. Rows a retry
+ * superseded are history: they neither block nor count anywhere in the state machine.
+ */
 export async function enqueueReady(tx: Db, taskId: string): Promise<string[]> {
   const result = await tx.execute<{ key: string }>(sql`
     UPDATE steps s SET status = 'queued', enqueued_at = now(), run_after = now(), updated_at = now()
     WHERE s.task_id = ${taskId} AND s.status = 'pending' AND NOT EXISTS (
-      SELECT 1 FROM steps d WHERE d.task_id = s.task_id AND d.key = ANY(s.depends_on) AND d.status <> 'done')
+      SELECT 1 FROM steps d WHERE d.task_id = s.task_id AND d.key = ANY(s.depends_on) AND d.status NOT IN ('done', 'superseded'))
     RETURNING s.key`);
   if (result.rows.length > 0) await tx.execute(sql`SELECT pg_notify(${workChannel}, '')`);
   return result.rows.map((row) => row.key);
@@ -210,10 +214,10 @@ export async function afterWork(
   await enqueueReady(tx, task.id);
   const open = await tx.execute<{ open: string }>(sql`
     SELECT count(*) AS open FROM steps
-    WHERE task_id = ${task.id} AND kind IN ('work', 'fix') AND status NOT IN ('done', 'cancelled')`);
+    WHERE task_id = ${task.id} AND kind IN ('work', 'fix') AND status NOT IN ('done', 'cancelled', 'superseded')`);
   if (Number(open.rows[0]!.open) > 0) return;
   const rounds = await tx.execute<{ next: number }>(sql`
-    SELECT COALESCE(max(round) + 1, 0) AS next FROM steps WHERE task_id = ${task.id} AND kind = 'review'`);
+    SELECT COALESCE(max(round) + 1, 0) AS next FROM steps WHERE task_id = ${task.id} AND kind = 'review' AND status <> 'superseded'`);
   const round = Number(rounds.rows[0]!.next);
   await insertSteps(tx, task, [
     {
@@ -243,7 +247,13 @@ async function mergeKey(tx: Db, taskId: string, round: number): Promise<string> 
   const [earlier] = await tx
     .select({ id: tables.steps.id })
     .from(tables.steps)
-    .where(and(eq(tables.steps.taskId, taskId), eq(tables.steps.key, 'merge')));
+    .where(
+      and(
+        eq(tables.steps.taskId, taskId),
+        eq(tables.steps.key, 'merge'),
+        ne(tables.steps.status, 'superseded'),
+      ),
+    );
   return earlier ? `merge.${round}` : 'merge';
 }
 
@@ -267,6 +277,7 @@ export async function afterGate(
         eq(tables.steps.taskId, task.id),
         eq(tables.steps.round, round),
         inArray(tables.steps.kind, ['review', 'test']),
+        ne(tables.steps.status, 'superseded'),
       ),
     );
   if (gates.some((gate) => gate.status !== 'done')) return;
@@ -305,7 +316,13 @@ export async function afterGate(
       await tx
         .update(tables.steps)
         .set({ status: 'waiting' })
-        .where(and(eq(tables.steps.taskId, task.id), eq(tables.steps.key, key)));
+        .where(
+          and(
+            eq(tables.steps.taskId, task.id),
+            eq(tables.steps.key, key),
+            eq(tables.steps.status, 'pending'),
+          ),
+        );
       await tx.insert(tables.approvals).values({
         orgId: task.orgId,
         taskId: task.id,

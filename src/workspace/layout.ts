@@ -53,6 +53,13 @@ export function preMergeRef(taskId: string): string {
   return `refs/cadre/pre-merge/${taskId}`;
 }
 
+/** The ref that keeps a task branch's head from an earlier attempt that a retry started over. */
+export function attemptRef(taskId: string, attempt: number): string {
+  checkId('taskId', taskId);
+  if (!Number.isInteger(attempt) || attempt < 1) throw new Error(`bad attempt ${attempt}`);
+  return `refs/cadre/attempts/${taskId}/${attempt}`;
+}
+
 /** Refuses a branch name git would not accept or that looks like an option. */
 export function checkBranchName(field: string, name: string): string {
   const isValid =

@@ -13,7 +13,7 @@ import {
   writeWorkspaceFile,
   type FileEntry,
 } from './files.js';
-import { projectLayout } from './layout.js';
+import { attemptRef, projectLayout } from './layout.js';
 import { diffSince, searchWorktree, statusOf } from './inspect.js';
 import { createCheckout, removeCheckout } from './checkouts.js';
 import {
@@ -39,6 +39,7 @@ import {
   type RepositorySource,
 } from './repository.js';
 import {
+  archiveTaskBranch,
   createTaskWorktree,
   getTaskBranch,
   getTaskWorktree,
@@ -110,6 +111,12 @@ export interface Workspaces {
   createTaskWorktree(task: TaskRef, baseBranch?: string): Promise<TaskWorktree>;
   getTaskWorktree(task: TaskRef): Promise<TaskWorktree>;
   removeTaskWorktree(task: TaskRef): Promise<void>;
+  /**
+   * Keeps the task branch's head under refs/cadre/attempts/<task>/<attempt> and removes the
+   * branch and its worktree, so that the task starts again from its base; the kept commit,
+   * or null when the task had no branch.
+   */
+  archiveTaskBranch(task: TaskRef, attempt: number): Promise<string | null>;
   listFiles(task: TaskRef, path?: string): Promise<FileEntry[]>;
   readFile(task: TaskRef, path: string): Promise<string>;
   writeFile(task: TaskRef, path: string, content: string): Promise<void>;
@@ -242,6 +249,12 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
     removeTaskWorktree: (task) =>
       ready(task.projectId).then((project) =>
         serial(task.projectId, () => removeTaskWorktree(project, task.taskId)),
+      ),
+    archiveTaskBranch: (task, attempt) =>
+      ready(task.projectId).then((project) =>
+        serial(task.projectId, () =>
+          archiveTaskBranch(project, task.taskId, attemptRef(task.taskId, attempt)),
+        ),
       ),
     listFiles: async (task, path) => listFiles((await worktree(task)).path, path),
     readFile: async (task, path) => readWorkspaceFile((await worktree(task)).path, path),

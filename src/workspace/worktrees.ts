@@ -140,6 +140,34 @@ export async function removeTaskWorktree(project: ProjectLayout, taskId: string)
 }
 
 /**
+ * Starts the task's branch over: its head is kept under `keepAs` (attemptRef), then its
+ * worktree and branch go, so that the next createTaskWorktree branches afresh from the
+ * recorded base's current head. Nothing to keep (no branch) is not an error: a retry that
+ * was interrupted after this ran runs it again.
+ */
+export async function archiveTaskBranch(
+  project: ProjectLayout,
+  taskId: string,
+  keepAs: string,
+): Promise<string | null> {
+  const task = taskLayout(project, taskId);
+  const gitDir = project.gitDir;
+  if (!existsSync(gitDir)) return null;
+  const head = await runGit({
+    gitDir,
+    args: ['rev-parse', '--verify', '--quiet', `refs/heads/${task.branch}`],
+    okExitCodes: [1],
+  });
+  if (head.exitCode !== 0) return null;
+  const commit = head.stdout.trim();
+  await runGit({ gitDir, args: ['update-ref', keepAs, commit] });
+  await rm(task.path, { recursive: true, force: true });
+  await runGit({ gitDir, args: ['worktree', 'prune'] });
+  await runGit({ gitDir, args: ['branch', '-D', task.branch] });
+  return commit;
+}
+
+/**
  * Whether the task's worktree is registered and checked out: git's admin folder, the folder
  * with its .git link, and no "locked" file (git leaves one while `worktree add` runs; Cadre
  * never locks a worktree itself).

@@ -201,4 +201,64 @@ describe('cadre task watch and cadre approval', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('NOT_FOUND');
   });
+
+  it('retries a cancelled task from the CLI and watches the new attempt to its end', async () => {
+    const taskId = await newTask('Add a /ready route');
+    const db = t.database.db;
+    await drivePlan(db, taskId);
+    await cancelTask(db, orgId, taskId);
+
+    const unknown = await runCli(['task', 'retry', taskId, '--from-step', 'step.nope'], {
+      env: env(),
+    });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('VALIDATION_FAILED');
+    expect(unknown.stderr).toContain('no step "step.nope"');
+
+    const watch = start([
+      'task',
+      'retry',
+      taskId,
+      '--description',
+      'Add a /ready route, fast',
+      '--watch',
+    ]);
+    await waitFor('the watcher to show the retry', () =>
+      watch.output.stdout.includes('task retried from step.build (attempt 2)'),
+    );
+    // A watcher of the whole log goes past the first attempt's end, to the task's own.
+    const whole = start(['task', 'watch', taskId]);
+    await waitFor('the second watcher to show the retry', () =>
+      whole.output.stdout.includes('task retried'),
+    );
+    await finishStep(db, taskId, 'step.build', null, (tx, task) =>
+      afterWork(tx, () => undefined, task, null),
+    );
+    await driveGates(db, taskId, { isHeld: false });
+    await driveMerge(db, taskId);
+    expect(await watch.exited).toBe(0);
+    expect(await whole.exited).toBe(0);
+    expect(whole.output.stdout).toMatch(/task cancelled\n[\s\S]*task retried[\s\S]*task done\n/);
+    const lines = watch.output.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => line.replace(/^\d\d:\d\d:\d\d {2}/, ''));
+    // Only the new attempt: the earlier one's cancellation does not end the watch.
+    expect(lines).toEqual([
+      `Retried task ${taskId} (attempt 2). Watching it (Ctrl+C stops watching, not the task).`,
+      'task retried from step.build (attempt 2)',
+      'task running',
+      'review and tests queued (round 0)',
+      'review and tests passed (round 0)',
+      'merged as abc123',
+      'task done',
+      `Task ${taskId} done: Add a /ready route`,
+      '  steps  4 of 4 done',
+      '  spend  $0.0000',
+    ]);
+
+    const again = await runCli(['task', 'retry', taskId], { env: env() });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('is done; only a failed or cancelled task can be retried');
+  });
 });

@@ -1,6 +1,6 @@
 // Moves a task through the state machine as workers would, without agents: each step is
 // marked done with a result and its transition runs in the same transaction.
-import { and, eq } from 'drizzle-orm';
+import { and, eq, ne } from 'drizzle-orm';
 import { tables, type Db } from '../../src/db/index.js';
 import {
   afterGate,
@@ -15,7 +15,10 @@ import {
 
 const roles = new Set(['planner', 'architect', 'developer', 'reviewer', 'tester', 'devops']);
 
-/** Marks a step done with `{ summary, result }`, as completeStep does, then runs `transition`. */
+/**
+ * Marks a step (its current row: not one a retry superseded) done with `{ summary, result }`, as
+ * completeStep does, then runs `transition`.
+ */
 export async function finishStep(
   db: Db,
   taskId: string,
@@ -27,7 +30,13 @@ export async function finishStep(
     const done = await tx
       .update(tables.steps)
       .set({ status: 'done', result: { summary: `finished ${key}`, result } })
-      .where(and(eq(tables.steps.taskId, taskId), eq(tables.steps.key, key)))
+      .where(
+        and(
+          eq(tables.steps.taskId, taskId),
+          eq(tables.steps.key, key),
+          ne(tables.steps.status, 'superseded'),
+        ),
+      )
       .returning();
     if (done.length !== 1) throw new Error(`task ${taskId} has no step ${key}`);
     await transition(tx, await lockTask(tx, taskId));

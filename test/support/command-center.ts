@@ -11,10 +11,16 @@ import type { ScriptedTurn } from '../../src/testing/index.js';
 import { repositoryRoot } from '../e2e/cli-process.js';
 import { createOrchestra, oneTaskScript } from '../helpers/orchestra.js';
 
-/** Starts it with scripts for `tasks` tasks run one after another. */
-export async function startCommandCenter({ tasks = 3 } = {}) {
-  const scripts: Record<string, ScriptedTurn[]> = {};
-  for (let index = 0; index < tasks; index++) {
+/**
+ * Starts it with scripts for `tasks` tasks run one after another, or with the given `scripts`
+ * (which the test extends through `orchestra.models`).
+ */
+export async function startCommandCenter({
+  tasks = 3,
+  scripts: given,
+}: { tasks?: number; scripts?: Record<string, ScriptedTurn[]> } = {}) {
+  const scripts: Record<string, ScriptedTurn[]> = given ?? {};
+  for (let index = 0; index < (given ? 0 : tasks); index++) {
     for (const [role, turns] of Object.entries(oneTaskScript())) {
       // Tokens, so that the ledger, the costs and the charts have something to show.
       (scripts[role] ??= []).push(

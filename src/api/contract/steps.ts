@@ -18,6 +18,8 @@ export const StepStatus = z.enum([
   'failed',
   'dead',
   'cancelled',
+  // Run again by a retry: an earlier attempt's row, kept as history.
+  'superseded',
 ]);
 export type StepStatus = z.infer<typeof StepStatus>;
 
@@ -54,6 +56,8 @@ export const Step = z.object({
   /** Every failed attempt and expired lease, oldest first. */
   attemptErrors: z.array(AttemptError),
   round: z.number().int(),
+  /** The task's attempt (1, then one more with each retry) that made this row. */
+  attempt: z.number().int(),
   /** The agent's own summary of what it did, once the step is done. */
   summary: z.string().nullable(),
   result: z.unknown(),

@@ -49,6 +49,7 @@ export function toStep(row: StepRow): Step {
     maxLeaseExpiries: row.maxLeaseExpiries,
     attemptErrors: z.array(StoredAttemptError).catch([]).parse(row.attemptErrors),
     round: row.round,
+    attempt: row.attempt,
     summary: typeof result?.summary === 'string' ? result.summary : null,
     result: row.result,
     error: row.error,

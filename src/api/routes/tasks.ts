@@ -7,6 +7,7 @@ import {
   cancelChannel,
   cancelTask,
   createTask,
+  retryTask,
   getTask,
   listEvents,
   listTasks,
@@ -27,6 +28,7 @@ import {
   TaskEvent,
   TaskListQuery,
   TaskPage,
+  TaskRetry,
   TaskStatus,
 } from '../schemas.js';
 import { z } from 'zod';
@@ -53,6 +55,7 @@ export function toTask(row: TaskRow, progress: Progress): Task {
     progress,
     sprintId: row.sprintId,
     dependsOn: row.dependsOn,
+    attempt: row.attempt,
   };
 }
 
@@ -67,7 +70,7 @@ function decodeCursor(cursor: string): string {
 
 export const taskRoutes: FastifyPluginAsyncZod<AppDeps> = async (
   app,
-  { database: { db }, bus },
+  { database: { db }, bus, workspaces },
 ) => {
   const tags = ['tasks'];
   /** Publishes what a request's transaction appended, once it committed. */
@@ -163,6 +166,33 @@ export const taskRoutes: FastifyPluginAsyncZod<AppDeps> = async (
         targetId: row.id,
         requestId: request.id,
       });
+      return toTask(row, (await taskProgress(db, [row.id])).get(row.id)!);
+    },
+  );
+
+  app.post(
+    '/api/tasks/:id/retry',
+    {
+      config: { permission: 'tasks:write' },
+      schema: { tags, params: IdParams, body: TaskRetry, response: { 200: Task } },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const { fromStep, fromStart, description } = request.body;
+      if (fromStep !== undefined && fromStart) {
+        throw validationError('fromStart', 'give fromStep or fromStart, not both');
+      }
+      const events: PublishedEvent[] = [];
+      const row = await retryTask(db, (event) => void events.push(event), {
+        orgId: principal.orgId,
+        taskId: request.params.id,
+        ...(fromStart ? { fromStep: 'start' } : fromStep !== undefined ? { fromStep } : {}),
+        ...(description !== undefined ? { description } : {}),
+        principal,
+        requestId: request.id,
+        ...(workspaces ? { workspaces } : {}),
+      });
+      await publish(events);
       return toTask(row, (await taskProgress(db, [row.id])).get(row.id)!);
     },
   );

@@ -23,6 +23,8 @@ export interface WatchOptions {
   intervalMs?: number;
   sleep?: (ms: number) => Promise<unknown>;
   write?: (line: string) => void;
+  /** Start after this event (0: from the task's creation). */
+  after?: number;
 }
 
 export interface WatchSummary {
@@ -43,10 +45,10 @@ export async function watchTask(
     write = (line) => process.stdout.write(line + '\n'),
   } = options;
   const id = encodeURIComponent(taskId);
-  let after = 0;
+  let after = options.after ?? 0;
   let costUsd = 0;
   let final: Task['status'] | undefined;
-  while (!final) {
+  for (;;) {
     const { items } = await client.request(
       EventPage,
       'GET',
@@ -56,9 +58,12 @@ export async function watchTask(
       after = event.seq;
       costUsd += event.type === 'agent-turn' ? Number(event.data.costUsd ?? 0) : 0;
       write(json ? JSON.stringify({ event }) : `${clock(event.createdAt)}  ${describe(event)}`);
-      final ??= finalEvents[event.type];
+      // A retry starts the task again: an earlier attempt's end is not the task's.
+      final = event.type === 'task-retried' ? undefined : (finalEvents[event.type] ?? final);
     }
-    if (!final && items.length < 200) await sleep(intervalMs);
+    if (items.length === 200) continue;
+    if (final) break;
+    await sleep(intervalMs);
   }
   const task = await client.request(Task, 'GET', `/api/tasks/${id}`);
   const spendUsd = await taskSpend(client, task.id).catch(() => costUsd);

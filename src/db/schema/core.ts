@@ -153,6 +153,8 @@ export const tasks = pgTable('tasks', {
   plan: jsonb('plan'),
   budgetUsd: numeric('budget_usd', { precision: 12, scale: 4 }),
   error: text('error'),
+  /** Which run of the task this is: 1, then one more with every retry. */
+  attempt: integer('attempt').notNull().default(1),
   /** The last event sequence number handed out for this task. */
   eventSeq: integer('event_seq').notNull().default(0),
   createdBy: uuid('created_by'),
@@ -178,6 +180,8 @@ export const steps = pgTable('steps', {
   key: text('key').notNull(),
   kind: text('kind').notNull().default('work'),
   round: integer('round').notNull().default(0),
+  /** The task's attempt that made the row (see tasks.attempt). */
+  attempt: integer('attempt').notNull().default(1),
   role: text('role').notNull(),
   goal: text('goal').notNull(),
   acceptance: jsonb('acceptance')

@@ -10,6 +10,7 @@ import { taskApi, type StepStatus, type Task } from './task/api';
 import { Approvals } from './task/approvals';
 import { Costs } from './task/costs';
 import { DetailTabs, type DetailTab } from './task/detail-tabs';
+import { EarlierAttempts } from './task/earlier-attempts';
 import { StepGraph } from './task/step-graph';
 import { TaskHeader } from './task/task-header';
 import { useTaskLive, type LiveEvent, type TaskLive } from './task/use-task-live';
@@ -102,7 +103,16 @@ function TaskDetail(props: { task: Task; reloadTask: () => void; live: TaskLive 
   const status = finishedStatuses.includes(task.status)
     ? task.status
     : (live.status ?? task.status);
-  const selected = steps.data?.items.find((step) => step.key === selectedKey);
+  // The graph and lists show the current attempt; rows a retry superseded are history.
+  const current = useMemo(
+    () => steps.data?.items.filter((step) => step.status !== 'superseded'),
+    [steps.data],
+  );
+  const earlier = steps.data?.items.filter((step) => step.status === 'superseded') ?? [];
+  // A current step is selected by its key; an earlier attempt's row by its id.
+  const selected =
+    current?.find((step) => step.key === selectedKey) ??
+    earlier.find((step) => step.id === selectedKey);
   const select = (key: string | null) => {
     setSelectedKey(key);
     setTab('transcript');
@@ -121,7 +131,12 @@ function TaskDetail(props: { task: Task; reloadTask: () => void; live: TaskLive 
         progress={steps.data?.progress ?? task.progress}
         project={project.data}
         viewers={live.viewers}
+        steps={current ?? []}
         onCancelled={refresh}
+        onRetried={() => {
+          setSelectedKey(null);
+          refresh();
+        }}
       />
       {live.error && <ErrorNote error={`Live updates stopped: ${live.error}`} />}
       <Approvals approvals={approvals} onDecided={refresh} />
@@ -131,11 +146,11 @@ function TaskDetail(props: { task: Task; reloadTask: () => void; live: TaskLive 
           <Legend />
         </div>
         <Loaded resource={steps} what="the steps">
-          {({ items }) =>
-            items.length === 0 ? (
+          {() =>
+            !current || current.length === 0 ? (
               <Empty>No steps yet: the planner starts as soon as a worker is free.</Empty>
             ) : (
-              <StepGraph steps={items} selectedKey={selectedKey} onSelect={select} />
+              <StepGraph steps={current} selectedKey={selectedKey} onSelect={select} />
             )
           }
         </Loaded>
@@ -144,7 +159,7 @@ function TaskDetail(props: { task: Task; reloadTask: () => void; live: TaskLive 
         <DetailTabs
           tab={tab}
           onTab={setTab}
-          steps={steps.data?.items}
+          steps={current}
           selected={selected}
           onSelect={select}
           events={live.events}
@@ -155,6 +170,7 @@ function TaskDetail(props: { task: Task; reloadTask: () => void; live: TaskLive 
         />
         <aside className="task-side">
           <Costs taskId={taskId} budgetUsd={task.budgetUsd} version={versions.spend} />
+          {earlier.length > 0 && <EarlierAttempts steps={earlier} onSelect={select} />}
           <Activity events={live.events} times={times} />
         </aside>
       </div>

@@ -12,6 +12,7 @@ import {
   StepStatus,
   Task,
   TaskEvent,
+  type TaskRetry,
   TaskStatus,
   Transcript,
   type Step,
@@ -28,6 +29,7 @@ export {
   type Step,
   type Task,
   type TaskEvent,
+  type TaskRetry,
   type TranscriptEntry,
 };
 
@@ -38,6 +40,8 @@ const post = (body?: unknown): RequestInit => ({
 
 export const taskApi = {
   cancel: (taskId: string) => request(Task, `/api/tasks/${taskId}/cancel`, post()),
+  retry: (taskId: string, body: TaskRetry) =>
+    request(Task, `/api/tasks/${taskId}/retry`, post(body)),
   /** The task's events with their times, which live messages do not carry. */
   events: (taskId: string) =>
     request(z.object({ items: z.array(TaskEvent) }), `/api/tasks/${taskId}/events?limit=1000`),

@@ -25,6 +25,7 @@ function step(key: string, kind: Step['kind'], fields: Partial<Step> = {}): Step
     maxLeaseExpiries: 5,
     attemptErrors: [],
     round: 0,
+    attempt: 1,
     summary: null,
     result: null,
     error: null,

@@ -1,11 +1,13 @@
-// The top of the task page: what the task is, where it stands, and the way to cancel it.
+// The top of the task page: what the task is, where it stands, and the ways to cancel it or,
+// once it failed or was cancelled, to retry it.
 import { finishedStatuses } from '../../../../src/orchestrator/task-status';
 import type { Viewer } from '../../live';
 import { Link } from '../../router';
 import { ErrorNote, formatUsd, useAction } from '../../ui';
-import { taskApi, type Project, type Task, type TaskStatus } from './api';
+import { taskApi, type Project, type Step, type Task, type TaskStatus } from './api';
 import { Clipped } from './clipped';
 import { Presence } from './presence';
+import { RetryAction } from './retry-dialog';
 import { Ago, Elapsed } from './ticking';
 
 export function TaskHeader(props: {
@@ -14,9 +16,13 @@ export function TaskHeader(props: {
   progress: Task['progress'];
   project: Project | undefined;
   viewers: Viewer[];
+  /** The current attempt's steps. */
+  steps: Step[];
   onCancelled: () => void;
+  onRetried: () => void;
 }) {
   const { task, status, progress, project, viewers, onCancelled } = props;
+  const isRetryable = status === 'failed' || status === 'cancelled';
   const isFinished = finishedStatuses.includes(status);
   const cancel = useAction(async () => {
     await taskApi.cancel(task.id);
@@ -48,10 +54,13 @@ export function TaskHeader(props: {
               className="danger-outline"
               onClick={() => void cancel.run()}
               disabled={cancel.isBusy}
-              title="Stop this task's agents; the task cannot be resumed"
+              title="Stop this task's agents; a cancelled task can be retried"
             >
               {cancel.isBusy ? 'Cancelling…' : 'Cancel'}
             </button>
+          )}
+          {isRetryable && (
+            <RetryAction task={task} steps={props.steps} onRetried={props.onRetried} />
           )}
         </div>
       </div>
@@ -97,6 +106,11 @@ export function TaskHeader(props: {
           <span className="task-fact">
             <span className="muted">{task.finishedAt ? 'Ran' : 'Running for'}</span>{' '}
             <Elapsed from={task.startedAt} to={task.finishedAt} />
+          </span>
+        )}
+        {task.attempt > 1 && (
+          <span className="task-fact" data-testid="task-attempt">
+            <span className="muted">Attempt</span> {task.attempt}
           </span>
         )}
         {task.budgetUsd !== null && (
