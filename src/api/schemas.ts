@@ -82,6 +82,11 @@ export const Project = z.object({
   allowUntestedMerge: AllowUntestedMergeSetting,
   createdAt: Timestamp,
   updatedAt: Timestamp,
+  /**
+   * Cadre's own repository of the project over git smart HTTP, read-only: `git clone` it with
+   * an API key (projects:read) as the password.
+   */
+  cloneUrl: z.string(),
 });
 export type Project = z.infer<typeof Project>;
 

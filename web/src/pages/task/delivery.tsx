@@ -1,6 +1,6 @@
 // Where a finished task's result went: Cadre's own repository (with a clone command to copy),
 // a pushed branch, or a pull request on the project's git host.
-import { useState } from 'react';
+import { CopyField } from '../../copy-field';
 import type { Task } from './api';
 
 type TaskDelivery = NonNullable<Task['delivery']>;
@@ -37,39 +37,5 @@ export function Delivery({ delivery }: { delivery: TaskDelivery }) {
         </p>
       )}
     </section>
-  );
-}
-
-/** A read-only value with a button that copies it. */
-function CopyField({ label, value }: { label: string; value: string }) {
-  const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
-  const copy = () => {
-    // Without a secure context there is no clipboard: the call throws, and is caught here too.
-    Promise.resolve()
-      .then(() => navigator.clipboard.writeText(value))
-      .then(
-        () => setCopied('yes'),
-        () => setCopied('failed'),
-      );
-  };
-  return (
-    <>
-      <div className="task-copy-row">
-        <input
-          readOnly
-          value={value}
-          aria-label={label}
-          onFocus={(event) => event.target.select()}
-        />
-        <button type="button" onClick={copy}>
-          {copied === 'yes' ? 'Copied' : 'Copy'}
-        </button>
-      </div>
-      {copied === 'failed' && (
-        <p className="error" role="alert">
-          The browser would not copy it: select the command and copy it by hand.
-        </p>
-      )}
-    </>
   );
 }
