@@ -152,7 +152,7 @@ describe('the command center', () => {
     await page.getByTestId('activity').filter({ hasText: 'task done' }).waitFor();
     await screenshot('dashboard');
 
-    for (const path of ['/', `/tasks/${taskId}`, '/agents', '/settings', '/tasks']) {
+    for (const path of ['/', `/tasks/${taskId}`, '/agents', '/settings', '/tasks', '/projects']) {
       await page.setViewportSize({ width: 420, height: 800 });
       await page.goto(`${center.url}${path}`);
       await page.locator('main').waitFor();
