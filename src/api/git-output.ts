@@ -3,6 +3,7 @@
 // it were whole.
 import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CadreError } from '../errors/index.js';
 import type { GitProcess } from '../workspace/index.js';
 
 /**
@@ -29,7 +30,15 @@ export function sendGitOutput(
         { exitCode: exit.exitCode, isTimedOut: exit.isTimedOut, stderr: exit.stderr },
         'git output ended by a failure',
       );
-    body.destroy(new Error('git failed while its output was sent'));
+    // Before the first byte went out this is the answer; after, the response breaks off.
+    body.destroy(
+      exit.isTimedOut
+        ? new CadreError(
+            'GIT_TIMED_OUT',
+            `git ran longer than ${git.timeoutMs} ms and was stopped; retry, or raise CADRE_GIT_TIMEOUT_MS for large repositories.`,
+          )
+        : new CadreError('GIT_FAILED', `git failed while its output was sent: ${exit.stderr}`),
+    );
   });
   return reply.send(body);
 }

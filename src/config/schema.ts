@@ -63,6 +63,8 @@ export const ServerConfig = z
      * clone URLs; without it they are built from the request's own host.
      */
     publicUrl: PublicUrl.optional(),
+    /** The longest a clone, fetch, patch or bundle may run before its git process is killed. */
+    gitTimeoutMs: z.number().int().min(100).default(600_000),
   })
   .refine((server) => server.requestTimeoutMs >= server.headersTimeoutMs, {
     message: 'must be at least headersTimeoutMs: the headers are part of the request',
@@ -148,6 +150,7 @@ export const envBindings: readonly EnvBinding[] = [
     parse: parseEnvInteger,
   },
   { env: 'CADRE_PUBLIC_URL', path: ['server', 'publicUrl'] },
+  { env: 'CADRE_GIT_TIMEOUT_MS', path: ['server', 'gitTimeoutMs'], parse: parseEnvInteger },
   { env: 'CADRE_HEADERS_TIMEOUT_MS', path: ['server', 'headersTimeoutMs'], parse: parseEnvInteger },
   { env: 'CADRE_REQUEST_TIMEOUT_MS', path: ['server', 'requestTimeoutMs'], parse: parseEnvInteger },
   { env: 'DATABASE_URL', path: ['database', 'url'] },

@@ -44,6 +44,10 @@ export const errorCodes = {
     status: 403,
     summary: "Only git's smart HTTP protocol (git-upload-pack) is served.",
   },
+  GIT_TIMED_OUT: {
+    status: 504,
+    summary: 'A clone, fetch, patch or bundle ran longer than server.gitTimeoutMs allows.',
+  },
   LIVE_SOCKET_LIMIT: {
     status: 429,
     summary: 'This key or session has as many live WebSockets open as allowed.',

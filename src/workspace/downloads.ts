@@ -7,7 +7,7 @@ import { runGit, spawnGit, type GitCgiEnv, type GitProcess } from './git.js';
 import { preMergeRef, type ProjectLayout } from './layout.js';
 import type { TaskBranch } from './worktrees.js';
 
-/** How long one download or git HTTP request may run before its git process is killed. */
+/** How long one download or git HTTP request may run, unless told, before git is killed. */
 export const downloadTimeoutMs = 10 * 60_000;
 
 /** One request of git's smart HTTP protocol for upload-pack (clone and fetch). */
@@ -20,6 +20,8 @@ export interface UploadPackRequest {
   /** The client's Git-Protocol header, already checked to be "version=<n>". */
   gitProtocol?: string;
   remoteAddress?: string;
+  /** The longest git may run (default downloadTimeoutMs). */
+  timeoutMs?: number;
 }
 
 /** Starts `git http-backend` on the project's repository, and nothing but it, for one request. */
@@ -43,13 +45,14 @@ export async function serveUploadPack(
     args: ['http-backend'],
     gitDir: project.gitDir,
     cgi,
-    timeoutMs: downloadTimeoutMs,
+    timeoutMs: request.timeoutMs ?? downloadTimeoutMs,
   });
 }
 
 /** The base branch as a git bundle, streamed; `git clone <file>` makes a repository of it. */
 export async function bundleBase(
   project: ProjectLayout,
+  timeoutMs = downloadTimeoutMs,
 ): Promise<{ baseBranch: string; process: GitProcess }> {
   assertRepository(project);
   const { gitDir } = project;
@@ -60,7 +63,7 @@ export async function bundleBase(
     gitDir,
     // HEAD too, so that a clone of the bundle checks the base branch out.
     args: ['bundle', 'create', '--quiet', '-', `refs/heads/${baseBranch}`, 'HEAD'],
-    timeoutMs: downloadTimeoutMs,
+    timeoutMs,
   });
   return { baseBranch, process };
 }
@@ -69,7 +72,10 @@ export async function bundleBase(
  * The task's committed work as `git format-patch` output, for `git am`: the commits of its
  * branch that its base does not have, or once merged, that the base did not have just before.
  */
-export async function formatTaskPatch(branch: TaskBranch): Promise<GitProcess> {
+export async function formatTaskPatch(
+  branch: TaskBranch,
+  timeoutMs = downloadTimeoutMs,
+): Promise<GitProcess> {
   const { gitDir } = branch;
   const head = `refs/heads/${branch.branch}`;
   const exclude = await patchBase(branch, head);
@@ -95,7 +101,7 @@ export async function formatTaskPatch(branch: TaskBranch): Promise<GitProcess> {
       '--no-signature',
       `${exclude}..${head}`,
     ],
-    timeoutMs: downloadTimeoutMs,
+    timeoutMs,
   });
 }
 

@@ -193,6 +193,8 @@ export interface GitProcess {
   exited: Promise<{ exitCode: number | null; stderr: string; isTimedOut: boolean }>;
   /** Ends git and every process it started; safe to call after it exited. */
   kill(): void;
+  /** How long git may run before it is killed. */
+  timeoutMs: number;
 }
 
 // Served read-only: no push over HTTP even if the route were bypassed, no dumb-protocol file
@@ -249,7 +251,7 @@ export async function spawnGit(options: GitSpawnOptions): Promise<GitProcess> {
       });
     },
   );
-  return { stdin: child.stdin, stdout: child.stdout, exited, kill };
+  return { stdin: child.stdin, stdout: child.stdout, exited, kill, timeoutMs: options.timeoutMs };
 }
 
 function definedOnly(values: Readonly<Record<string, string | undefined>>): Record<string, string> {

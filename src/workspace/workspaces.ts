@@ -152,9 +152,12 @@ export interface Workspaces {
   /** Serves one git smart-HTTP request for clone or fetch (upload-pack only) of the repository. */
   serveUploadPack(projectId: string, request: UploadPackRequest): Promise<GitProcess>;
   /** The base branch as a git bundle on the process's stdout. */
-  bundleBase(projectId: string): Promise<{ baseBranch: string; process: GitProcess }>;
+  bundleBase(
+    projectId: string,
+    timeoutMs?: number,
+  ): Promise<{ baseBranch: string; process: GitProcess }>;
   /** The task's committed work as `git format-patch` output on the process's stdout. */
-  formatTaskPatch(task: TaskRef): Promise<GitProcess>;
+  formatTaskPatch(task: TaskRef, timeoutMs?: number): Promise<GitProcess>;
 }
 
 /** Creates the workspace service. */
@@ -303,10 +306,11 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
       runAt((await worktree({ projectId: run.projectId, taskId: run.taskId })).path, run),
     // Reads only: git's reads are safe beside a ref moving, so none waits for the project lock.
     serveUploadPack: async (projectId, request) => serveUploadPack(await ready(projectId), request),
-    bundleBase: async (projectId) => bundleBase(await ready(projectId)),
-    formatTaskPatch: async (task) =>
+    bundleBase: async (projectId, timeoutMs) => bundleBase(await ready(projectId), timeoutMs),
+    formatTaskPatch: async (task, timeoutMs) =>
       formatTaskPatch(
         await getTaskBranch(await ready(task.projectId), task.taskId, bases(task.projectId)),
+        timeoutMs,
       ),
   };
 }

@@ -334,3 +334,59 @@ describe('git smart HTTP under a stream of wrong keys', () => {
     }
   });
 });
+
+describe('git smart HTTP with a short timeout', () => {
+  it('kills a request that runs past CADRE_GIT_TIMEOUT_MS and says so', async () => {
+    const quick = await createTestApp({
+      server: { gitTimeoutMs: 500 } as TestApp['config']['server'],
+    });
+    try {
+      const served = await quick.app.listen({ host: '127.0.0.1', port: 0 });
+      const project = await quick.app.inject({
+        method: 'POST',
+        url: '/api/projects',
+        headers: bearer(quick.adminKey),
+        payload: { name: 'slow' },
+      });
+      const id: string = project.json().id;
+      await quick.app.inject({
+        method: 'POST',
+        url: `/api/projects/${id}/workspace`,
+        headers: bearer(quick.adminKey),
+        payload: {},
+      });
+      // Half a request that never ends: only the timeout ends git.
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const url = new URL(served);
+        const sent = httpRequest(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: `/git/default/${id}.git/git-upload-pack`,
+            method: 'POST',
+            headers: {
+              ...basic(quick.adminKey),
+              'content-type': 'application/x-git-upload-pack-request',
+              'transfer-encoding': 'chunked',
+            },
+          },
+          (response) => {
+            let body = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk: string) => (body += chunk));
+            response.on('end', () => {
+              resolve({ status: response.statusCode ?? 0, body });
+              sent.destroy();
+            });
+          },
+        );
+        sent.on('error', reject);
+        sent.write('0032want ');
+      });
+      expect(answer.status).toBe(504);
+      expect(answer.body).toMatch(/^GIT_TIMED_OUT: .* ran longer than server\.gitTimeoutMs allows/);
+    } finally {
+      await quick.close();
+    }
+  });
+});

@@ -11,7 +11,8 @@ import type { WorkspaceServices } from './workspace-services.js';
 
 export const downloadRoutes: FastifyPluginAsyncZod<
   AppDeps & { services: WorkspaceServices }
-> = async (app, { database: { db }, services }) => {
+> = async (app, { database: { db }, services, config }) => {
+  const { gitTimeoutMs } = config.server;
   app.get(
     '/api/tasks/:id/patch',
     {
@@ -25,10 +26,10 @@ export const downloadRoutes: FastifyPluginAsyncZod<
     },
     async (request, reply) => {
       const task = await getTask(db, principalOf(request).orgId, request.params.id);
-      const git = await services.workspaces.formatTaskPatch({
-        projectId: task.projectId,
-        taskId: task.id,
-      });
+      const git = await services.workspaces.formatTaskPatch(
+        { projectId: task.projectId, taskId: task.id },
+        gitTimeoutMs,
+      );
       reply
         .type('text/x-patch; charset=utf-8')
         .header('content-disposition', `attachment; filename="task-${task.id}.patch"`);
@@ -50,7 +51,10 @@ export const downloadRoutes: FastifyPluginAsyncZod<
     },
     async (request, reply) => {
       const project = await getProject(db, principalOf(request).orgId, request.params.id);
-      const { baseBranch, process } = await services.workspaces.bundleBase(project.id);
+      const { baseBranch, process } = await services.workspaces.bundleBase(
+        project.id,
+        gitTimeoutMs,
+      );
       reply
         .type('application/octet-stream')
         .header('content-disposition', `attachment; filename="${fileName(project.name)}.bundle"`)

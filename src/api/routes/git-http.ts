@@ -3,7 +3,6 @@
 // served, through `git http-backend` pinned to that one repository; a push is refused before
 // anything runs. Outside /api, so this file authenticates each request itself.
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { eq } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -35,7 +34,7 @@ const pushRefused = () =>
 
 export const gitHttpRoutes: FastifyPluginAsyncZod<
   AppDeps & { services: WorkspaceServices }
-> = async (app, { database: { db }, services }) => {
+> = async (app, { database: { db }, services, config }) => {
   // git's request bodies pass through unread: git http-backend reads (and inflates) them.
   app.addContentTypeParser(
     [uploadPackRequestType, 'application/x-git-receive-pack-request'],
@@ -86,7 +85,7 @@ export const gitHttpRoutes: FastifyPluginAsyncZod<
     request: FastifyRequest,
     reply: FastifyReply,
     project: ProjectRow,
-    cgi: Omit<UploadPackRequest, 'gitProtocol' | 'remoteAddress'>,
+    cgi: Omit<UploadPackRequest, 'gitProtocol' | 'remoteAddress' | 'timeoutMs'>,
     body: Readable | null,
   ) => {
     const protocol = request.headers['git-protocol'];
@@ -95,11 +94,15 @@ export const gitHttpRoutes: FastifyPluginAsyncZod<
       gitProtocol:
         typeof protocol === 'string' && gitProtocolPattern.test(protocol) ? protocol : undefined,
       remoteAddress: request.ip,
+      timeoutMs: config.server.gitTimeoutMs,
     });
     // A client that goes away ends git (and the pack-objects it started) at once.
     killOnClientGone(reply, git);
     if (body) {
-      pipeline(body, git.stdin).catch(() => git.kill());
+      // pipe, not pipeline: git dying must not destroy the request, which still gets its answer.
+      body.on('error', () => git.kill());
+      git.stdin.on('error', () => body.unpipe(git.stdin));
+      body.pipe(git.stdin);
     } else {
       git.stdin.end();
     }
