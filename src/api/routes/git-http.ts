@@ -47,7 +47,7 @@ export const gitHttpRoutes: FastifyPluginAsyncZod<
     const principal = await authenticateBasic(request);
     const notFound = new CadreError(
       'NOT_FOUND',
-      `No repository ${params.org}/${params.repository} in your organization: check the clone URL on the project's page.`,
+      `No repository ${printable(params.org)}/${printable(params.repository)} in your organization: check the clone URL on the project's page.`,
     );
     const [org] = await db
       .select({ id: tables.organizations.id })
@@ -153,11 +153,16 @@ export const gitHttpRoutes: FastifyPluginAsyncZod<
   });
 
   app.post('/git/:org/:repository/git-receive-pack', routeOptions, async (request) => {
-    // The body is never read: the connection closes after the answer.
+    // The pack is drained unread, so that the refusal is not held up behind it.
     (request.body as Readable | undefined)?.resume();
     throw pushRefused();
   });
 };
+
+/** A value from the URL as one line of text, without control characters. */
+function printable(value: string): string {
+  return value.replace(/\p{Cc}/gu, '?');
+}
 
 /**
  * The principal of a git client: its Basic password (any user name) or a bearer token. None,
