@@ -44,6 +44,8 @@ import { authRoutes } from './routes/auth.js';
 import { browserSessionRoutes } from './routes/browser-session.js';
 import { budgetRoutes } from './routes/budgets.js';
 import { expertRoutes } from './routes/experts.js';
+import { downloadRoutes } from './routes/downloads.js';
+import { gitHttpRoutes } from './routes/git-http.js';
 import { healthRoutes } from './routes/health.js';
 import { liveRoutes } from './routes/live.js';
 import { modelRoutes } from './routes/models.js';
@@ -211,6 +213,8 @@ export async function buildApp(given: AppDeps): Promise<FastifyInstance> {
   await app.register(agentRoutes, deps);
   await app.register(sprintRoutes, deps);
   await app.register(workspaceRoutes, { ...deps, services });
+  await app.register(gitHttpRoutes, { ...deps, services });
+  await app.register(downloadRoutes, { ...deps, services });
   await app.register(modelRoutes, { gateway });
   await app.register(providerRoutes, { ...deps, gateway });
   await app.register(spendRoutes, { gateway });

@@ -61,7 +61,8 @@ export function handleNotFound(request: FastifyRequest, reply: FastifyReply) {
   return reply.status(404).send(body);
 }
 
-function toCadreError(error: FastifyError | Error): CadreError {
+/** Any error as a CadreError: validation, Fastify's own, the database's, or INTERNAL. */
+export function toCadreError(error: FastifyError | Error): CadreError {
   if (error instanceof CadreError) return error;
   if (hasZodFastifySchemaValidationErrors(error)) {
     const details = error.validation.map((issue) => ({

@@ -4,6 +4,7 @@ import { z } from 'zod';
 // The files themselves, not the modules' indexes: the web app bundles this contract.
 import { agentStatuses } from '../orchestrator/agent-status.js';
 import { taskStatuses } from '../orchestrator/task-status.js';
+import { TaskDelivery } from './contract/deliveries.js';
 import { Id, Timestamp } from './contract/primitives.js';
 import { AllowUntestedMergeSetting, TestCommandSetting } from './contract/projects.js';
 import { Progress, StepKind, StepStatus } from './contract/steps.js';
@@ -29,6 +30,7 @@ export {
   ProviderLastError,
   ProviderList,
 } from './contract/models.js';
+export { describeDelivery, TaskDelivery } from './contract/deliveries.js';
 export { Id, IdParams, Timestamp } from './contract/primitives.js';
 export { AllowUntestedMergeSetting, TestCommandSetting } from './contract/projects.js';
 export { SpendQuery, SpendReport, SpendRow } from './contract/spend.js';
@@ -83,6 +85,11 @@ export const Project = z.object({
   allowUntestedMerge: AllowUntestedMergeSetting,
   createdAt: Timestamp,
   updatedAt: Timestamp,
+  /**
+   * Cadre's own repository of the project over git smart HTTP, read-only: `git clone` it with
+   * an API key (projects:read) as the password.
+   */
+  cloneUrl: z.string(),
 });
 export type Project = z.infer<typeof Project>;
 
@@ -131,6 +138,8 @@ export const Task = z.object({
   dependsOn: z.array(Id),
   /** Which run of the task this is: 1, then one more with each retry. */
   attempt: z.number().int(),
+  /** Where the task's result went; null until it was delivered. */
+  delivery: TaskDelivery.nullable(),
 });
 export type Task = z.infer<typeof Task>;
 

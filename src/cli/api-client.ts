@@ -20,6 +20,8 @@ export interface ApiClient {
     path: string,
     body?: unknown,
   ): Promise<z.infer<T>>;
+  /** A GET whose answer is a file (a patch, a bundle): the response, its body not yet read. */
+  download(path: string): Promise<Response>;
 }
 
 /** A client for the server named by --url (or CADRE_URL), else the configured local one. */
@@ -35,39 +37,56 @@ export function createApiClient(
   );
   const key = options.key ?? env.CADRE_API_KEY ?? readKeyFile(config.dataDir);
 
+  /** Sends one request; a failure (no key, no server, an error answer) is a CliError. */
+  const send = async (method: string, path: string, body?: unknown): Promise<Response> => {
+    if (!key) {
+      throw new CliError(
+        `No API key: pass --key, set CADRE_API_KEY, or run this on the machine where \`cadre up\` wrote ${join(config.dataDir, adminKeyFileName)}.`,
+        exitCodes.unauthorized,
+      );
+    }
+    let response: Response;
+    try {
+      response = await fetch(url + path, {
+        method,
+        headers: {
+          authorization: `Bearer ${key}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      const reason =
+        (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      throw new CliError(
+        `Cannot reach Cadre at ${url} (${reason}). Is \`cadre up\` running? Set --url or CADRE_URL otherwise.`,
+        exitCodes.unreachable,
+      );
+    }
+    if (!response.ok) {
+      const text = await response.text();
+      throw responseError(response.status, parsedOrUndefined(text));
+    }
+    return response;
+  };
+
   return {
     url,
     async request(schema, method, path, body) {
-      if (!key) {
-        throw new CliError(
-          `No API key: pass --key, set CADRE_API_KEY, or run this on the machine where \`cadre up\` wrote ${join(config.dataDir, adminKeyFileName)}.`,
-          exitCodes.unauthorized,
-        );
-      }
-      let response: Response;
-      try {
-        response = await fetch(url + path, {
-          method,
-          headers: {
-            authorization: `Bearer ${key}`,
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-      } catch (error) {
-        const reason =
-          (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-        throw new CliError(
-          `Cannot reach Cadre at ${url} (${reason}). Is \`cadre up\` running? Set --url or CADRE_URL otherwise.`,
-          exitCodes.unreachable,
-        );
-      }
-      const text = await response.text();
+      const text = await (await send(method, path, body)).text();
       const payload: unknown = text ? JSON.parse(text) : undefined;
-      if (!response.ok) throw responseError(response.status, payload);
       return schema.parse(payload);
     },
+    download: (path) => send('GET', path),
   };
+}
+
+function parsedOrUndefined(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function readKeyFile(dataDir: string): string | undefined {

@@ -15,6 +15,7 @@ import {
 } from './commands/resources.js';
 import { approvalDecide, approvalList } from './commands/approvals.js';
 import { taskRetry } from './commands/retry.js';
+import { projectBundle, taskPatch } from './commands/downloads.js';
 import { createAndWatch, taskCancel, watchTask } from './commands/watch.js';
 import { up } from './commands/up.js';
 import { worker } from './commands/worker.js';
@@ -118,6 +119,13 @@ project
   .description('list the projects')
   .option('--json', 'print JSON')
   .action((options, command: Command) => projectList(client(command), options));
+project
+  .command('bundle <name-or-id>')
+  .description("save the project's base branch as a git bundle (clone it with: git clone <file>)")
+  .requiredOption('-o, --output <file>', 'the file to write')
+  .action((reference: string, options: { output: string }, command: Command) =>
+    projectBundle(client(command), reference, options),
+  );
 
 const task = program.command('task').description('create, list and show tasks');
 task
@@ -150,6 +158,12 @@ task
   .description('show one task')
   .option('--json', 'print JSON')
   .action((id: string, options, command: Command) => taskShow(client(command), id, options));
+task
+  .command('patch <id>')
+  .description(
+    "print the task's committed work as a patch series, for git am (cadre task patch <id> > x.patch)",
+  )
+  .action((id: string, _options, command: Command) => taskPatch(client(command), id));
 task
   .command('watch <id>')
   .description(

@@ -21,6 +21,19 @@ const WebOrigin = z
     message: 'expected an origin such as https://cadre.example.com (no path, no credentials)',
   });
 
+/** Where users reach this Cadre: an http(s) URL, maybe with a path, no credentials or query. */
+const PublicUrl = z
+  .url({ protocol: /^https?$/ })
+  .refine(
+    (value) => {
+      if (!URL.canParse(value)) return false;
+      const url = new URL(value);
+      return !url.username && !url.password && !url.search && !url.hash;
+    },
+    { message: 'expected a URL such as https://cadre.example.com (no credentials, no query)' },
+  )
+  .transform((value) => value.replace(/\/+$/, ''));
+
 export const ServerConfig = z
   .strictObject({
     host: z.string().min(1).default('127.0.0.1'),
@@ -45,6 +58,13 @@ export const ServerConfig = z
     requestTimeoutMs: z.number().int().min(100).default(30_000),
     /** Origins besides the app's own from which a browser session may be used. */
     allowedOrigins: z.array(WebOrigin).default([]),
+    /**
+     * The URL users reach Cadre at (behind a proxy), used in the links it hands out such as
+     * clone URLs; without it they are built from the request's own host.
+     */
+    publicUrl: PublicUrl.optional(),
+    /** The longest a clone, fetch, patch or bundle may run before its git process is killed. */
+    gitTimeoutMs: z.number().int().min(100).default(600_000),
   })
   .refine((server) => server.requestTimeoutMs >= server.headersTimeoutMs, {
     message: 'must be at least headersTimeoutMs: the headers are part of the request',
@@ -129,6 +149,8 @@ export const envBindings: readonly EnvBinding[] = [
     path: ['server', 'liveMaxSocketsPerCredential'],
     parse: parseEnvInteger,
   },
+  { env: 'CADRE_PUBLIC_URL', path: ['server', 'publicUrl'] },
+  { env: 'CADRE_GIT_TIMEOUT_MS', path: ['server', 'gitTimeoutMs'], parse: parseEnvInteger },
   { env: 'CADRE_HEADERS_TIMEOUT_MS', path: ['server', 'headersTimeoutMs'], parse: parseEnvInteger },
   { env: 'CADRE_REQUEST_TIMEOUT_MS', path: ['server', 'requestTimeoutMs'], parse: parseEnvInteger },
   { env: 'DATABASE_URL', path: ['database', 'url'] },

@@ -35,6 +35,19 @@ export const errorCodes = {
     summary: 'Changing a password that is set needs the current one (currentPassword).',
   },
   CURRENT_PASSWORD_WRONG: { status: 403, summary: 'The current password given is not right.' },
+  // Cadre's repositories over git smart HTTP: read-only, smart protocol only.
+  GIT_PUSH_REFUSED: {
+    status: 403,
+    summary: "Cadre's git HTTP endpoint serves clone and fetch only; pushes are refused.",
+  },
+  GIT_SERVICE_UNSUPPORTED: {
+    status: 403,
+    summary: "Only git's smart HTTP protocol (git-upload-pack) is served.",
+  },
+  GIT_TIMED_OUT: {
+    status: 504,
+    summary: 'A clone, fetch, patch or bundle ran longer than server.gitTimeoutMs allows.',
+  },
   LIVE_SOCKET_LIMIT: {
     status: 429,
     summary: 'This key or session has as many live WebSockets open as allowed.',

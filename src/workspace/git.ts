@@ -2,7 +2,8 @@
 // configuration: only `-c` settings given here, the repository's own config checked against
 // the keys Cadre writes, and an environment built from nothing. It must never let content of a
 // worktree (attributes, a planted .git, a nested repository) choose a program for git to run.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { CadreError } from '../errors/index.js';
 import { checkRepositoryConfig } from './git-config.js';
 
@@ -154,4 +155,107 @@ export function runGitRaw(
     // git must never wait for input it was not given (mktree, prompts).
     child.stdin?.end(options.input ?? '');
   });
+}
+
+/**
+ * The CGI variables of one `git http-backend` request, all set by Cadre (never copied from the
+ * request as they came): the repository root, the fixed path and query of the service.
+ */
+export interface GitCgiEnv {
+  /** The one repository served, as an absolute path. */
+  GIT_PROJECT_ROOT: string;
+  REQUEST_METHOD: 'GET' | 'POST';
+  PATH_INFO: '/info/refs' | '/git-upload-pack';
+  QUERY_STRING: '' | 'service=git-upload-pack';
+  CONTENT_TYPE?: string;
+  /** "gzip" when the client compressed its request; git-http-backend inflates it. */
+  HTTP_CONTENT_ENCODING?: 'gzip';
+  /** The client's Git-Protocol header ("version=2"), checked by the caller. */
+  HTTP_GIT_PROTOCOL?: string;
+  REMOTE_ADDR?: string;
+}
+
+export interface GitSpawnOptions {
+  args: readonly string[];
+  /** The repository, checked like runGit's; passed as --git-dir unless `cgi` names it. */
+  gitDir: string;
+  /** For `git http-backend`: its CGI environment, GIT_PROJECT_ROOT naming the repository. */
+  cgi?: Readonly<GitCgiEnv>;
+  /** The process is killed when it runs longer. */
+  timeoutMs: number;
+}
+
+/** A git process whose standard streams the caller reads and writes. */
+export interface GitProcess {
+  stdin: Writable;
+  stdout: Readable;
+  /** Resolves when git exits: its exit code (null when killed) and the end of its stderr. */
+  exited: Promise<{ exitCode: number | null; stderr: string; isTimedOut: boolean }>;
+  /** Ends git and every process it started; safe to call after it exited. */
+  kill(): void;
+  /** How long git may run before it is killed. */
+  timeoutMs: number;
+}
+
+// Served read-only: no push over HTTP even if the route were bypassed, no dumb-protocol file
+// access, and Cadre's internal refs (a task's pre-merge base) never advertised.
+const httpBackendHardening = [
+  'http.receivepack=false',
+  'http.getanyfile=false',
+  'http.uploadpack=true',
+  'uploadpack.hideRefs=refs/cadre/',
+].flatMap((setting) => ['-c', setting]);
+
+/**
+ * Starts git with the same closed configuration as runGit, its output left to stream (bundles,
+ * patches, `git http-backend`): the caller reads stdout and must kill it when its reader goes.
+ */
+export async function spawnGit(options: GitSpawnOptions): Promise<GitProcess> {
+  await checkRepositoryConfig(options.gitDir, runGitRaw);
+  const args = options.cgi
+    ? [...hardening, ...httpBackendHardening, ...options.args]
+    : [...hardening, `--git-dir=${options.gitDir}`, ...options.args];
+  const env: Record<string, string> = { ...baseEnv, ...definedOnly(options.cgi ?? {}) };
+  if (options.cgi) env.GIT_HTTP_EXPORT_ALL = '1';
+  // A process group of its own, so that a kill also ends the upload-pack and pack-objects
+  // processes git started.
+  const child = spawn('git', args, { env, cwd: '/', stdio: 'pipe', detached: true });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-8_000);
+  });
+  child.stdin.on('error', () => undefined);
+  let isTimedOut = false;
+  const kill = () => {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  };
+  const timer = setTimeout(() => {
+    isTimedOut = true;
+    kill();
+  }, options.timeoutMs);
+  const exited = new Promise<{ exitCode: number | null; stderr: string; isTimedOut: boolean }>(
+    (resolve) => {
+      child.on('error', (error) => {
+        clearTimeout(timer);
+        resolve({ exitCode: null, stderr: error.message, isTimedOut });
+      });
+      child.on('close', (exitCode) => {
+        clearTimeout(timer);
+        resolve({ exitCode, stderr: stderr.trim(), isTimedOut });
+      });
+    },
+  );
+  return { stdin: child.stdin, stdout: child.stdout, exited, kill, timeoutMs: options.timeoutMs };
+}
+
+function definedOnly(values: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
 }

@@ -39,6 +39,13 @@ import {
   type RepositorySource,
 } from './repository.js';
 import {
+  bundleBase,
+  formatTaskPatch,
+  serveUploadPack,
+  type UploadPackRequest,
+} from './downloads.js';
+import type { GitProcess } from './git.js';
+import {
   archiveTaskBranch,
   createTaskWorktree,
   getTaskBranch,
@@ -149,6 +156,15 @@ export interface Workspaces {
   ): Promise<T>;
   /** Runs a command in the task's worktree, inside the sandbox. */
   runInTask(options: TaskRunOptions): Promise<RunHandle>;
+  /** Serves one git smart-HTTP request for clone or fetch (upload-pack only) of the repository. */
+  serveUploadPack(projectId: string, request: UploadPackRequest): Promise<GitProcess>;
+  /** The base branch as a git bundle on the process's stdout. */
+  bundleBase(
+    projectId: string,
+    timeoutMs?: number,
+  ): Promise<{ baseBranch: string; process: GitProcess }>;
+  /** The task's committed work as `git format-patch` output on the process's stdout. */
+  formatTaskPatch(task: TaskRef, timeoutMs?: number): Promise<GitProcess>;
 }
 
 /** Creates the workspace service. */
@@ -301,5 +317,13 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
     },
     runInTask: async (run) =>
       runAt((await worktree({ projectId: run.projectId, taskId: run.taskId })).path, run),
+    // Reads only: git's reads are safe beside a ref moving, so none waits for the project lock.
+    serveUploadPack: async (projectId, request) => serveUploadPack(await ready(projectId), request),
+    bundleBase: async (projectId, timeoutMs) => bundleBase(await ready(projectId), timeoutMs),
+    formatTaskPatch: async (task, timeoutMs) =>
+      formatTaskPatch(
+        await getTaskBranch(await ready(task.projectId), task.taskId, bases(task.projectId)),
+        timeoutMs,
+      ),
   };
 }

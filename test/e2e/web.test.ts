@@ -84,6 +84,13 @@ describe('the web app', () => {
     await page.reload();
     await page.getByTestId('projects').getByText('web-shop').waitFor();
     expect(await page.getByTestId('projects').locator('tbody tr').count()).toBe(1);
+    // Its repository's clone URL, on the host the browser reached Cadre at.
+    const cloneUrl = await page
+      .getByRole('textbox', { name: 'Clone URL of web-shop' })
+      .inputValue();
+    expect(cloneUrl).toMatch(
+      new RegExp(`^${new URL(page.url()).origin}/git/[a-z0-9-]+/[0-9a-f-]{36}\\.git$`),
+    );
   });
 
   it('signs in with a password and signing out ends the session on the server', async () => {

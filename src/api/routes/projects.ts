@@ -1,5 +1,6 @@
 // /api/projects: create, list, get, update and delete the organization's projects. Turning a
 // project's sandbox network on is an owner's or admin's decision, and is audited.
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { recordAudit, type Principal } from '../../auth/index.js';
@@ -13,11 +14,12 @@ import {
 } from '../../orchestrator/index.js';
 import type { AppDeps } from '../app.js';
 import { principalOf } from '../auth-hook.js';
+import { createCloneUrls } from '../clone-urls.js';
 import { requirePermission } from '../require-permission.js';
 import { IdParams, Project, ProjectCreate, ProjectUpdate } from '../schemas.js';
 
 /** The API's view of a project row. */
-export function toProject(row: ProjectRow): Project {
+export function toProject(row: ProjectRow, cloneUrl: string): Project {
   return {
     id: row.id,
     name: row.name,
@@ -28,6 +30,7 @@ export function toProject(row: ProjectRow): Project {
     allowUntestedMerge: row.allowUntestedMerge,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
+    cloneUrl,
   };
 }
 
@@ -41,9 +44,19 @@ interface NetworkChange {
 
 export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
   app,
-  { database: { db }, gateway },
+  { database: { db }, gateway, config },
 ) => {
   const tags = ['projects'];
+  /** The views of one organization's project rows, with the clone URLs of this request. */
+  const viewsOf = async (request: FastifyRequest, orgId: string, rows: readonly ProjectRow[]) => {
+    const cloneUrl = await createCloneUrls(db, request, {
+      orgId,
+      publicUrl: config.server.publicUrl,
+    });
+    return rows.map((row) => toProject(row, cloneUrl(row.id)));
+  };
+  const viewOf = async (request: FastifyRequest, row: ProjectRow) =>
+    (await viewsOf(request, row.orgId, [row]))[0]!;
   const auditNetwork = ({ requestId, principal, projectId, hasNetwork }: NetworkChange) =>
     recordAudit(db, principal, {
       action: hasNetwork ? 'project-network-enabled' : 'project-network-disabled',
@@ -77,7 +90,7 @@ export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
           hasNetwork: true,
         });
       }
-      return reply.status(201).send(toProject(row));
+      return reply.status(201).send(await viewOf(request, row));
     },
   );
 
@@ -88,8 +101,8 @@ export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
       schema: { tags, response: { 200: z.object({ items: z.array(Project) }) } },
     },
     async (request) => {
-      const rows = await listProjects(db, principalOf(request).orgId);
-      return { items: rows.map(toProject) };
+      const { orgId } = principalOf(request);
+      return { items: await viewsOf(request, orgId, await listProjects(db, orgId)) };
     },
   );
 
@@ -100,7 +113,7 @@ export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
       schema: { tags, params: IdParams, response: { 200: Project } },
     },
     async (request) =>
-      toProject(await getProject(db, principalOf(request).orgId, request.params.id)),
+      viewOf(request, await getProject(db, principalOf(request).orgId, request.params.id)),
   );
 
   app.patch(
@@ -128,7 +141,7 @@ export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
         const change = { principal, projectId: row.id, hasNetwork: row.hasNetwork };
         await auditNetwork({ requestId: request.id, ...change });
       }
-      return toProject(row);
+      return viewOf(request, row);
     },
   );
 

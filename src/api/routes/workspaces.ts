@@ -3,6 +3,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { recordAudit } from '../../auth/index.js';
 import { CadreError } from '../../errors/index.js';
+import { recordDelivery } from '../../orchestrator/index.js';
 import type { AppDeps } from '../app.js';
 import { principalOf } from '../auth-hook.js';
 import { requirePermission } from '../require-permission.js';
@@ -138,6 +139,12 @@ export const workspaceRoutes: FastifyPluginAsyncZod<
         { projectId: project.id, taskId: task.id },
         request.body.message,
       );
+      // A merge by hand delivers the task's work as the merge step would.
+      await recordDelivery(db, task, {
+        mode: 'local',
+        branch: result.baseBranch,
+        commit: result.commit,
+      });
       await recordAudit(db, principal, {
         action: 'task-merged',
         targetType: 'task',

@@ -1,6 +1,7 @@
-// The organization's projects: create one, then follow its tasks or open its IDE.
+// The organization's projects: create one, clone its repository, follow its tasks or open its IDE.
 import { useState, type FormEvent } from 'react';
 import { api } from '../api';
+import { CopyField } from '../copy-field';
 import { Link } from '../router';
 import { Empty, ErrorNote, Loaded, useAction, useResource } from '../ui';
 
@@ -47,6 +48,7 @@ export function ProjectsPage() {
                   <tr>
                     <th>Name</th>
                     <th>Description</th>
+                    <th>Clone URL</th>
                     <th>Created</th>
                     <th />
                   </tr>
@@ -59,6 +61,12 @@ export function ProjectsPage() {
                         {project.isConfidential && <span className="badge">confidential</span>}
                       </td>
                       <td className="muted">{project.description || '—'}</td>
+                      <td>
+                        <CopyField
+                          label={`Clone URL of ${project.name}`}
+                          value={project.cloneUrl}
+                        />
+                      </td>
                       <td className="muted">{new Date(project.createdAt).toLocaleString()}</td>
                       <td className="actions">
                         <Link to={`/tasks?project=${project.id}`}>Tasks</Link>
@@ -68,6 +76,11 @@ export function ProjectsPage() {
                   ))}
                 </tbody>
               </table>
+              <p className="muted">
+                Each project&apos;s repository holds its merged work:{' '}
+                <code>git clone &lt;clone URL&gt;</code>, with an API key (Settings) as the
+                password.
+              </p>
             </div>
           )
         }
