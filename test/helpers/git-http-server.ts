@@ -51,7 +51,17 @@ function listen(server: Server, requests: string[]): Promise<GitHttpServer> {
   });
 }
 
-function serveThroughBackend(root: string, request: IncomingMessage, response: ServerResponse) {
+/**
+ * Answers one request through `git http-backend` over the repositories under `root`.
+ * `remoteUser` (set once the caller has authenticated the request) enables push, as a web
+ * server in front of git does; `pathInfo` is the repository path when the URL has a prefix.
+ */
+export function serveThroughBackend(
+  root: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+  { remoteUser, pathInfo }: { remoteUser?: string; pathInfo?: string } = {},
+) {
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
   const backend = spawn('git', ['http-backend'], {
     env: {
@@ -61,7 +71,8 @@ function serveThroughBackend(root: string, request: IncomingMessage, response: S
       GIT_PROJECT_ROOT: root,
       GIT_HTTP_EXPORT_ALL: '1',
       REQUEST_METHOD: request.method ?? 'GET',
-      PATH_INFO: decodeURIComponent(url.pathname),
+      PATH_INFO: pathInfo ?? decodeURIComponent(url.pathname),
+      ...(remoteUser ? { REMOTE_USER: remoteUser } : {}),
       QUERY_STRING: url.search.slice(1),
       CONTENT_TYPE: request.headers['content-type'] ?? '',
       REMOTE_ADDR: '127.0.0.1',
