@@ -45,6 +45,16 @@ export const ServerConfig = z
     requestTimeoutMs: z.number().int().min(100).default(30_000),
     /** Origins besides the app's own from which a browser session may be used. */
     allowedOrigins: z.array(WebOrigin).default([]),
+    /**
+     * Where people reach Cadre (https://cadre.example.com), for the links Cadre puts in pull
+     * requests and issue comments; unset: http://host:port.
+     */
+    publicUrl: z
+      .string()
+      .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+        message: 'expected an http(s) URL such as https://cadre.example.com',
+      })
+      .optional(),
   })
   .refine((server) => server.requestTimeoutMs >= server.headersTimeoutMs, {
     message: 'must be at least headersTimeoutMs: the headers are part of the request',
@@ -114,6 +124,7 @@ export const envBindings: readonly EnvBinding[] = [
     parse: parseEnvInteger,
   },
   { env: 'CADRE_ALLOWED_ORIGINS', path: ['server', 'allowedOrigins'], parse: parseEnvList },
+  { env: 'CADRE_PUBLIC_URL', path: ['server', 'publicUrl'] },
   {
     env: 'CADRE_INVALID_CREDENTIALS_PER_MINUTE',
     path: ['server', 'invalidCredentialsPerMinute'],

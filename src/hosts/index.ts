@@ -9,3 +9,16 @@ export type {
   PullRequestState,
   ReviewComment,
 } from './types.js';
+export { parseWebhookEvent, type HostEvent, type HostIssue } from './webhook-events.js';
+export {
+  deliveryIdOf,
+  eventNameOf,
+  signatureHeader,
+  verifyWebhookSignature,
+  type WebhookHeaders,
+} from './webhook-signature.js';
+export {
+  deliveryRetentionMs,
+  pruneWebhookDeliveries,
+  recordWebhookDelivery,
+} from './webhook-deliveries.js';

@@ -109,3 +109,13 @@ export {
   planTask,
 } from './sprints.js';
 export type { SprintRow, SprintInput, SprintView, TaskPlanning } from './sprints.js';
+export { acceptHostEvent, cadreCommentMarker } from './host-intake.js';
+export type { HostEventOptions, IntakeResult, ReviewFeedback } from './host-intake.js';
+export {
+  findTaskByPullRequest,
+  findTasksByIssue,
+  getTaskHostLink,
+  saveTaskHostLink,
+} from './host-links.js';
+export type { TaskHostLink } from './host-links.js';
+export { loadProjectHost, requireProjectHost } from './project-host.js';

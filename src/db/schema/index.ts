@@ -21,3 +21,4 @@ export { agentTurns } from './agents.js';
 export { approvals, memories } from './orchestration.js';
 export { sprints } from './sprints.js';
 export { taskBranches } from './workspaces.js';
+export { hostComments, taskHostLinks, webhookDeliveries } from './hosts.js';
