@@ -188,6 +188,31 @@ export const errorCodes = {
   WEBHOOK_STALE: { status: 409, summary: 'A webhook delivery is older than the accepted window.' },
   WEBHOOK_PAYLOAD_INVALID: { status: 400, summary: "A webhook delivery's body is not valid JSON." },
 
+  // Upstream repositories (fetch and push).
+  REMOTE_AUTH_FAILED: {
+    status: 422,
+    summary:
+      'The git host refused the credential, or the repository is private and none was given.',
+  },
+  REMOTE_BRANCH_NOT_FOUND: { status: 422, summary: 'The upstream repository has no such branch.' },
+  REMOTE_UNREACHABLE: {
+    status: 502,
+    summary: 'The upstream repository could not be reached or read (host down, wrong address).',
+  },
+  REMOTE_PUSH_REJECTED: {
+    status: 409,
+    summary: 'The upstream refused the push: it moved since the last fetch, or declined it.',
+  },
+  REMOTE_HOST_KEY_CHANGED: {
+    status: 502,
+    summary: "The upstream's ssh host key differs from the one recorded at the first connection.",
+  },
+  REMOTE_ADDRESS_REFUSED: {
+    status: 403,
+    summary:
+      'The upstream host now leads to a loopback, private or metadata address not allowlisted.',
+  },
+
   // Ours.
   INTERNAL: { status: 500, summary: 'An unexpected error; the request id finds it in the log.' },
 } as const satisfies Record<string, { status: number; summary: string }>;

@@ -76,6 +76,7 @@ export { createStepHost } from './step-host.js';
 export { stepPrompt } from './prompts.js';
 export { createRunRecorder } from './run-recorder.js';
 export { createProjectLock, createTaskBranchStore } from './workspace-records.js';
+export { loadProjectRemote, storeProjectCredential } from './project-remote.js';
 export {
   agentStarted,
   agentHeartbeat,

@@ -21,3 +21,19 @@ export type { CheckoutView } from './workspaces.js';
 export { configuredTestCommand, detectTestCommand } from './test-command.js';
 export type { TestCommand, TreeReader } from './test-command.js';
 export type { TaskBranchStore, ProjectLock } from './coordination.js';
+export {
+  defaultTokenUsername,
+  fetchBranch,
+  inspectRemote,
+  pushBranch,
+  upstreamRef,
+} from './remote.js';
+export type {
+  GitCredential,
+  PushOptions,
+  RemoteAccess,
+  RemoteInfo,
+  RemotePolicy,
+} from './remote.js';
+export { projectLayout } from './layout.js';
+export type { ProjectLayout } from './layout.js';

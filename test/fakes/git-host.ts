@@ -177,7 +177,8 @@ export async function startFakeGitHost(): Promise<FakeGitHost> {
       return;
     }
     serveThroughBackend(join(root, 'repos'), request, response, {
-      remoteUser: user || 'git',
+      user: user || 'git',
+      allowPush: true,
       pathInfo: decodeURIComponent(url.pathname.slice('/git'.length)),
     });
   }
