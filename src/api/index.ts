@@ -2,6 +2,7 @@ export { buildApp } from './app.js';
 export type { AppDeps } from './app.js';
 export { principalOf } from './auth-hook.js';
 export {
+  describeDelivery,
   ErrorBody,
   Health,
   Project,
@@ -9,6 +10,7 @@ export {
   ProjectUpdate,
   Task,
   TaskCreate,
+  TaskDelivery,
   TaskPage,
   TaskStatus,
 } from './schemas.js';

@@ -4,6 +4,7 @@ import { z } from 'zod';
 // The files themselves, not the modules' indexes: the web app bundles this contract.
 import { agentStatuses } from '../orchestrator/agent-status.js';
 import { taskStatuses } from '../orchestrator/task-status.js';
+import { TaskDelivery } from './contract/deliveries.js';
 import { Id, Timestamp } from './contract/primitives.js';
 import { AllowUntestedMergeSetting, TestCommandSetting } from './contract/projects.js';
 import { Progress, StepKind, StepStatus } from './contract/steps.js';
@@ -26,6 +27,7 @@ export {
   ProviderCalls,
   ProviderList,
 } from './contract/models.js';
+export { describeDelivery, TaskDelivery } from './contract/deliveries.js';
 export { Id, IdParams, Timestamp } from './contract/primitives.js';
 export { AllowUntestedMergeSetting, TestCommandSetting } from './contract/projects.js';
 export { SpendQuery, SpendReport, SpendRow } from './contract/spend.js';
@@ -126,6 +128,8 @@ export const Task = z.object({
   progress: Progress,
   sprintId: Id.nullable(),
   dependsOn: z.array(Id),
+  /** Where the task's result went; null until it was delivered. */
+  delivery: TaskDelivery.nullable(),
 });
 export type Task = z.infer<typeof Task>;
 

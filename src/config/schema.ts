@@ -21,6 +21,19 @@ const WebOrigin = z
     message: 'expected an origin such as https://cadre.example.com (no path, no credentials)',
   });
 
+/** Where users reach this Cadre: an http(s) URL, maybe with a path, no credentials or query. */
+const PublicUrl = z
+  .url({ protocol: /^https?$/ })
+  .refine(
+    (value) => {
+      if (!URL.canParse(value)) return false;
+      const url = new URL(value);
+      return !url.username && !url.password && !url.search && !url.hash;
+    },
+    { message: 'expected a URL such as https://cadre.example.com (no credentials, no query)' },
+  )
+  .transform((value) => value.replace(/\/+$/, ''));
+
 export const ServerConfig = z
   .strictObject({
     host: z.string().min(1).default('127.0.0.1'),
@@ -46,15 +59,10 @@ export const ServerConfig = z
     /** Origins besides the app's own from which a browser session may be used. */
     allowedOrigins: z.array(WebOrigin).default([]),
     /**
-     * Where people reach Cadre (https://cadre.example.com), for the links Cadre puts in pull
-     * requests and issue comments; unset: http://host:port.
+     * The URL users reach Cadre at (behind a proxy), used in the links it hands out such as
+     * clone URLs; without it they are built from the request's own host.
      */
-    publicUrl: z
-      .string()
-      .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
-        message: 'expected an http(s) URL such as https://cadre.example.com',
-      })
-      .optional(),
+    publicUrl: PublicUrl.optional(),
   })
   .refine((server) => server.requestTimeoutMs >= server.headersTimeoutMs, {
     message: 'must be at least headersTimeoutMs: the headers are part of the request',
@@ -124,7 +132,6 @@ export const envBindings: readonly EnvBinding[] = [
     parse: parseEnvInteger,
   },
   { env: 'CADRE_ALLOWED_ORIGINS', path: ['server', 'allowedOrigins'], parse: parseEnvList },
-  { env: 'CADRE_PUBLIC_URL', path: ['server', 'publicUrl'] },
   {
     env: 'CADRE_INVALID_CREDENTIALS_PER_MINUTE',
     path: ['server', 'invalidCredentialsPerMinute'],
@@ -140,6 +147,7 @@ export const envBindings: readonly EnvBinding[] = [
     path: ['server', 'liveMaxSocketsPerCredential'],
     parse: parseEnvInteger,
   },
+  { env: 'CADRE_PUBLIC_URL', path: ['server', 'publicUrl'] },
   { env: 'CADRE_HEADERS_TIMEOUT_MS', path: ['server', 'headersTimeoutMs'], parse: parseEnvInteger },
   { env: 'CADRE_REQUEST_TIMEOUT_MS', path: ['server', 'requestTimeoutMs'], parse: parseEnvInteger },
   { env: 'DATABASE_URL', path: ['database', 'url'] },

@@ -66,6 +66,8 @@ export {
   maxGateRounds,
 } from './transitions.js';
 export type { EventSink, StepInput } from './transitions.js';
+export { recordDelivery, getDelivery, listDeliveries } from './deliveries.js';
+export type { Delivery } from './deliveries.js';
 export { createConductor } from './conductor.js';
 export type { Conductor, ConductorOptions } from './conductor.js';
 export { createOutbox, recordEvents } from './outbox.js';

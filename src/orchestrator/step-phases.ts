@@ -93,7 +93,7 @@ export async function prepareStep(
           return afterVerificationFailed(tx, sink, locked, step.round, verification);
         }
         if (verification) await recordVerification(tx, sink, locked, verification);
-        await afterMerge(tx, sink, locked, merged.commit);
+        await afterMerge(tx, sink, locked, merged);
       }),
     };
   }

@@ -5,6 +5,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { tables } from '../db/index.js';
+import { recordDelivery } from './deliveries.js';
 import { appendEvent, type NewEvent } from './events.js';
 import { validatePlan } from './plan.js';
 import { finishedStatuses, type TaskStatus } from './task-status.js';
@@ -349,8 +350,18 @@ export async function queueFixRound(
   await enqueueReady(tx, task.id);
 }
 
-/** The task's branch was merged: the task is done. */
-export async function afterMerge(tx: Db, sink: EventSink, task: TaskRow, commit: string) {
-  await emit(tx, sink, task, 'task-merged', { commit });
+/**
+ * The task's branch was merged into its base in Cadre's own repository: record that as the
+ * task's (local) delivery, and the task is done.
+ */
+export async function afterMerge(
+  tx: Db,
+  sink: EventSink,
+  task: TaskRow,
+  merged: { baseBranch: string; commit: string },
+) {
+  const { baseBranch, commit } = merged;
+  await recordDelivery(tx, task, { mode: 'local', branch: baseBranch, commit });
+  await emit(tx, sink, task, 'task-merged', { commit, branch: baseBranch });
   await setTaskStatus(tx, sink, task, 'done');
 }

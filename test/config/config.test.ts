@@ -96,6 +96,19 @@ describe('configuration from the environment', () => {
       expect(error.message, value).toContain('server.allowedOrigins');
     }
   });
+
+  it('reads the public URL, trailing slashes dropped, and refuses one with credentials', () => {
+    const { config } = loadConfig({
+      env: { CADRE_PUBLIC_URL: 'https://cadre.example.com/team/' },
+      cwd: emptyDir,
+    });
+    expect(config.server.publicUrl).toBe('https://cadre.example.com/team');
+    for (const value of ['https://user:pw@cadre.example.com', 'ftp://cadre.example.com', 'cadre']) {
+      const error = loadError({ CADRE_PUBLIC_URL: value });
+      expect(error.code, value).toBe('CONFIG_INVALID');
+      expect(error.message, value).toContain('server.publicUrl');
+    }
+  });
 });
 
 describe('configuration from a file', () => {

@@ -140,6 +140,7 @@ describe('cadre up', () => {
     expect(shown.stdout).toContain('No model is configured');
     expect(shown.stdout).toContain('ANTHROPIC_API_KEY');
     expect(shown.stdout).toContain('with totals');
+    expect(shown.stdout).toContain('Result: not delivered yet');
 
     const missing = await runCli(['task', 'create', 'x', '--project', 'nope'], { env: withKey });
     expect(missing.code).toBe(1);

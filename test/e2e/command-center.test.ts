@@ -92,6 +92,16 @@ describe('the command center', () => {
       .waitFor({ timeout: 60_000 });
     await page.locator('[data-testid="step-step.impl"][data-status=done]').waitFor();
     await page.locator('[data-testid=step-merge][data-status=done]').waitFor();
+    // Where the result went: Cadre's own repository, with the command that clones it.
+    const cloneCommand = page
+      .getByRole('region', { name: 'Result' })
+      .getByRole('textbox', { name: 'Clone command' });
+    await cloneCommand.waitFor();
+    expect(await cloneCommand.inputValue()).toMatch(
+      new RegExp(
+        `^git clone --branch main ${center.url}/git/[a-z0-9-]+/${center.projectId}\\.git$`,
+      ),
+    );
     await screenshot('task-detail');
 
     watcher.close();

@@ -80,6 +80,6 @@ export async function driveToMergeApproval(db: Db, orgId: string, taskId: string
 /** The merge step finished with a commit: the task is done. */
 export async function driveMerge(db: Db, taskId: string, sink: EventSink = () => undefined) {
   await finishStep(db, taskId, 'merge', { commit: 'abc123' }, (tx, task) =>
-    afterMerge(tx, sink, task, 'abc123'),
+    afterMerge(tx, sink, task, { baseBranch: 'main', commit: 'abc123' }),
   );
 }

@@ -3,7 +3,7 @@
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tables, type Database } from '../../src/db/index.js';
-import { createTask } from '../../src/orchestrator/index.js';
+import { createTask, getDelivery } from '../../src/orchestrator/index.js';
 import { decideApproval, listApprovals } from '../../src/orchestrator/index.js';
 import {
   afterGate,
@@ -110,8 +110,20 @@ describe('task state machine', () => {
     );
     expect(await statusOf(taskId)).toMatchObject({ merge: 'queued' });
 
-    await finish(taskId, 'merge', null, (tx, task) => afterMerge(tx, sink, task, 'abc123'));
+    expect(await getDelivery(database.db, owner.orgId, taskId)).toBeNull();
+    await finish(taskId, 'merge', null, (tx, task) =>
+      afterMerge(tx, sink, task, { baseBranch: 'main', commit: 'abc123' }),
+    );
     expect(await taskOf(taskId)).toMatchObject({ status: 'done', error: null });
+    // The merge is the task's delivery: Cadre's own repository, on the base branch.
+    expect(await getDelivery(database.db, owner.orgId, taskId)).toEqual({
+      mode: 'local',
+      branch: 'main',
+      commit: 'abc123',
+    });
+    // Another organization does not see it.
+    const other = await createOrgAndProject(database.db, 'flow-other');
+    expect(await getDelivery(database.db, other.orgId, taskId)).toBeNull();
     const events = await database.db
       .select()
       .from(tables.events)

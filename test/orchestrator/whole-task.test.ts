@@ -7,7 +7,7 @@ import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BusMessage } from '../../src/bus/index.js';
 import { tables } from '../../src/db/index.js';
-import { createTask } from '../../src/orchestrator/index.js';
+import { createTask, getDelivery } from '../../src/orchestrator/index.js';
 import {
   call,
   createOrchestra,
@@ -83,6 +83,12 @@ describe('a whole task', () => {
     expect(show('log', '--format=%s', 'main')).toMatch(
       /Check the inputs of add\(\)[\s\S]*Add add\(\)[\s\S]*Start/,
     );
+    // Where the result went is recorded: main of Cadre's own repository, at its new head.
+    expect(await getDelivery(database.db, owner.orgId, task.id)).toEqual({
+      mode: 'local',
+      branch: 'main',
+      commit: show('rev-parse', 'main').trim(),
+    });
 
     const events = await database.db
       .select()

@@ -9,13 +9,12 @@ import {
   getSprintView,
   listSprints,
   planTask,
-  taskProgress,
   type SprintRow,
 } from '../../orchestrator/index.js';
 import type { AppDeps } from '../app.js';
 import { principalOf } from '../auth-hook.js';
 import { Id, IdParams, Task, Timestamp } from '../schemas.js';
-import { toTask } from './tasks.js';
+import { toTasks } from './tasks.js';
 
 export const Sprint = z.object({
   id: Id,
@@ -80,8 +79,12 @@ export function toSprint(row: SprintRow): Sprint {
   };
 }
 
-export const sprintRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { database: { db } }) => {
+export const sprintRoutes: FastifyPluginAsyncZod<AppDeps> = async (
+  app,
+  { database: { db }, config },
+) => {
   const tags = ['sprints'];
+  const { publicUrl } = config.server;
 
   app.post(
     '/api/sprints',
@@ -129,17 +132,15 @@ export const sprintRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { databa
       schema: { tags, params: IdParams, response: { 200: SprintDetail } },
     },
     async (request) => {
-      const view = await getSprintView(db, principalOf(request).orgId, request.params.id);
-      const progress = await taskProgress(
-        db,
-        view.tasks.map((row) => row.id),
-      );
+      const { orgId } = principalOf(request);
+      const view = await getSprintView(db, orgId, request.params.id);
+      const tasks = await toTasks(db, request, { orgId, publicUrl }, view.tasks);
       const capacityUsd = view.sprint.capacityUsd === null ? null : Number(view.sprint.capacityUsd);
       return {
         ...toSprint(view.sprint),
-        tasks: view.tasks.map((row) => ({
-          ...toTask(row, progress.get(row.id)!),
-          spentUsd: view.spentByTask.get(row.id) ?? 0,
+        tasks: tasks.map((task) => ({
+          ...task,
+          spentUsd: view.spentByTask.get(task.id) ?? 0,
         })),
         budget: {
           capacityUsd,
@@ -168,7 +169,7 @@ export const sprintRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { databa
         data: request.body,
         requestId: request.id,
       });
-      return toTask(row, (await taskProgress(db, [row.id])).get(row.id)!);
+      return (await toTasks(db, request, { orgId: principal.orgId, publicUrl }, [row]))[0]!;
     },
   );
 };

@@ -1,6 +1,8 @@
 // /api/tasks: create, list (filters, cursor pages), get and cancel the organization's tasks; read a
 // task's events, or the latest events of the whole organization (/api/events).
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Db } from '../../db/index.js';
 import { recordAudit } from '../../auth/index.js';
 import { validationError } from '../../errors/index.js';
 import {
@@ -8,22 +10,26 @@ import {
   cancelTask,
   createTask,
   getTask,
+  listDeliveries,
   listEvents,
   listTasks,
   recentEvents,
   taskProgress,
   publishEvents,
+  type Delivery,
   type PublishedEvent,
   type TaskRow,
 } from '../../orchestrator/index.js';
 import type { AppDeps } from '../app.js';
 import { principalOf } from '../auth-hook.js';
+import { createCloneUrls } from '../clone-urls.js';
 import {
   EventsQuery,
   IdParams,
   type Progress,
   Task,
   TaskCreate,
+  type TaskDelivery,
   TaskEvent,
   TaskListQuery,
   TaskPage,
@@ -36,7 +42,7 @@ const RecentEventsQuery = z.strictObject({
 });
 
 /** The API's view of a task row. */
-export function toTask(row: TaskRow, progress: Progress): Task {
+export function toTask(row: TaskRow, progress: Progress, delivery: TaskDelivery | null): Task {
   return {
     id: row.id,
     projectId: row.projectId,
@@ -53,7 +59,36 @@ export function toTask(row: TaskRow, progress: Progress): Task {
     progress,
     sprintId: row.sprintId,
     dependsOn: row.dependsOn,
+    delivery,
   };
+}
+
+/** The API's views of one organization's task rows, their progress and deliveries looked up once. */
+export async function toTasks(
+  db: Db,
+  request: FastifyRequest,
+  options: { orgId: string; publicUrl: string | undefined },
+  rows: readonly TaskRow[],
+): Promise<Task[]> {
+  const ids = rows.map((row) => row.id);
+  const [progress, deliveries] = await Promise.all([
+    taskProgress(db, ids),
+    listDeliveries(db, options.orgId, ids),
+  ]);
+  const cloneUrls = deliveries.size > 0 ? await createCloneUrls(db, request, options) : null;
+  return rows.map((row) => {
+    const delivery = deliveries.get(row.id);
+    return toTask(
+      row,
+      progress.get(row.id)!,
+      delivery ? toTaskDelivery(delivery, () => cloneUrls!(row.projectId)) : null,
+    );
+  });
+}
+
+/** A delivery as the API shows it: a local one with the clone URL of Cadre's repository. */
+function toTaskDelivery(delivery: Delivery, cloneUrl: () => string): TaskDelivery {
+  return delivery.mode === 'local' ? { ...delivery, cloneUrl: cloneUrl() } : delivery;
 }
 
 const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
@@ -67,9 +102,12 @@ function decodeCursor(cursor: string): string {
 
 export const taskRoutes: FastifyPluginAsyncZod<AppDeps> = async (
   app,
-  { database: { db }, bus },
+  { database: { db }, bus, config },
 ) => {
   const tags = ['tasks'];
+  const { publicUrl } = config.server;
+  const viewOf = async (request: FastifyRequest, row: TaskRow) =>
+    (await toTasks(db, request, { orgId: row.orgId, publicUrl }, [row]))[0]!;
   /** Publishes what a request's transaction appended, once it committed. */
   const publish = async (events: PublishedEvent[]) => {
     if (bus) await publishEvents(bus, events);
@@ -98,7 +136,7 @@ export const taskRoutes: FastifyPluginAsyncZod<AppDeps> = async (
         requestId: request.id,
       });
       // A new task has only its planner step, which progress does not count.
-      return reply.status(201).send(toTask(row, { done: 0, total: 0 }));
+      return reply.status(201).send(toTask(row, { done: 0, total: 0 }, null));
     },
   );
 
@@ -110,18 +148,15 @@ export const taskRoutes: FastifyPluginAsyncZod<AppDeps> = async (
     },
     async (request) => {
       const { projectId, status, limit, cursor } = request.query;
-      const page = await listTasks(db, principalOf(request).orgId, {
+      const { orgId } = principalOf(request);
+      const page = await listTasks(db, orgId, {
         projectId,
         statuses: status,
         limit,
         after: cursor ? decodeCursor(cursor) : undefined,
       });
-      const progress = await taskProgress(
-        db,
-        page.items.map((row) => row.id),
-      );
       return {
-        items: page.items.map((row) => toTask(row, progress.get(row.id)!)),
+        items: await toTasks(db, request, { orgId, publicUrl }, page.items),
         nextCursor: page.nextAfter ? encodeCursor(page.nextAfter) : null,
       };
     },
@@ -134,8 +169,7 @@ export const taskRoutes: FastifyPluginAsyncZod<AppDeps> = async (
       schema: { tags, params: IdParams, response: { 200: Task } },
     },
     async (request) => {
-      const row = await getTask(db, principalOf(request).orgId, request.params.id);
-      return toTask(row, (await taskProgress(db, [row.id])).get(row.id)!);
+      return viewOf(request, await getTask(db, principalOf(request).orgId, request.params.id));
     },
   );
 
@@ -163,7 +197,7 @@ export const taskRoutes: FastifyPluginAsyncZod<AppDeps> = async (
         targetId: row.id,
         requestId: request.id,
       });
-      return toTask(row, (await taskProgress(db, [row.id])).get(row.id)!);
+      return viewOf(request, row);
     },
   );
 

@@ -1,6 +1,6 @@
 // `cadre project …` and `cadre task …`: the resource commands, through the HTTP API.
 import { z } from 'zod';
-import { Project, Task, TaskPage } from '../../api/index.js';
+import { describeDelivery, Project, Task, TaskPage } from '../../api/index.js';
 import type { ApiClient } from '../api-client.js';
 import { CliError, exitCodes } from '../exit-codes.js';
 
@@ -152,7 +152,22 @@ export async function taskShow(client: ApiClient, id: string, options: OutputOpt
       `  created   ${task.createdAt}`,
       ...(task.error ? [`  error     ${task.error}`] : []),
       '',
+      ...resultLines(task.delivery),
+      '',
       task.description,
     ].join('\n'),
   );
+}
+
+/** Where the task's result went, and for Cadre's own repository how to get it. */
+function resultLines(delivery: Task['delivery']): string[] {
+  if (!delivery) return ['Result: not delivered yet'];
+  const lines = [`Result: ${describeDelivery(delivery)}`];
+  if (delivery.mode === 'local') {
+    lines.push(
+      `  git clone --branch ${delivery.branch} ${delivery.cloneUrl}`,
+      '  (use an API key with projects:read as the password)',
+    );
+  }
+  return lines;
 }

@@ -22,3 +22,4 @@ export { approvals, memories } from './orchestration.js';
 export { sprints } from './sprints.js';
 export { taskBranches } from './workspaces.js';
 export { hostComments, taskHostLinks, webhookDeliveries } from './hosts.js';
+export { taskDeliveries } from './deliveries.js';

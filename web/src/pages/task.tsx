@@ -9,6 +9,7 @@ import { Activity } from './task/activity';
 import { taskApi, type StepStatus, type Task } from './task/api';
 import { Approvals } from './task/approvals';
 import { Costs } from './task/costs';
+import { Delivery } from './task/delivery';
 import { DetailTabs, type DetailTab } from './task/detail-tabs';
 import { StepGraph } from './task/step-graph';
 import { TaskHeader } from './task/task-header';
@@ -124,6 +125,7 @@ function TaskDetail(props: { task: Task; reloadTask: () => void; live: TaskLive 
         onCancelled={refresh}
       />
       {live.error && <ErrorNote error={`Live updates stopped: ${live.error}`} />}
+      {task.delivery && <Delivery delivery={task.delivery} />}
       <Approvals approvals={approvals} onDecided={refresh} />
       <section className="card graph-card" aria-labelledby="steps-title">
         <div className="heading-row">
