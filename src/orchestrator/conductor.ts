@@ -20,6 +20,7 @@ import { finishedStatuses, type TaskStatus } from './task-status.js';
 import { emit, lockTask, setTaskStatus } from './transitions.js';
 import type { AfterCommit } from './work-queue.js';
 import type { StepHandler } from './worker.js';
+import type { DeliveryServices } from './deliver.js';
 
 export interface ConductorOptions {
   database: Database;
@@ -30,6 +31,8 @@ export interface ConductorOptions {
   configRoles?: readonly RoleDefinition[];
   /** The longest one agent may run. */
   agentWallTimeMs?: number;
+  /** What delivering to a project's remote needs (push and pull-request modes). */
+  delivery?: DeliveryServices;
 }
 
 export interface Conductor {

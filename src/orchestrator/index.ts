@@ -122,3 +122,8 @@ export {
 } from './host-links.js';
 export type { TaskHostLink } from './host-links.js';
 export { loadProjectHost, requireProjectHost } from './project-host.js';
+export { deliverPullRequest, deliverPush, pullRequestBranch } from './deliver.js';
+export type { DeliveryServices, PullRequestDelivery } from './deliver.js';
+export { startHostNotifier } from './host-notices.js';
+export type { HostNotifierOptions } from './host-notices.js';
+export { taskPageUrl } from './pull-request-body.js';

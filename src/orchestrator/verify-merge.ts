@@ -50,6 +50,11 @@ export interface MergeStepOptions {
   signal?: AbortSignal;
   /** How often a base that moved during the test run is merged and tested again. */
   maxRaces?: number;
+  /**
+   * False when the work is delivered elsewhere (a pull request): a passed run brings the
+   * task's branch up to the tested merge, and the base stays where it is.
+   */
+  movesBase?: boolean;
 }
 
 const tailChars = 8_000;
@@ -73,6 +78,10 @@ export async function verifyAndMerge(options: MergeStepOptions): Promise<MergeSt
       return { merged: null, verification };
     }
     options.signal?.throwIfAborted();
+    if (options.movesBase === false) {
+      await workspaces.absorbMerge(task, candidate);
+      return { merged: stripCandidate(candidate), verification };
+    }
     try {
       return { merged: await workspaces.applyMerge(task, candidate), verification };
     } catch (error) {

@@ -2,12 +2,14 @@
 // model per role, bubblewrap, git workspaces, the in-process bus and a worker running the
 // conductor. Close it in afterAll.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { Registry } from 'prom-client';
 import { builtInRoles } from '../../src/agents/index.js';
+import { createSecretBox } from '../../src/auth/index.js';
 import { createInProcessBus, type Subscription } from '../../src/bus/index.js';
 import { Config } from '../../src/config/index.js';
 import { connectDatabase, tables, type Database } from '../../src/db/index.js';
@@ -19,6 +21,7 @@ import {
   createRunRecorder,
   createTaskBranchStore,
   createWorker,
+  startHostNotifier,
 } from '../../src/orchestrator/index.js';
 import { createSandbox } from '../../src/sandbox/index.js';
 import {
@@ -130,8 +133,21 @@ export async function createOrchestra({
     ...role,
     modelPolicy: { ...role.modelPolicy, model: models[role.name]?.id },
   }));
-  const conductor = createConductor({ database, gateway, workspaces, bus, logger, configRoles });
+  // Projects that deliver to a remote reach the fake git host on loopback.
+  const secrets = createSecretBox(randomBytes(32));
+  const publicUrl = 'http://cadre.test';
+  const delivery = { secrets, dataDir, publicUrl, remotePolicy: { allowHosts: ['127.0.0.1'] } };
+  const conductor = createConductor({
+    database,
+    gateway,
+    workspaces,
+    bus,
+    logger,
+    configRoles,
+    delivery,
+  });
   const cancellations: Subscription = await conductor.listenForCancellations();
+  const hostNotifier = await startHostNotifier({ db: database.db, bus, secrets, logger, publicUrl });
   const worker = createWorker({
     database,
     logger,
@@ -151,6 +167,8 @@ export async function createOrchestra({
     models,
     workspaces,
     bus,
+    /** The secret box project secrets are sealed with (host and git tokens). */
+    secrets,
     /**
      * An organization and project whose repository holds a small Node project with a test
      * (`npm test`) of src/math.js's add(), which passes while that file does not exist.
@@ -203,6 +221,7 @@ export async function createOrchestra({
     async close() {
       await worker.stop();
       await cancellations.unsubscribe();
+      await hostNotifier.unsubscribe();
       await gateway.close();
       await database.close();
       await rm(dataDir, { recursive: true, force: true });

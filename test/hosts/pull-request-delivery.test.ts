@@ -1,0 +1,260 @@
+// A task of a project that delivers by pull request, through the real parts and the fake
+// GitHub: Cadre's tests pass on the merge candidate, the tested merge is pushed to
+// cadre/<id>-<slug> and a pull request opened, Cadre's base stays put, the issue hears of it.
+// A review asking for changes (a signed webhook into the real app) runs a fix round whose
+// result is verified, pushed to the same branch, and answered in the review's threads.
+import { execFileSync } from 'node:child_process';
+import { eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/api/index.js';
+import { setProjectSecret } from '../../src/auth/index.js';
+import { Config } from '../../src/config/index.js';
+import { tables } from '../../src/db/index.js';
+import { createLogger, createMetrics } from '../../src/observability/index.js';
+import {
+  createTask,
+  deliverPullRequest,
+  getDelivery,
+  getTaskHostLink,
+  saveTaskHostLink,
+  storeProjectCredential,
+} from '../../src/orchestrator/index.js';
+import { projectLayout, pushBranch } from '../../src/workspace/index.js';
+import { startFakeGitHost, type FakeGitHost } from '../fakes/git-host.js';
+import {
+  call,
+  createOrchestra,
+  finish,
+  oneTaskScript,
+  type Orchestra,
+} from '../helpers/orchestra.js';
+import { waitFor } from '../helpers/wait.js';
+
+const { planner, developer, reviewer, tester } = oneTaskScript();
+const scripts = {
+  planner,
+  developer: [
+    ...developer,
+    // The fix round the pull request's review asks for.
+    {
+      toolCalls: [
+        call('edit_file', {
+          path: 'src/math.js',
+          oldText: '(a, b) => a + b',
+          newText:
+            "(a, b) => {\n  if (typeof a !== 'number' || typeof b !== 'number') throw new TypeError('numbers only');\n  return a + b;\n}",
+        }),
+      ],
+    },
+    { toolCalls: [call('git_commit', { message: 'Check the inputs of add()' })] },
+    finish('Inputs are checked.'),
+  ],
+  reviewer: [...reviewer, finish('Good now.', { approved: true, feedback: '' })],
+  tester: [...tester, ...tester],
+};
+
+const repository = 'acme/math';
+let orchestra: Orchestra;
+let fake: FakeGitHost;
+let app: FastifyInstance;
+let appOrigin: string;
+
+beforeAll(async () => {
+  [orchestra, fake] = await Promise.all([createOrchestra({ scripts }), startFakeGitHost()]);
+  app = await buildApp({
+    config: Config.parse({ dataDir: orchestra.dataDir }),
+    database: orchestra.database,
+    logger: createLogger({ level: 'silent' }),
+    metrics: createMetrics(),
+    version: '0.0.0-test',
+    bus: orchestra.bus,
+    secrets: orchestra.secrets,
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  appOrigin = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+}, 60_000);
+afterAll(async () => {
+  await app?.close();
+  await orchestra?.close();
+  await fake?.close();
+});
+
+const git = (gitDir: string, ...args: string[]) =>
+  execFileSync('git', ['--git-dir', gitDir, ...args], {
+    env: { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
+  })
+    .toString()
+    .trim();
+
+describe('delivery as a pull request', () => {
+  it('opens a pull request with the tested work, then updates it after review feedback', async () => {
+    const { database, secrets } = orchestra;
+    const { db } = database;
+    const owner = await orchestra.seedProject('math');
+    await fake.createRepository(repository, 'github');
+    const [project] = await db
+      .update(tables.projects)
+      .set({
+        remoteUrl: fake.gitUrl(repository),
+        remoteBranch: 'main',
+        deliveryMode: 'pull-request',
+        hostKind: 'github',
+        hostApiUrl: fake.apiUrl('github'),
+        hostRepository: repository,
+      })
+      .where(eq(tables.projects.id, owner.projectId))
+      .returning();
+    const where = { orgId: owner.orgId, projectId: owner.projectId };
+    await setProjectSecret(db, secrets, { ...where, kind: 'host-token' }, fake.token);
+    await storeProjectCredential(
+      db,
+      secrets,
+      { orgId: owner.orgId, id: owner.projectId },
+      {
+        kind: 'token',
+        token: fake.token,
+      },
+    );
+    // The host's repository starts as Cadre's: the project's history, pushed once.
+    const layout = projectLayout(orchestra.dataDir, owner.projectId);
+    const remote = {
+      url: fake.gitUrl(repository),
+      credential: { kind: 'token' as const, token: fake.token },
+    };
+    await pushBranch(
+      layout,
+      remote,
+      { source: 'refs/heads/main', branch: 'main', force: true },
+      { allowHosts: ['127.0.0.1'] },
+    );
+    const baseBefore = git(layout.gitDir, 'rev-parse', 'refs/heads/main');
+
+    const { issue } = await fake.openIssue(repository, {
+      title: 'Add add()',
+      body: 'We need add(a, b).',
+    });
+    const task = await createTask(db, {
+      orgId: owner.orgId,
+      input: {
+        projectId: owner.projectId,
+        title: 'Add add()',
+        description: 'Add add(a, b) to src/math.js',
+      },
+    });
+    await saveTaskHostLink(db, {
+      ...where,
+      taskId: task.id,
+      issueNumber: issue.number,
+      issueUrl: 'x',
+    });
+
+    const done = await orchestra.finished(task.id);
+    expect(done.status).toBe('done');
+    const delivery = await getDelivery(db, owner.orgId, task.id);
+    const branch = `cadre/${task.id.slice(0, 8)}-add-add`;
+    // The issue took number 1: GitHub numbers issues and pull requests in one sequence.
+    expect(delivery).toMatchObject({ mode: 'pull-request', number: 2, branch, state: 'open' });
+    const [pull] = fake.pulls(repository);
+    expect(pull).toMatchObject({
+      number: 2,
+      head: branch,
+      base: 'main',
+      title: 'Add add()',
+      state: 'open',
+    });
+    expect(pull!.body).toContain('Add add(a, b) to src/math.js');
+    expect(pull!.body).toMatch(
+      /## Tests Cadre ran\n\n`npm test` on [0-9a-f]{12}: exit code 0, passed\./,
+    );
+    expect(pull!.body).toContain(`(http://cadre.test/tasks/${task.id})`);
+    expect(pull!.body).toContain('Added add().');
+    // The host's branch holds the tested commit, with the file; Cadre's own base did not move.
+    const pushed = fake.branchHead(repository, branch);
+    expect(pushed).toBe(delivery!.commit);
+    expect(git(fake.repository(repository).gitDir, 'show', `${pushed}:src/math.js`)).toContain(
+      'a + b',
+    );
+    expect(git(layout.gitDir, 'rev-parse', 'refs/heads/main')).toBe(baseBefore);
+    // The issue heard of the plan and of the pull request (after the commits, so wait).
+    const issueComments = () => fake.repository(repository).issues[issue.number - 1]!.comments;
+    await waitFor('the issue comments', () => issueComments().length >= 2);
+    expect(issueComments().map((comment) => comment.body.split('\n')[1])).toEqual([
+      expect.stringMatching(/^Cadre has a plan for this issue: Add add\(\) \(1 steps\)/),
+      `Cadre opened a pull request for this issue: ${delivery!.mode === 'pull-request' ? delivery!.url : ''}`,
+    ]);
+
+    // Run again as after a crash between the push and the pull request: nothing is doubled.
+    const again = await deliverPullRequest(
+      db,
+      {
+        secrets,
+        dataDir: orchestra.dataDir,
+        publicUrl: 'http://cadre.test',
+        remotePolicy: { allowHosts: ['127.0.0.1'] },
+      },
+      {
+        project: project!,
+        task: done,
+        commit: delivery!.commit,
+        verification: null,
+      },
+    );
+    expect(again).toMatchObject({ number: 2, isCreated: false, commit: delivery!.commit });
+    expect(fake.pulls(repository)).toHaveLength(1);
+    expect(fake.branchHead(repository, branch)).toBe(delivery!.commit);
+
+    // A human asks for changes; the signed webhook re-opens the task into a fix round.
+    const secret = 'webhook-secret-for-the-test';
+    await setProjectSecret(db, secrets, { ...where, kind: 'webhook-secret' }, secret);
+    fake.addHook(repository, { url: `${appOrigin}/api/hooks/${owner.projectId}/github`, secret });
+    const [answer] = await fake.requestChanges(repository, 2, {
+      body: 'Almost',
+      comments: [{ path: 'src/math.js', line: 1, body: 'Reject arguments that are not numbers' }],
+    });
+    expect(answer).toMatchObject({
+      status: 202,
+      answer: { action: 'fix-round-queued', taskId: task.id },
+    });
+
+    const fixed = await waitFor(
+      'the fix round to be delivered',
+      async () => {
+        const [row] = await db.select().from(tables.tasks).where(eq(tables.tasks.id, task.id));
+        const now = await getDelivery(db, owner.orgId, task.id);
+        return row?.status === 'done' && now?.commit !== delivery!.commit ? now : null;
+      },
+      60_000,
+    );
+    const head = fake.branchHead(repository, branch)!;
+    expect(head).toBe(fixed.commit);
+    // A fast-forward of what the pull request had: nothing of it was lost.
+    expect(
+      git(
+        fake.repository(repository).gitDir,
+        'merge-base',
+        '--is-ancestor',
+        delivery!.commit,
+        head,
+      ),
+    ).toBe('');
+    expect(git(fake.repository(repository).gitDir, 'show', `${head}:src/math.js`)).toContain(
+      'numbers only',
+    );
+    expect(fake.pulls(repository)).toHaveLength(1);
+    expect(fake.pulls(repository)[0]!.body).toContain('Inputs are checked.');
+    await waitFor('the reply in the review thread', () =>
+      fake.pulls(repository)[0]!.reviewComments.find((comment) => comment.author === fake.botLogin),
+    );
+    const reply = fake
+      .pulls(repository)[0]!
+      .reviewComments.find((comment) => comment.author === fake.botLogin)!;
+    expect(reply.body).toContain(`Addressed in ${head.slice(0, 12)}`);
+    await waitFor(
+      'the answered thread to be cleared',
+      async () => (await getTaskHostLink(db, task.id))!.reviewThreads.length === 0,
+    );
+    expect(git(layout.gitDir, 'rev-parse', 'refs/heads/main')).toBe(baseBefore);
+    expect(fake.problems).toEqual([]);
+  }, 120_000);
+});
