@@ -32,8 +32,10 @@ import {
 import { waitFor } from '../helpers/wait.js';
 
 const { planner, developer, reviewer, tester } = oneTaskScript();
+// Then a second task, of a project in push mode.
+const second = oneTaskScript();
 const scripts = {
-  planner,
+  planner: [...planner, ...second.planner],
   developer: [
     ...developer,
     // The fix round the pull request's review asks for.
@@ -49,9 +51,14 @@ const scripts = {
     },
     { toolCalls: [call('git_commit', { message: 'Check the inputs of add()' })] },
     finish('Inputs are checked.'),
+    ...second.developer,
   ],
-  reviewer: [...reviewer, finish('Good now.', { approved: true, feedback: '' })],
-  tester: [...tester, ...tester],
+  reviewer: [
+    ...reviewer,
+    finish('Good now.', { approved: true, feedback: '' }),
+    ...second.reviewer,
+  ],
+  tester: [...tester, ...tester, ...second.tester],
 };
 
 const repository = 'acme/math';
@@ -256,5 +263,59 @@ describe('delivery as a pull request', () => {
     );
     expect(git(layout.gitDir, 'rev-parse', 'refs/heads/main')).toBe(baseBefore);
     expect(fake.problems).toEqual([]);
+  }, 120_000);
+});
+
+describe('delivery as a push', () => {
+  it('merges into the base, then pushes the base to the push branch', async () => {
+    const { database, secrets } = orchestra;
+    const { db } = database;
+    const owner = await orchestra.seedProject('pushed');
+    const path = 'acme/pushed';
+    await fake.createRepository(path, 'github');
+    await db
+      .update(tables.projects)
+      .set({
+        remoteUrl: fake.gitUrl(path),
+        remoteBranch: 'main',
+        pushBranch: 'release',
+        deliveryMode: 'push',
+      })
+      .where(eq(tables.projects.id, owner.projectId));
+    await storeProjectCredential(
+      db,
+      secrets,
+      { orgId: owner.orgId, id: owner.projectId },
+      {
+        kind: 'token',
+        token: fake.token,
+      },
+    );
+    const layout = projectLayout(orchestra.dataDir, owner.projectId);
+    const remote = {
+      url: fake.gitUrl(path),
+      credential: { kind: 'token' as const, token: fake.token },
+    };
+    await pushBranch(
+      layout,
+      remote,
+      { source: 'refs/heads/main', branch: 'release', force: true },
+      { allowHosts: ['127.0.0.1'] },
+    );
+
+    const task = await createTask(db, {
+      orgId: owner.orgId,
+      input: { projectId: owner.projectId, description: 'Add add(a, b) to src/math.js' },
+    });
+    expect((await orchestra.finished(task.id)).status).toBe('done');
+    const base = git(layout.gitDir, 'rev-parse', 'refs/heads/main');
+    expect(await getDelivery(db, owner.orgId, task.id)).toEqual({
+      mode: 'push',
+      remoteUrl: fake.gitUrl(path),
+      branch: 'release',
+      commit: base,
+    });
+    expect(fake.branchHead(path, 'release')).toBe(base);
+    expect(fake.pulls(path)).toEqual([]);
   }, 120_000);
 });
