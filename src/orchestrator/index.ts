@@ -76,7 +76,11 @@ export { createStepHost } from './step-host.js';
 export { stepPrompt } from './prompts.js';
 export { createRunRecorder } from './run-recorder.js';
 export { createProjectLock, createTaskBranchStore } from './workspace-records.js';
-export { loadProjectRemote, storeProjectCredential } from './project-remote.js';
+export {
+  loadProjectRemote,
+  secretKindsByProject,
+  storeProjectCredential,
+} from './project-remote.js';
 export {
   agentStarted,
   agentHeartbeat,
@@ -110,3 +114,12 @@ export {
   planTask,
 } from './sprints.js';
 export type { SprintRow, SprintInput, SprintView, TaskPlanning } from './sprints.js';
+export { changeProject, createProjectWithRepository, stripUserInfo } from './project-repository.js';
+export type {
+  CredentialChange,
+  DeliveryChange,
+  NewProject,
+  ProjectChange,
+  ProjectServices,
+} from './project-repository.js';
+export { checkDelivery, guessHost } from './project-delivery.js';
