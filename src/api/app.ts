@@ -201,11 +201,11 @@ export async function buildApp(given: AppDeps): Promise<FastifyInstance> {
   await app.register(authRoutes, deps);
   await app.register(browserSessionRoutes, deps);
   const gateway = deps.gateway ?? ownGateway(app, deps);
-  await app.register(projectRoutes, { ...deps, gateway });
-  await app.register(taskRoutes, deps);
-  await app.register(roleRoutes, deps);
   // Built once: the workspace routes open terminals and the live stream follows them.
   const services = createWorkspaceServices(app, deps);
+  await app.register(projectRoutes, { ...deps, gateway, services });
+  await app.register(taskRoutes, deps);
+  await app.register(roleRoutes, deps);
   await app.register(liveRoutes, { ...deps, services });
   await app.register(stepRoutes, deps);
   await app.register(approvalRoutes, deps);

@@ -78,7 +78,11 @@ export { createStepHost } from './step-host.js';
 export { stepPrompt } from './prompts.js';
 export { createRunRecorder } from './run-recorder.js';
 export { createProjectLock, createTaskBranchStore } from './workspace-records.js';
-export { loadProjectRemote, storeProjectCredential } from './project-remote.js';
+export {
+  loadProjectRemote,
+  secretKindsByProject,
+  storeProjectCredential,
+} from './project-remote.js';
 export {
   agentStarted,
   agentHeartbeat,
@@ -127,3 +131,12 @@ export type { DeliveryServices, PullRequestDelivery } from './deliver.js';
 export { startHostNotifier } from './host-notices.js';
 export type { HostNotifierOptions } from './host-notices.js';
 export { taskPageUrl } from './pull-request-body.js';
+export { changeProject, createProjectWithRepository, stripUserInfo } from './project-repository.js';
+export type {
+  CredentialChange,
+  DeliveryChange,
+  NewProject,
+  ProjectChange,
+  ProjectServices,
+} from './project-repository.js';
+export { checkDelivery, guessHost } from './project-delivery.js';

@@ -7,7 +7,9 @@ import {
   setProjectSecret,
   type SecretBox,
 } from '../auth/index.js';
+import { eq } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
+import { tables } from '../db/index.js';
 import type { GitCredential, RemoteAccess } from '../workspace/index.js';
 import type { ProjectRow } from './projects.js';
 
@@ -37,14 +39,22 @@ export async function loadProjectRemote(
   return { url: project.remoteUrl, credential };
 }
 
-/** Seals a credential as the project's 'git-token' or 'ssh-key' secret, replacing the other kind. */
+/**
+ * Seals a credential as the project's 'git-token' or 'ssh-key' secret, removing the other
+ * kind; null removes both.
+ */
 export async function storeProjectCredential(
   db: Db,
   secrets: SecretBox,
   project: { orgId: string; id: string },
-  credential: GitCredential,
+  credential: GitCredential | null,
 ): Promise<void> {
   const where = { orgId: project.orgId, projectId: project.id };
+  if (credential === null) {
+    await deleteProjectSecret(db, { ...where, kind: 'git-token' });
+    await deleteProjectSecret(db, { ...where, kind: 'ssh-key' });
+    return;
+  }
   if (credential.kind === 'ssh-key') {
     await setProjectSecret(db, secrets, { ...where, kind: 'ssh-key' }, credential.privateKey);
     await deleteProjectSecret(db, { ...where, kind: 'git-token' });
@@ -60,4 +70,16 @@ function parseGitToken(value: string): GitCredential {
   if (!value.startsWith('{')) return { kind: 'token', token: value };
   const parsed = StoredGitToken.parse(JSON.parse(value));
   return { kind: 'token', token: parsed.token, username: parsed.username };
+}
+
+/** The kinds of secret each of the organization's projects holds (never their values). */
+export async function secretKindsByProject(db: Db, orgId: string): Promise<Map<string, string[]>> {
+  const rows = await db
+    .select({ projectId: tables.projectSecrets.projectId, kind: tables.projectSecrets.kind })
+    .from(tables.projectSecrets)
+    .where(eq(tables.projectSecrets.orgId, orgId));
+  const kinds = new Map<string, string[]>();
+  for (const row of rows) kinds.set(row.projectId, [...(kinds.get(row.projectId) ?? []), row.kind]);
+  for (const list of kinds.values()) list.sort();
+  return kinds;
 }

@@ -16,6 +16,15 @@ export interface ProjectInput {
   /** The command that runs the tests before a merge; null to detect it. */
   testCommand?: string | null;
   allowUntestedMerge?: boolean;
+  /** Given when the project's folder was made before its row (a clone from its upstream). */
+  id?: string;
+  remoteUrl?: string | null;
+  remoteBranch?: string | null;
+  deliveryMode?: ProjectRow['deliveryMode'];
+  pushBranch?: string | null;
+  hostKind?: ProjectRow['hostKind'];
+  hostApiUrl?: string | null;
+  hostRepository?: string | null;
 }
 
 /** Creates a project; a name already used in the organization is a CONFLICT. */
@@ -31,6 +40,19 @@ export async function createProject(
     .returning();
   if (!row) throw nameTaken(input.name);
   return row;
+}
+
+/** The organization's project of that name, or null. */
+export async function findProjectByName(
+  db: Db,
+  orgId: string,
+  name: string,
+): Promise<ProjectRow | null> {
+  const [row] = await db
+    .select()
+    .from(projects)
+    .where(and(eq(projects.orgId, orgId), eq(projects.name, name)));
+  return row ?? null;
 }
 
 /** The organization's projects, by name. */
@@ -90,7 +112,8 @@ export async function deleteProject(db: Db, orgId: string, id: string): Promise<
   if (deleted.length === 0) throw notFound('project', id);
 }
 
-function nameTaken(name: string) {
+/** CONFLICT: the name is used by another project of the organization. */
+export function nameTaken(name: string) {
   return new CadreError(
     'CONFLICT',
     `A project named "${name}" already exists; choose another name.`,

@@ -37,3 +37,4 @@ export type {
 } from './remote.js';
 export { projectLayout } from './layout.js';
 export type { ProjectLayout } from './layout.js';
+export type { BaseSync } from './upstream.js';

@@ -1,23 +1,26 @@
-// /api/projects: create, list, get, update and delete the organization's projects. Turning a
-// project's sandbox network on is an owner's or admin's decision, and is audited.
+// /api/projects: create (optionally from a repository), list, get, update and delete the
+// organization's projects. Turning a project's sandbox network on is an owner's or admin's
+// decision, and is audited. Credentials are accepted and never answered.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { recordAudit, type Principal } from '../../auth/index.js';
+import { listProjectSecretKinds, recordAudit, type Principal } from '../../auth/index.js';
 import {
-  createProject,
+  changeProject,
+  createProjectWithRepository,
   deleteProject,
   getProject,
   listProjects,
-  updateProject,
+  secretKindsByProject,
   type ProjectRow,
 } from '../../orchestrator/index.js';
-import type { AppDeps } from '../app.js';
+import type { SecretDeps } from '../app.js';
 import { principalOf } from '../auth-hook.js';
 import { requirePermission } from '../require-permission.js';
 import { IdParams, Project, ProjectCreate, ProjectUpdate } from '../schemas.js';
+import type { WorkspaceServices } from './workspace-services.js';
 
-/** The API's view of a project row. */
-export function toProject(row: ProjectRow): Project {
+/** The API's view of a project row; `secretKinds` names the secrets it holds, never a value. */
+export function toProject(row: ProjectRow, secretKinds: readonly string[]): Project {
   return {
     id: row.id,
     name: row.name,
@@ -26,6 +29,14 @@ export function toProject(row: ProjectRow): Project {
     hasNetwork: row.hasNetwork,
     testCommand: row.testCommand,
     allowUntestedMerge: row.allowUntestedMerge,
+    remoteUrl: row.remoteUrl,
+    remoteBranch: row.remoteBranch,
+    deliveryMode: row.deliveryMode,
+    pushBranch: row.pushBranch,
+    hostKind: row.hostKind,
+    hostApiUrl: row.hostApiUrl,
+    hostRepository: row.hostRepository,
+    secretKinds: [...secretKinds].sort(),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -39,11 +50,13 @@ interface NetworkChange {
   hasNetwork: boolean;
 }
 
-export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
-  app,
-  { database: { db }, gateway },
-) => {
+export const projectRoutes: FastifyPluginAsyncZod<
+  SecretDeps & { services: WorkspaceServices }
+> = async (app, { database: { db }, gateway, secrets, services }) => {
   const tags = ['projects'];
+  const projectServices = { db, secrets, workspaces: services.workspaces };
+  const view = async (row: ProjectRow) =>
+    toProject(row, await listProjectSecretKinds(db, row.orgId, row.id));
   const auditNetwork = ({ requestId, principal, projectId, hasNetwork }: NetworkChange) =>
     recordAudit(db, principal, {
       action: hasNetwork ? 'project-network-enabled' : 'project-network-disabled',
@@ -61,12 +74,23 @@ export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
     },
     async (request, reply) => {
       const principal = principalOf(request);
+      const { repository } = request.body;
       if (request.body.hasNetwork === true) requirePermission(principal, 'projects:network');
-      const row = await createProject(db, principal.orgId, request.body);
+      // Importing a folder of the server reads the server's disk: owners and admins only.
+      if (repository && 'path' in repository) {
+        requirePermission(principal, 'workspace:import-local');
+      }
+      const row = await createProjectWithRepository(projectServices, principal.orgId, request.body);
       await recordAudit(db, principal, {
         action: 'project-created',
         targetType: 'project',
         targetId: row.id,
+        // Which kind of source and whether a credential came; never the credential.
+        data: {
+          repository: repository ? ('url' in repository ? 'url' : 'path') : null,
+          remoteUrl: row.remoteUrl,
+          hasCredential: request.body.credential !== undefined,
+        },
         requestId: request.id,
       });
       if (row.hasNetwork) {
@@ -77,7 +101,7 @@ export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
           hasNetwork: true,
         });
       }
-      return reply.status(201).send(toProject(row));
+      return reply.status(201).send(await view(row));
     },
   );
 
@@ -88,8 +112,12 @@ export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
       schema: { tags, response: { 200: z.object({ items: z.array(Project) }) } },
     },
     async (request) => {
-      const rows = await listProjects(db, principalOf(request).orgId);
-      return { items: rows.map(toProject) };
+      const { orgId } = principalOf(request);
+      const [rows, kinds] = await Promise.all([
+        listProjects(db, orgId),
+        secretKindsByProject(db, orgId),
+      ]);
+      return { items: rows.map((row) => toProject(row, kinds.get(row.id) ?? [])) };
     },
   );
 
@@ -99,8 +127,7 @@ export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
       config: { permission: 'projects:read' },
       schema: { tags, params: IdParams, response: { 200: Project } },
     },
-    async (request) =>
-      toProject(await getProject(db, principalOf(request).orgId, request.params.id)),
+    async (request) => view(await getProject(db, principalOf(request).orgId, request.params.id)),
   );
 
   app.patch(
@@ -114,7 +141,12 @@ export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
       // The project is looked up first, so that another organization's id stays a 404.
       const before = await getProject(db, principal.orgId, request.params.id);
       if (request.body.hasNetwork === true) requirePermission(principal, 'projects:network');
-      const row = await updateProject(db, principal.orgId, request.params.id, request.body);
+      const row = await changeProject(
+        projectServices,
+        principal.orgId,
+        request.params.id,
+        request.body,
+      );
       // The gateway keeps confidentiality in memory: it must hold from the very next call.
       if (request.body.isConfidential !== undefined) gateway?.invalidateScope(principal.orgId);
       await recordAudit(db, principal, {
@@ -128,7 +160,7 @@ export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
         const change = { principal, projectId: row.id, hasNetwork: row.hasNetwork };
         await auditNetwork({ requestId: request.id, ...change });
       }
-      return toProject(row);
+      return view(row);
     },
   );
 
