@@ -192,21 +192,18 @@ describe('delivery as a pull request', () => {
     ]);
 
     // Run again as after a crash between the push and the pull request: nothing is doubled.
-    const again = await deliverPullRequest(
-      db,
-      {
-        secrets,
-        dataDir: orchestra.dataDir,
-        publicUrl: 'http://cadre.test',
-        remotePolicy: { allowHosts: ['127.0.0.1'] },
-      },
-      {
-        project: project!,
-        task: done,
-        commit: delivery!.commit,
-        verification: null,
-      },
-    );
+    const services = {
+      secrets,
+      dataDir: orchestra.dataDir,
+      publicUrl: 'http://cadre.test',
+      remotePolicy: { allowHosts: ['127.0.0.1'] },
+    };
+    const again = await deliverPullRequest(db, services, {
+      project: project!,
+      task: done,
+      commit: delivery!.commit,
+      verification: null,
+    });
     expect(again).toMatchObject({ number: 2, isCreated: false, commit: delivery!.commit });
     expect(fake.pulls(repository)).toHaveLength(1);
     expect(fake.branchHead(repository, branch)).toBe(delivery!.commit);
@@ -262,6 +259,36 @@ describe('delivery as a pull request', () => {
       async () => (await getTaskHostLink(db, task.id))!.reviewThreads.length === 0,
     );
     expect(git(layout.gitDir, 'rev-parse', 'refs/heads/main')).toBe(baseBefore);
+
+    // Someone pushes to the pull request's branch: Cadre's next push is refused, never forced.
+    const hostGitDir = fake.repository(repository).gitDir;
+    const tree = git(hostGitDir, 'rev-parse', `${head}^{tree}`);
+    const theirs = execFileSync(
+      'git',
+      ['--git-dir', hostGitDir, 'commit-tree', tree, '-p', head, '-m', 'A human edit'],
+      {
+        env: {
+          PATH: process.env.PATH,
+          GIT_CONFIG_NOSYSTEM: '1',
+          GIT_CONFIG_GLOBAL: '/dev/null',
+          GIT_AUTHOR_NAME: 'h',
+          GIT_AUTHOR_EMAIL: 'h@h',
+          GIT_COMMITTER_NAME: 'h',
+          GIT_COMMITTER_EMAIL: 'h@h',
+        },
+      },
+    )
+      .toString()
+      .trim();
+    git(hostGitDir, 'update-ref', `refs/heads/${branch}`, theirs);
+    const refused = await deliverPullRequest(db, services, {
+      project: project!,
+      task: done,
+      commit: baseBefore,
+      verification: null,
+    }).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: 'REMOTE_PUSH_REJECTED' });
+    expect(fake.branchHead(repository, branch)).toBe(theirs);
     expect(fake.problems).toEqual([]);
   }, 120_000);
 });
