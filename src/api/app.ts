@@ -58,6 +58,7 @@ import { approvalRoutes } from './routes/approvals.js';
 import { agentRoutes } from './routes/agents.js';
 import { sprintRoutes } from './routes/sprints.js';
 import { selectWebSocketProtocol } from './routes/terminals.js';
+import { hostSettingsRoutes } from './routes/host-settings.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { workspaceRoutes } from './routes/workspaces.js';
 
@@ -219,6 +220,7 @@ export async function buildApp(given: AppDeps): Promise<FastifyInstance> {
   await app.register(budgetRoutes, { gateway, database: deps.database });
   await app.register(expertRoutes, { gateway });
   await app.register(webhookRoutes, { ...deps, now });
+  await app.register(hostSettingsRoutes, deps);
 
   if (deps.webRoot && existsSync(join(deps.webRoot, 'index.html'))) {
     await registerWebApp(app, deps.webRoot);

@@ -268,3 +268,37 @@ it('answers an unknown project or another host kind as a bad signature', async (
     expect(response.json()).toMatchObject({ error: { code: 'WEBHOOK_SIGNATURE_INVALID' } });
   }
 });
+
+it('takes issues by the label the project sets', async () => {
+  const { id, repository } = projects.gitea!;
+  const put = (payload: unknown) =>
+    t.app.inject({
+      method: 'PUT',
+      url: `/api/projects/${id}/intake-label`,
+      headers: bearer(t.adminKey),
+      payload: payload as object,
+    });
+  const refused = await put({ label: '  ' });
+  expect(refused.statusCode).toBe(400);
+  expect(refused.json()).toMatchObject({ error: { code: 'VALIDATION_FAILED' } });
+  expect((await put({ label: 'ai-task' })).json()).toEqual({ label: 'ai-task' });
+  const read = await t.app.inject({
+    method: 'GET',
+    url: `/api/projects/${id}/intake-label`,
+    headers: bearer(t.adminKey),
+  });
+  expect(read.json()).toEqual({ label: 'ai-task' });
+
+  const old = await fake.openIssue(repository, {
+    title: 'Old label',
+    body: 'x',
+    labels: ['cadre'],
+  });
+  expect(old.deliveries[0]).toMatchObject({ status: 200, answer: { action: 'ignored' } });
+  const taken = await fake.openIssue(repository, {
+    title: 'New label',
+    body: 'x',
+    labels: ['ai-task'],
+  });
+  expect(taken.deliveries[0]).toMatchObject({ status: 202, answer: { action: 'task-created' } });
+});

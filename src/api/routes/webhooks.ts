@@ -1,12 +1,11 @@
 // POST /api/hooks/:projectId/{github|gitlab|gitea}: a git host's webhook deliveries. No API key:
 // the signature over the raw body (or GitLab's token) under the project's webhook secret is the
 // credential. A delivery is acted on once: its id is recorded in the transaction that acts.
-// POST /api/projects/:id/webhook-secret makes (or rotates) that secret and returns it once.
-import { randomBytes } from 'node:crypto';
+// The secret is made by POST /api/projects/:id/webhook-secret (host-settings.ts).
 import { eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { getProjectSecret, recordAudit, setProjectSecret } from '../../auth/index.js';
+import { getProjectSecret } from '../../auth/index.js';
 import { tables } from '../../db/index.js';
 import { CadreError } from '../../errors/index.js';
 import {
@@ -19,7 +18,6 @@ import {
 } from '../../hosts/index.js';
 import {
   acceptHostEvent,
-  getProject,
   loadProjectHost,
   publishEvents,
   type IntakeResult,
@@ -28,8 +26,6 @@ import {
   type ReviewFeedback,
 } from '../../orchestrator/index.js';
 import type { SecretDeps } from '../app.js';
-import { principalOf } from '../auth-hook.js';
-import { IdParams } from '../schemas.js';
 
 /** Deliveries whose payload carries a time older than this are refused (a late replay). */
 export const webhookMaxAgeMs = 60 * 60 * 1000;
@@ -43,11 +39,6 @@ const HookAnswer = z.object({
   action: z.enum(['task-created', 'fix-round-queued', 'ignored']),
   taskId: z.string().optional(),
   reason: z.string().optional(),
-});
-
-const WebhookSecret = z.object({
-  secret: z.string().describe('Shown once: set it as the webhook secret on the host.'),
-  url: z.string().describe("The webhook URL for the project's host kind (path only when unset)."),
 });
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -133,34 +124,6 @@ export const webhookRoutes: FastifyPluginAsyncZod<SecretDeps & { now?: () => Dat
         'webhook delivery',
       );
       return reply.status(result.action === 'ignored' ? 200 : 202).send(result);
-    },
-  );
-
-  app.post(
-    '/api/projects/:id/webhook-secret',
-    {
-      config: { permission: 'projects:write' },
-      schema: { tags: ['webhooks'], params: IdParams, response: { 201: WebhookSecret } },
-    },
-    async (request, reply) => {
-      const principal = principalOf(request);
-      const project = await getProject(db, principal.orgId, request.params.id);
-      const secret = randomBytes(32).toString('base64url');
-      await setProjectSecret(
-        db,
-        deps.secrets,
-        { orgId: project.orgId, projectId: project.id, kind: 'webhook-secret' },
-        secret,
-      );
-      await recordAudit(db, principal, {
-        action: 'project-webhook-secret-rotated',
-        targetType: 'project',
-        targetId: project.id,
-        requestId: request.id,
-      });
-      const path = `/api/hooks/${project.id}/${project.hostKind ?? '<github|gitlab|gitea>'}`;
-      const base = deps.config.server.publicUrl?.replace(/\/+$/, '') ?? '';
-      return reply.status(201).send({ secret, url: base + path });
     },
   );
 
