@@ -62,6 +62,10 @@ const permanentCodes = new Set([
   'WORKSPACE_NESTED_REPOSITORY',
   'WORKSPACE_SYMLINK_OUTSIDE',
   'GIT_CONFIG_UNTRUSTED',
+  // A delivery the project's settings or the remote refuse: a retry would meet the same.
+  'HOST_NOT_CONFIGURED',
+  'HOST_AUTH_FAILED',
+  'REMOTE_PUSH_REJECTED',
 ]);
 
 /** The step handler that workers run. */

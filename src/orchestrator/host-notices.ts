@@ -137,7 +137,7 @@ export async function startHostNotifier(options: HostNotifierOptions): Promise<S
   ) {
     const text =
       type === 'plan-accepted'
-        ? `Cadre has a plan for this issue${typeof data.summary === 'string' ? `: ${data.summary}` : '.'} (${String(data.steps ?? '?')} steps)`
+        ? `Cadre has a plan for this issue${typeof data.summary === 'string' ? `: ${data.summary}` : '.'} (${data.steps === 1 ? '1 step' : `${String(data.steps ?? '?')} steps`})`
         : 'Cadre is waiting for a human to approve merging the work for this issue.';
     const page = taskPageUrl(publicUrl, taskId);
     return host.comment(

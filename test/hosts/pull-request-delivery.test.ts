@@ -187,7 +187,7 @@ describe('delivery as a pull request', () => {
     const issueComments = () => fake.repository(repository).issues[issue.number - 1]!.comments;
     await waitFor('the issue comments', () => issueComments().length >= 2);
     expect(issueComments().map((comment) => comment.body.split('\n')[1])).toEqual([
-      expect.stringMatching(/^Cadre has a plan for this issue: Add add\(\) \(1 steps\)/),
+      expect.stringMatching(/^Cadre has a plan for this issue: Add add\(\) \(1 step\)/),
       `Cadre opened a pull request for this issue: ${delivery!.mode === 'pull-request' ? delivery!.url : ''}`,
     ]);
 
