@@ -1,5 +1,5 @@
 // A task of a project that delivers by pull request, through the real parts and the fake
-// GitHub: Cadre's tests pass on the merge candidate, the tested merge is pushed to
+// GitHub, GitLab and Gitea: Cadre's tests pass on the merge candidate, the tested merge is pushed to
 // cadre/<id>-<slug> and a pull request opened, Cadre's base stays put, the issue hears of it.
 // A review asking for changes (a signed webhook into the real app) runs a fix round whose
 // result is verified, pushed to the same branch, and answered in the review's threads.
@@ -30,38 +30,42 @@ import {
   type Orchestra,
 } from '../helpers/orchestra.js';
 import { waitFor } from '../helpers/wait.js';
+import type { ScriptedTurn } from '../../src/testing/index.js';
 
-const { planner, developer, reviewer, tester } = oneTaskScript();
-// Then a second task, of a project in push mode.
-const second = oneTaskScript();
-const scripts = {
-  planner: [...planner, ...second.planner],
-  developer: [
-    ...developer,
-    // The fix round the pull request's review asks for.
-    {
-      toolCalls: [
-        call('edit_file', {
-          path: 'src/math.js',
-          oldText: '(a, b) => a + b',
-          newText:
-            "(a, b) => {\n  if (typeof a !== 'number' || typeof b !== 'number') throw new TypeError('numbers only');\n  return a + b;\n}",
-        }),
-      ],
-    },
-    { toolCalls: [call('git_commit', { message: 'Check the inputs of add()' })] },
-    finish('Inputs are checked.'),
-    ...second.developer,
-  ],
-  reviewer: [
-    ...reviewer,
-    finish('Good now.', { approved: true, feedback: '' }),
-    ...second.reviewer,
-  ],
-  tester: [...tester, ...tester, ...second.tester],
-};
+const kinds = ['github', 'gitlab', 'gitea'] as const;
+type Kind = (typeof kinds)[number];
 
-const repository = 'acme/math';
+/** One task, then the fix round its pull request's review asks for. */
+function reviewedTaskScript() {
+  const { planner, developer, reviewer, tester } = oneTaskScript();
+  return {
+    planner,
+    developer: [
+      ...developer,
+      {
+        toolCalls: [
+          call('edit_file', {
+            path: 'src/math.js',
+            oldText: '(a, b) => a + b',
+            newText:
+              "(a, b) => {\n  if (typeof a !== 'number' || typeof b !== 'number') throw new TypeError('numbers only');\n  return a + b;\n}",
+          }),
+        ],
+      },
+      { toolCalls: [call('git_commit', { message: 'Check the inputs of add()' })] },
+      finish('Inputs are checked.'),
+    ],
+    reviewer: [...reviewer, finish('Good now.', { approved: true, feedback: '' })],
+    tester: [...tester, ...tester],
+  };
+}
+
+// A reviewed task per host kind, then one task of a project in push mode.
+const scripts: Record<string, ScriptedTurn[]> = {};
+for (const script of [...kinds.map(reviewedTaskScript), oneTaskScript()]) {
+  for (const [role, turns] of Object.entries(script)) (scripts[role] ??= []).push(...turns);
+}
+
 let orchestra: Orchestra;
 let fake: FakeGitHost;
 let app: FastifyInstance;
@@ -94,20 +98,21 @@ const git = (gitDir: string, ...args: string[]) =>
     .toString()
     .trim();
 
-describe('delivery as a pull request', () => {
+describe.each(kinds)('delivery as a pull request on %s', (kind: Kind) => {
   it('opens a pull request with the tested work, then updates it after review feedback', async () => {
     const { database, secrets } = orchestra;
     const { db } = database;
-    const owner = await orchestra.seedProject('math');
-    await fake.createRepository(repository, 'github');
+    const repository = kind === 'gitlab' ? 'group/math-gitlab' : `acme/math-${kind}`;
+    const owner = await orchestra.seedProject(`math-${kind}`);
+    await fake.createRepository(repository, kind);
     const [project] = await db
       .update(tables.projects)
       .set({
         remoteUrl: fake.gitUrl(repository),
         remoteBranch: 'main',
         deliveryMode: 'pull-request',
-        hostKind: 'github',
-        hostApiUrl: fake.apiUrl('github'),
+        hostKind: kind,
+        hostApiUrl: fake.apiUrl(kind),
         hostRepository: repository,
       })
       .where(eq(tables.projects.id, owner.projectId))
@@ -211,7 +216,7 @@ describe('delivery as a pull request', () => {
     // A human asks for changes; the signed webhook re-opens the task into a fix round.
     const secret = 'webhook-secret-for-the-test';
     await setProjectSecret(db, secrets, { ...where, kind: 'webhook-secret' }, secret);
-    fake.addHook(repository, { url: `${appOrigin}/api/hooks/${owner.projectId}/github`, secret });
+    fake.addHook(repository, { url: `${appOrigin}/api/hooks/${owner.projectId}/${kind}`, secret });
     const [answer] = await fake.requestChanges(repository, 2, {
       body: 'Almost',
       comments: [{ path: 'src/math.js', line: 1, body: 'Reject arguments that are not numbers' }],
@@ -247,12 +252,13 @@ describe('delivery as a pull request', () => {
     );
     expect(fake.pulls(repository)).toHaveLength(1);
     expect(fake.pulls(repository)[0]!.body).toContain('Inputs are checked.');
-    await waitFor('the reply in the review thread', () =>
-      fake.pulls(repository)[0]!.reviewComments.find((comment) => comment.author === fake.botLogin),
-    );
-    const reply = fake
-      .pulls(repository)[0]!
-      .reviewComments.find((comment) => comment.author === fake.botLogin)!;
+    // Gitea has no replies in review threads: Cadre answers in the conversation, quoting it.
+    const replyOf = () =>
+      (kind === 'gitea'
+        ? fake.pulls(repository)[0]!.comments
+        : fake.pulls(repository)[0]!.reviewComments
+      ).find((comment) => comment.author === fake.botLogin);
+    const reply = await waitFor('the reply in the review thread', replyOf);
     expect(reply.body).toContain(`Addressed in ${head.slice(0, 12)}`);
     await waitFor(
       'the answered thread to be cleared',
