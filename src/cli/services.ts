@@ -77,6 +77,7 @@ export async function createServices({
     bus,
     logger,
     configRoles: parseConfigRoles(config.roles),
+    secrets,
   });
   const workers: Worker[] = [];
   let cancellations: Subscription | null = null;

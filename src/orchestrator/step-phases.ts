@@ -9,6 +9,7 @@ import {
   type AgentOutcome,
   type RoleDefinition,
 } from '../agents/index.js';
+import type { SecretBox } from '../auth/index.js';
 import type { Db } from '../db/index.js';
 import { tables } from '../db/index.js';
 import { CadreError } from '../errors/index.js';
@@ -16,11 +17,11 @@ import type { Gateway } from '../llm/index.js';
 import type { Logger } from '../observability/index.js';
 import type { TaskRef, Workspaces } from '../workspace/index.js';
 import { createCheckpoints } from './checkpoints.js';
-import { afterVerificationFailed, recordVerification } from './merge-gate.js';
+import { afterBaseConflict, afterVerificationFailed, recordVerification } from './merge-gate.js';
 import { stepPrompt } from './prompts.js';
 import type { StepContext } from './step-context.js';
 import { createStepHost } from './step-host.js';
-import { ensureWorktree, mergeStep } from './step-worktrees.js';
+import { ensureWorktree, mergeStep, upstreamSync } from './step-worktrees.js';
 import { finishedStatuses, type TaskStatus } from './task-status.js';
 import {
   afterGate,
@@ -39,6 +40,8 @@ export interface PhaseServices {
   workspaces: Workspaces;
   logger: Logger;
   agentWallTimeMs?: number | undefined;
+  /** Opens the upstream credentials of projects that have one. */
+  secrets?: SecretBox | undefined;
 }
 
 /** A step's worktree once prepared; `early` when the step ends without an agent. */
@@ -72,9 +75,19 @@ export async function prepareStep(
     });
   });
   const taskRef: TaskRef = { projectId: project.id, taskId: task.id };
-  const taskWorktree = await ensureWorktree(services.workspaces, taskRef);
+  const sync = upstreamSync(context.db, services.secrets, services.workspaces, project);
+  // Before the task's branch is made, its base catches up with the upstream.
+  const syncLogged = sync
+    ? async () => {
+        const synced = await sync();
+        await context.record(async (tx, sink) =>
+          emit(tx, sink, await lockTask(tx, task.id), 'upstream-synced', { ...synced }),
+        );
+      }
+    : undefined;
+  const taskWorktree = await ensureWorktree(services.workspaces, taskRef, undefined, syncLogged);
   if (step.kind === 'merge') {
-    const { merged, verification } = await verifyAndMerge({
+    const { merged, verification, conflict } = await verifyAndMerge({
       workspaces: services.workspaces,
       task: taskRef,
       message: `Merge task: ${task.title}`,
@@ -82,15 +95,21 @@ export async function prepareStep(
       orgId: task.orgId,
       project,
       signal: context.signal,
+      syncBase: syncLogged,
     });
-    const result = { commit: merged?.commit ?? null, verification: verification?.status };
+    const result = {
+      commit: merged?.commit ?? null,
+      verification: verification?.status,
+      conflicts: conflict?.paths,
+    };
     return {
       early: context.outcome(result, 'idle', async (tx, sink) => {
         const locked = await lockTask(tx, task.id);
         if (!merged) {
           // A task cancelled meanwhile gets no fix round.
           if (finishedStatuses.includes(locked.status as TaskStatus)) return;
-          return afterVerificationFailed(tx, sink, locked, step.round, verification);
+          if (conflict) return afterBaseConflict(tx, sink, locked, step.round, conflict);
+          return afterVerificationFailed(tx, sink, locked, step.round, verification!);
         }
         if (verification) await recordVerification(tx, sink, locked, verification);
         await afterMerge(tx, sink, locked, merged.commit);

@@ -87,6 +87,8 @@ export async function syncBase(
     return { ...result, head: upstream, outcome: 'created' };
   }
   const head = found.stdout.trim();
+  // New tasks start from the branch the upstream settings name (remoteBranch may have changed).
+  await runGit({ gitDir, args: ['symbolic-ref', 'HEAD', ref] });
   if (await isAncestor(gitDir, upstream, head)) return { ...result, head, outcome: 'up-to-date' };
   if (await isAncestor(gitDir, head, upstream)) {
     await runGit({ gitDir, args: ['update-ref', ref, upstream, head] });

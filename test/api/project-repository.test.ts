@@ -267,3 +267,52 @@ describe('PATCH /api/projects/:id upstream settings', () => {
     expect(response.json().error).toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 });
+
+describe('DELETE /api/projects/:id', () => {
+  it('refuses while a task is unfinished, then removes the row, folder, memories and secrets', async () => {
+    const created = await post({
+      name: 'to-delete',
+      repository: { url: url() },
+      credential: { token },
+    });
+    const id = created.json().id as string;
+    const folder = join(t.dataDir, 'workspaces', id);
+    expect(existsSync(join(folder, 'repo.git'))).toBe(true);
+    const [org] = await t.database.db.select().from(tables.organizations);
+    await t.database.db
+      .insert(tables.memories)
+      .values({ orgId: org!.id, projectId: id, text: 'the build needs node 20' });
+    const task = await t.app.inject({
+      method: 'POST',
+      url: '/api/tasks',
+      headers: bearer(t.adminKey),
+      payload: { projectId: id, description: 'Add a README' },
+    });
+    expect(task.statusCode).toBe(201);
+    const remove = () =>
+      t.app.inject({ method: 'DELETE', url: `/api/projects/${id}`, headers: bearer(t.adminKey) });
+
+    const refused = await remove();
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error.code).toBe('INVALID_STATE');
+    expect(refused.json().error.message).toContain('cancel');
+    expect(existsSync(folder)).toBe(true);
+
+    await t.app.inject({
+      method: 'POST',
+      url: `/api/tasks/${task.json().id}/cancel`,
+      headers: bearer(t.adminKey),
+    });
+    expect((await remove()).statusCode).toBe(204);
+    expect(existsSync(folder)).toBe(false);
+    const left = async (table: typeof tables.memories | typeof tables.projectSecrets) =>
+      (await t.database.db.select().from(table)).filter((row) => row.projectId === id);
+    expect(await left(tables.memories)).toEqual([]);
+    expect(await left(tables.projectSecrets)).toEqual([]);
+    const audits = await t.database.db.select().from(tables.auditLog);
+    expect(
+      audits.find((row) => row.action === 'project-deleted' && row.targetId === id),
+    ).toMatchObject({ data: { name: 'to-delete', isFolderRemoved: true } });
+    expect((await remove()).statusCode).toBe(404);
+  });
+});
