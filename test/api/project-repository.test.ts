@@ -10,12 +10,17 @@ import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tables } from '../../src/db/index.js';
 import { bearer, createTestApp, type TestApp } from '../helpers/app.js';
-import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
+import {
+  startGitHttpServer,
+  startPlainHttpServer,
+  type GitHttpServer,
+} from '../helpers/git-http-server.js';
 
 const token = 'ghp_apiProjectToken123456';
 let t: TestApp;
 let scratch: string;
 let server: GitHttpServer;
+let plain: GitHttpServer;
 let mainHead: string;
 let developHead: string;
 
@@ -80,13 +85,16 @@ beforeAll(async () => {
   git(work, 'checkout', '-q', 'main');
   await mkdir(join(scratch, 'served'));
   git(join(scratch, 'served'), 'clone', '-q', '--bare', work, 'app.git');
+  git(join(scratch, 'served'), 'init', '-q', '--bare', 'empty.git');
   server = await startGitHttpServer(join(scratch, 'served'), { auth: { password: token } });
+  plain = await startPlainHttpServer();
   t = await createTestApp({
     imports: { roots: [join(scratch, 'roots')], allowHosts: ['127.0.0.1'] },
   });
 });
 afterAll(async () => {
   await server.close();
+  await plain.close();
   await t.close();
   await rm(scratch, { recursive: true, force: true });
 });
@@ -156,6 +164,13 @@ describe('POST /api/projects with a repository', () => {
       ],
       [
         { repository: { url: `http://127.0.0.1:${await closedPort()}/app.git` } },
+        422,
+        'WORKSPACE_IMPORT_FAILED',
+      ],
+      // A web server that is not git, and an empty repository, answer as a closed port does.
+      [{ repository: { url: `${plain.origin}/app.git` } }, 422, 'WORKSPACE_IMPORT_FAILED'],
+      [
+        { repository: { url: `${server.origin}/empty.git` }, credential: { token } },
         422,
         'WORKSPACE_IMPORT_FAILED',
       ],
