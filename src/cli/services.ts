@@ -84,6 +84,7 @@ export async function createServices({
       publicUrl: publicUrlOf(config),
       remotePolicy: { allowHosts: config.imports.allowHosts },
     },
+    secrets,
   });
   const workers: Worker[] = [];
   let cancellations: Subscription | null = null;

@@ -3,6 +3,7 @@
 // transaction that commits the step (a merge step tests the merge result first). Events, on
 // every path, are published after their commit.
 import { eq } from 'drizzle-orm';
+import type { SecretBox } from '../auth/index.js';
 import type { RoleDefinition } from '../agents/index.js';
 import type { Bus, Subscription } from '../bus/index.js';
 import type { Database, Db } from '../db/index.js';
@@ -33,6 +34,8 @@ export interface ConductorOptions {
   agentWallTimeMs?: number;
   /** What delivering to a project's remote needs (push and pull-request modes). */
   delivery?: DeliveryServices;
+  /** Opens projects' upstream credentials; without it a project with an upstream fails its steps. */
+  secrets?: SecretBox;
 }
 
 export interface Conductor {
@@ -66,6 +69,12 @@ const permanentCodes = new Set([
   'HOST_NOT_CONFIGURED',
   'HOST_AUTH_FAILED',
   'REMOTE_PUSH_REJECTED',
+  // The upstream refused the credential or the address: retrying asks the same again. An
+  // unreachable upstream is retried: the host may come back.
+  'REMOTE_AUTH_FAILED',
+  'REMOTE_BRANCH_NOT_FOUND',
+  'REMOTE_HOST_KEY_CHANGED',
+  'REMOTE_ADDRESS_REFUSED',
 ]);
 
 /** The step handler that workers run. */

@@ -15,7 +15,7 @@ import {
 import { recordDelivery } from './deliveries.js';
 import { notifyPullRequest } from './host-notices.js';
 import { saveTaskHostLink } from './host-links.js';
-import { afterVerificationFailed, recordVerification } from './merge-gate.js';
+import { afterBaseConflict, afterVerificationFailed, recordVerification } from './merge-gate.js';
 import type { StepContext } from './step-context.js';
 import { finishedStatuses, type TaskStatus } from './task-status.js';
 import type { TaskRow } from './tasks.js';
@@ -35,11 +35,12 @@ export async function runMergeStep(
   context: StepContext,
   services: MergeStepServices,
   taskRef: TaskRef,
+  syncBase?: () => Promise<unknown>,
 ): Promise<StepOutcome> {
   const { db, step, task, project } = context;
   const mode = project.deliveryMode;
   const delivery = mode === 'local' ? undefined : requireDelivery(services, mode);
-  const { merged, verification } = await verifyAndMerge({
+  const { merged, verification, conflict } = await verifyAndMerge({
     workspaces: services.workspaces,
     task: taskRef,
     message: `Merge task: ${task.title}`,
@@ -48,15 +49,28 @@ export async function runMergeStep(
     project,
     signal: context.signal,
     movesBase: mode !== 'pull-request',
+    syncBase,
+    // Push mode: the remote takes the tested merge before Cadre's base moves to it; an
+    // upstream that moved meanwhile refuses it, and the merge is synced, made and tested again.
+    beforeMove:
+      mode === 'push'
+        ? (candidate) => deliverPush(db, delivery!, { project, commit: candidate.commit })
+        : undefined,
   });
   const failed = async (tx: Db, sink: EventSink) => {
     const locked = await lockTask(tx, task.id);
     // A task cancelled meanwhile gets no fix round.
     if (finishedStatuses.includes(locked.status as TaskStatus)) return;
+    if (conflict) return afterBaseConflict(tx, sink, locked, step.round, conflict);
     return afterVerificationFailed(tx, sink, locked, step.round, verification!);
   };
   if (!merged) {
-    return context.outcome({ commit: null, verification: verification?.status }, 'idle', failed);
+    const failure = {
+      commit: null,
+      verification: verification?.status,
+      conflicts: conflict?.paths,
+    };
+    return context.outcome(failure, 'idle', failed);
   }
   const result = { commit: merged.commit, verification: verification?.status };
   if (mode === 'pull-request') {
@@ -88,6 +102,7 @@ export async function runMergeStep(
       },
     };
   }
+  // Already pushed before the base moved; again only for a re-run that found it merged.
   const pushed =
     mode === 'push' ? await deliverPush(db, delivery!, { project, commit: merged.commit }) : null;
   return context.outcome(result, 'idle', async (tx, sink) => {

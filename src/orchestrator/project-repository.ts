@@ -103,7 +103,13 @@ export async function createProjectWithRepository(
     const info = await workspaces.createRepositoryFromRemote(id, remote, branch);
     Object.assign(row, { remoteUrl: remote.url, remoteBranch: info.baseBranch });
   } else if (repository !== undefined && 'path' in repository) {
-    await workspaces.createRepository(id, { type: 'path', path: repository.path });
+    // A failed import removes its repository but not the project's folder around it.
+    await workspaces
+      .createRepository(id, { type: 'path', path: repository.path })
+      .catch(async (error: unknown) => {
+        await workspaces.removeProject(id);
+        throw error;
+      });
   }
   try {
     return await db.transaction(async (tx) => {

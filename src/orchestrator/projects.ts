@@ -1,11 +1,12 @@
 // Projects: the containers of tasks (and, with the workspace module, of a git repository).
 // Every query is scoped to one organization.
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, notInArray, sql } from 'drizzle-orm';
 import { CadreError, notFound } from '../errors/index.js';
 import type { Db } from '../db/index.js';
 import { tables } from '../db/index.js';
+import { finishedStatuses } from './task-status.js';
 
-const { projects } = tables;
+const { projects, tasks } = tables;
 export type ProjectRow = typeof projects.$inferSelect;
 
 export interface ProjectInput {
@@ -103,13 +104,38 @@ export async function updateProject(
   }
 }
 
-/** Deletes a project with its tasks. */
+/**
+ * Deletes a project with everything stored for it (tasks, steps, events, memories, secrets:
+ * the references cascade). Refused with INVALID_STATE while one of its tasks is unfinished:
+ * an agent may be writing in its worktree; cancel the tasks first.
+ */
 export async function deleteProject(db: Db, orgId: string, id: string): Promise<void> {
-  const deleted = await db
-    .delete(projects)
-    .where(and(eq(projects.id, id), eq(projects.orgId, orgId)))
-    .returning({ id: projects.id });
-  if (deleted.length === 0) throw notFound('project', id);
+  await db.transaction(async (tx) => {
+    // Locked, so that no task is added between the check and the delete.
+    const [project] = await tx
+      .select({ id: projects.id })
+      .from(projects)
+      .where(and(eq(projects.id, id), eq(projects.orgId, orgId)))
+      .for('update');
+    if (!project) throw notFound('project', id);
+    const unfinished = await tx
+      .select({ id: tasks.id, status: tasks.status })
+      .from(tasks)
+      .where(and(eq(tasks.projectId, id), notInArray(tasks.status, [...finishedStatuses])));
+    if (unfinished.length > 0) {
+      throw new CadreError(
+        'INVALID_STATE',
+        `The project has ${unfinished.length} unfinished task${unfinished.length === 1 ? '' : 's'} (${unfinished
+          .slice(0, 5)
+          .map((task) => task.id)
+          .join(
+            ', ',
+          )}); cancel ${unfinished.length === 1 ? 'it' : 'them'} first (cadre task cancel <id>), then delete the project.`,
+        { details: { taskIds: unfinished.map((task) => task.id) } },
+      );
+    }
+    await tx.delete(projects).where(eq(projects.id, id));
+  });
 }
 
 /** CONFLICT: the name is used by another project of the organization. */

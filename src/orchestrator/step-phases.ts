@@ -10,6 +10,7 @@ import {
   type AgentOutcome,
   type RoleDefinition,
 } from '../agents/index.js';
+import type { SecretBox } from '../auth/index.js';
 import type { Db } from '../db/index.js';
 import { tables } from '../db/index.js';
 import { CadreError } from '../errors/index.js';
@@ -22,7 +23,7 @@ import { runMergeStep } from './merge-step.js';
 import { stepPrompt } from './prompts.js';
 import type { StepContext } from './step-context.js';
 import { createStepHost } from './step-host.js';
-import { ensureWorktree, mergeStep } from './step-worktrees.js';
+import { ensureWorktree, mergeStep, upstreamSync } from './step-worktrees.js';
 import { finishedStatuses, type TaskStatus } from './task-status.js';
 import { afterGate, afterPlan, afterWork, emit, lockTask, setTaskStatus } from './transitions.js';
 import type { StepOutcome } from './worker.js';
@@ -34,6 +35,8 @@ export interface PhaseServices {
   agentWallTimeMs?: number | undefined;
   /** What delivering to a project's remote needs (push and pull-request modes). */
   delivery?: DeliveryServices | undefined;
+  /** Opens the upstream credentials of projects that have one. */
+  secrets?: SecretBox | undefined;
 }
 
 /** A step's worktree once prepared; `early` when the step ends without an agent. */
@@ -67,8 +70,20 @@ export async function prepareStep(
     });
   });
   const taskRef: TaskRef = { projectId: project.id, taskId: task.id };
-  const taskWorktree = await ensureWorktree(services.workspaces, taskRef);
-  if (step.kind === 'merge') return { early: await runMergeStep(context, services, taskRef) };
+  const sync = upstreamSync(context.db, services.secrets, services.workspaces, project);
+  // Before the task's branch is made, its base catches up with the upstream.
+  const syncLogged = sync
+    ? async () => {
+        const synced = await sync();
+        await context.record(async (tx, sink) =>
+          emit(tx, sink, await lockTask(tx, task.id), 'upstream-synced', { ...synced }),
+        );
+      }
+    : undefined;
+  const taskWorktree = await ensureWorktree(services.workspaces, taskRef, undefined, syncLogged);
+  if (step.kind === 'merge') {
+    return { early: await runMergeStep(context, services, taskRef, syncLogged) };
+  }
   const stepRef: TaskRef = { projectId: project.id, taskId: step.id };
   await ensureWorktree(services.workspaces, stepRef, taskWorktree.branch);
   return { taskBranch: taskWorktree.branch, stepRef };

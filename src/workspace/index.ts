@@ -16,7 +16,7 @@ export type { FileEntry } from './files.js';
 export { maxFileBytes } from './files.js';
 export { confinePathText } from './paths.js';
 export type { ConfinedPath } from './paths.js';
-export type { MergeCandidate } from './merge.js';
+export type { AbsorbedConflict, MergeCandidate } from './merge.js';
 export type { CheckoutView } from './workspaces.js';
 export { configuredTestCommand, detectTestCommand } from './test-command.js';
 export type { TestCommand, TreeReader } from './test-command.js';

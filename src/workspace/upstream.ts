@@ -40,12 +40,17 @@ export async function cloneUpstream(
   await mkdir(layout.tasksDir, { recursive: true });
   try {
     const found = await inspectRemote(layout, remote, branch, policy);
+    // Any web server "serves" an empty repository over git's dumb protocol: no ref at all is
+    // answered as an unreadable source, so that it tells nothing of what listens there.
+    if (found.defaultBranch === null && found.branchHead === null) {
+      throw new CadreError('REMOTE_UNREACHABLE', 'no refs');
+    }
     const chosen = branch ?? found.defaultBranch;
     if (chosen === null || (branch !== undefined && found.branchHead === null)) {
       throw new CadreError(
         'REMOTE_BRANCH_NOT_FOUND',
         branch === undefined
-          ? 'branch: the repository names no default branch (is it empty?); give the branch to start from.'
+          ? 'branch: the repository names no default branch; give the branch to start from.'
           : `branch: the repository has no branch "${branch}". Check the name, or leave it out to use the default branch.`,
         { details: { field: 'branch' } },
       );
@@ -87,6 +92,8 @@ export async function syncBase(
     return { ...result, head: upstream, outcome: 'created' };
   }
   const head = found.stdout.trim();
+  // New tasks start from the branch the upstream settings name (remoteBranch may have changed).
+  await runGit({ gitDir, args: ['symbolic-ref', 'HEAD', ref] });
   if (await isAncestor(gitDir, upstream, head)) return { ...result, head, outcome: 'up-to-date' };
   if (await isAncestor(gitDir, head, upstream)) {
     await runGit({ gitDir, args: ['update-ref', ref, upstream, head] });

@@ -18,7 +18,9 @@ import { projectLayout } from './layout.js';
 import { diffSince, searchWorktree, statusOf } from './inspect.js';
 import { createCheckout, removeCheckout } from './checkouts.js';
 import {
+  absorbConflict,
   absorbMerge,
+  type AbsorbedConflict,
   applyMerge,
   mergeTask,
   planMerge,
@@ -147,6 +149,8 @@ export interface Workspaces {
   applyMerge(task: TaskRef, candidate: MergeCandidate): Promise<MergeResult>;
   /** Fast-forwards the task's branch to a planned merge commit, bringing its base's changes in. */
   absorbMerge(task: TaskRef, candidate: MergeCandidate): Promise<void>;
+  /** Merges a conflicting base into the task's branch, conflict markers and all, for a fix round. */
+  absorbConflict(task: TaskRef): Promise<AbsorbedConflict>;
   /**
    * Checks `commit` out in a throwaway folder named `name` (a step's id, so that a re-run
    * replaces what an interrupted one left), hands it to `work`, and removes it after.
@@ -303,6 +307,7 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
       onWorktree(task, (found) => planMerge(found, { message, date: now() }), true),
     applyMerge: (task, candidate) => onWorktree(task, (found) => applyMerge(found, candidate)),
     absorbMerge: (task, candidate) => onWorktree(task, (found) => absorbMerge(found, candidate)),
+    absorbConflict: (task) => onWorktree(task, (found) => absorbConflict(found)),
     withCheckout: async ({ projectId, taskId, name, commit }, work) => {
       const project = await ready(projectId);
       const checkout = await serial(projectId, () => createCheckout(project, name, commit));

@@ -10,12 +10,17 @@ import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tables } from '../../src/db/index.js';
 import { bearer, createTestApp, type TestApp } from '../helpers/app.js';
-import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
+import {
+  startGitHttpServer,
+  startPlainHttpServer,
+  type GitHttpServer,
+} from '../helpers/git-http-server.js';
 
 const token = 'ghp_apiProjectToken123456';
 let t: TestApp;
 let scratch: string;
 let server: GitHttpServer;
+let plain: GitHttpServer;
 let mainHead: string;
 let developHead: string;
 
@@ -80,13 +85,16 @@ beforeAll(async () => {
   git(work, 'checkout', '-q', 'main');
   await mkdir(join(scratch, 'served'));
   git(join(scratch, 'served'), 'clone', '-q', '--bare', work, 'app.git');
+  git(join(scratch, 'served'), 'init', '-q', '--bare', 'empty.git');
   server = await startGitHttpServer(join(scratch, 'served'), { auth: { password: token } });
+  plain = await startPlainHttpServer();
   t = await createTestApp({
     imports: { roots: [join(scratch, 'roots')], allowHosts: ['127.0.0.1'] },
   });
 });
 afterAll(async () => {
   await server.close();
+  await plain.close();
   await t.close();
   await rm(scratch, { recursive: true, force: true });
 });
@@ -156,6 +164,13 @@ describe('POST /api/projects with a repository', () => {
       ],
       [
         { repository: { url: `http://127.0.0.1:${await closedPort()}/app.git` } },
+        422,
+        'WORKSPACE_IMPORT_FAILED',
+      ],
+      // A web server that is not git, and an empty repository, answer as a closed port does.
+      [{ repository: { url: `${plain.origin}/app.git` } }, 422, 'WORKSPACE_IMPORT_FAILED'],
+      [
+        { repository: { url: `${server.origin}/empty.git` }, credential: { token } },
         422,
         'WORKSPACE_IMPORT_FAILED',
       ],
@@ -265,5 +280,54 @@ describe('PATCH /api/projects/:id upstream settings', () => {
     expect(plain.json()).toMatchObject({ remoteUrl: null, deliveryMode: 'local', secretKinds: [] });
     const response = await patch(plain.json().id, { remoteBranch: 'main' });
     expect(response.json().error).toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+});
+
+describe('DELETE /api/projects/:id', () => {
+  it('refuses while a task is unfinished, then removes the row, folder, memories and secrets', async () => {
+    const created = await post({
+      name: 'to-delete',
+      repository: { url: url() },
+      credential: { token },
+    });
+    const id = created.json().id as string;
+    const folder = join(t.dataDir, 'workspaces', id);
+    expect(existsSync(join(folder, 'repo.git'))).toBe(true);
+    const [org] = await t.database.db.select().from(tables.organizations);
+    await t.database.db
+      .insert(tables.memories)
+      .values({ orgId: org!.id, projectId: id, text: 'the build needs node 20' });
+    const task = await t.app.inject({
+      method: 'POST',
+      url: '/api/tasks',
+      headers: bearer(t.adminKey),
+      payload: { projectId: id, description: 'Add a README' },
+    });
+    expect(task.statusCode).toBe(201);
+    const remove = () =>
+      t.app.inject({ method: 'DELETE', url: `/api/projects/${id}`, headers: bearer(t.adminKey) });
+
+    const refused = await remove();
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error.code).toBe('INVALID_STATE');
+    expect(refused.json().error.message).toContain('cancel');
+    expect(existsSync(folder)).toBe(true);
+
+    await t.app.inject({
+      method: 'POST',
+      url: `/api/tasks/${task.json().id}/cancel`,
+      headers: bearer(t.adminKey),
+    });
+    expect((await remove()).statusCode).toBe(204);
+    expect(existsSync(folder)).toBe(false);
+    const left = async (table: typeof tables.memories | typeof tables.projectSecrets) =>
+      (await t.database.db.select().from(table)).filter((row) => row.projectId === id);
+    expect(await left(tables.memories)).toEqual([]);
+    expect(await left(tables.projectSecrets)).toEqual([]);
+    const audits = await t.database.db.select().from(tables.auditLog);
+    expect(
+      audits.find((row) => row.action === 'project-deleted' && row.targetId === id),
+    ).toMatchObject({ data: { name: 'to-delete', isFolderRemoved: true } });
+    expect((await remove()).statusCode).toBe(404);
   });
 });

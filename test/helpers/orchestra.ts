@@ -22,6 +22,7 @@ import {
   createTaskBranchStore,
   createWorker,
   startHostNotifier,
+  storeProjectCredential,
 } from '../../src/orchestrator/index.js';
 import { createSandbox } from '../../src/sandbox/index.js';
 import {
@@ -121,8 +122,9 @@ export async function createOrchestra({
   });
   const workspaces: Workspaces = createWorkspaces({
     dataDir,
-    // seedProject imports a repository it makes in the temporary folder.
-    imports: { roots: [tmpdir()] },
+    // seedProject imports a repository it makes in the temporary folder; upstream projects
+    // live on a git server on 127.0.0.1.
+    imports: { roots: [tmpdir()], allowHosts: ['127.0.0.1'] },
     sandbox: createSandbox(config.sandbox),
     recordRun: createRunRecorder(database.db, logger),
     taskBranches: createTaskBranchStore(database.db),
@@ -145,9 +147,16 @@ export async function createOrchestra({
     logger,
     configRoles,
     delivery,
+    secrets,
   });
   const cancellations: Subscription = await conductor.listenForCancellations();
-  const hostNotifier = await startHostNotifier({ db: database.db, bus, secrets, logger, publicUrl });
+  const hostNotifier = await startHostNotifier({
+    db: database.db,
+    bus,
+    secrets,
+    logger,
+    publicUrl,
+  });
   const worker = createWorker({
     database,
     logger,
@@ -202,6 +211,19 @@ export async function createOrchestra({
       git('commit', '-q', '-m', 'Start');
       await workspaces.createRepository(owner.projectId, { type: 'path', path: source });
       await rm(source, { recursive: true, force: true });
+      return owner;
+    },
+    /** An organization and project cloned from `url`'s `main`, the token stored as its credential. */
+    async seedUpstreamProject(name: string, url: string, token: string) {
+      const owner = await createOrgAndProject(database.db, name);
+      const remote = { url, credential: { kind: 'token' as const, token } };
+      await workspaces.createRepositoryFromRemote(owner.projectId, remote, 'main');
+      await database.db
+        .update(tables.projects)
+        .set({ remoteUrl: url, remoteBranch: 'main' })
+        .where(eq(tables.projects.id, owner.projectId));
+      const project = { orgId: owner.orgId, id: owner.projectId };
+      await storeProjectCredential(database.db, secrets, project, remote.credential);
       return owner;
     },
     /** Waits until the task is done, failed or cancelled, and returns its row. */

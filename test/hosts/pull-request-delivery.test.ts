@@ -329,18 +329,23 @@ describe('delivery as a push', () => {
       url: fake.gitUrl(path),
       credential: { kind: 'token' as const, token: fake.token },
     };
-    await pushBranch(
-      layout,
-      remote,
-      { source: 'refs/heads/main', branch: 'release', force: true },
-      { allowHosts: ['127.0.0.1'] },
-    );
+    // The host's repository starts as Cadre's, on the branch tasks start from and the one
+    // they are pushed to.
+    for (const branch of ['main', 'release']) {
+      await pushBranch(
+        layout,
+        remote,
+        { source: 'refs/heads/main', branch, force: true },
+        { allowHosts: ['127.0.0.1'] },
+      );
+    }
 
     const task = await createTask(db, {
       orgId: owner.orgId,
       input: { projectId: owner.projectId, description: 'Add add(a, b) to src/math.js' },
     });
-    expect((await orchestra.finished(task.id)).status).toBe('done');
+    const finished = await orchestra.finished(task.id);
+    expect(finished, finished.error ?? '').toMatchObject({ status: 'done' });
     const base = git(layout.gitDir, 'rev-parse', 'refs/heads/main');
     expect(await getDelivery(db, owner.orgId, task.id)).toEqual({
       mode: 'push',

@@ -169,11 +169,22 @@ export const projectRoutes: FastifyPluginAsyncZod<
     { config: { permission: 'projects:write' }, schema: { tags, params: IdParams } },
     async (request, reply) => {
       const principal = principalOf(request);
-      await deleteProject(db, principal.orgId, request.params.id);
+      const { id } = request.params;
+      const project = await getProject(db, principal.orgId, id);
+      await deleteProject(db, principal.orgId, id);
+      // The row is gone first: a folder left by a failed removal is only disk, never a project.
+      const isRemoved = await services.workspaces.removeProject(id).then(
+        () => true,
+        (error: unknown) => {
+          request.log.error({ err: error, projectId: id }, 'could not remove a project folder');
+          return false;
+        },
+      );
       await recordAudit(db, principal, {
         action: 'project-deleted',
         targetType: 'project',
-        targetId: request.params.id,
+        targetId: id,
+        data: { name: project.name, remoteUrl: project.remoteUrl, isFolderRemoved: isRemoved },
         requestId: request.id,
       });
       return reply.status(204).send();
