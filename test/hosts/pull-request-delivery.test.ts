@@ -60,9 +60,9 @@ function reviewedTaskScript() {
   };
 }
 
-// A reviewed task per host kind, then one task of a project in push mode.
+// A reviewed task per host kind, then two tasks of projects in push mode.
 const scripts: Record<string, ScriptedTurn[]> = {};
-for (const script of [...kinds.map(reviewedTaskScript), oneTaskScript()]) {
+for (const script of [...kinds.map(reviewedTaskScript), oneTaskScript(), oneTaskScript()]) {
   for (const [role, turns] of Object.entries(script)) (scripts[role] ??= []).push(...turns);
 }
 
@@ -355,5 +355,101 @@ describe('delivery as a push', () => {
     });
     expect(fake.branchHead(path, 'release')).toBe(base);
     expect(fake.pulls(path)).toEqual([]);
+  }, 120_000);
+
+  it('syncs, merges and tests again when the upstream moved during the test run', async () => {
+    const { database, secrets } = orchestra;
+    const { db } = database;
+    const owner = await orchestra.seedProject('raced');
+    const path = 'acme/raced';
+    await fake.createRepository(path, 'github');
+    await db
+      .update(tables.projects)
+      .set({
+        remoteUrl: fake.gitUrl(path),
+        remoteBranch: 'main',
+        deliveryMode: 'push',
+        // A window in which someone else pushes to the upstream.
+        testCommand: 'sleep 2; node test.js',
+      })
+      .where(eq(tables.projects.id, owner.projectId));
+    await storeProjectCredential(
+      db,
+      secrets,
+      { orgId: owner.orgId, id: owner.projectId },
+      { kind: 'token', token: fake.token },
+    );
+    const layout = projectLayout(orchestra.dataDir, owner.projectId);
+    const remote = {
+      url: fake.gitUrl(path),
+      credential: { kind: 'token' as const, token: fake.token },
+    };
+    await pushBranch(
+      layout,
+      remote,
+      { source: 'refs/heads/main', branch: 'main', force: true },
+      { allowHosts: ['127.0.0.1'] },
+    );
+
+    const task = await createTask(db, {
+      orgId: owner.orgId,
+      input: { projectId: owner.projectId, description: 'Add add(a, b) to src/math.js' },
+    });
+    const eventTypes = async () =>
+      (
+        await db
+          .select({ type: tables.events.type })
+          .from(tables.events)
+          .where(eq(tables.events.taskId, task.id))
+          .orderBy(tables.events.seq)
+      ).map((event) => event.type);
+    // Once the merge step synced and is testing its candidate, a commit lands upstream.
+    // (Events: the sync before the first step, then the merge step's before its first try.)
+    await waitFor(
+      'the merge step to sync the base',
+      async () => (await eventTypes()).filter((type) => type === 'upstream-synced').length >= 2,
+      60_000,
+    );
+    const hostGitDir = fake.repository(path).gitDir;
+    const upstreamHead = git(hostGitDir, 'rev-parse', 'refs/heads/main');
+    const env = {
+      PATH: process.env.PATH,
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_AUTHOR_NAME: 'h',
+      GIT_AUTHOR_EMAIL: 'h@h',
+      GIT_COMMITTER_NAME: 'h',
+      GIT_COMMITTER_EMAIL: 'h@h',
+    };
+    const blob = execFileSync('git', ['--git-dir', hostGitDir, 'hash-object', '-w', '--stdin'], {
+      env,
+      input: 'pushed by someone else\n',
+    })
+      .toString()
+      .trim();
+    const listing = `${git(hostGitDir, 'ls-tree', upstreamHead)}\n100644 blob ${blob}\tUPSTREAM.md\n`;
+    const tree = execFileSync('git', ['--git-dir', hostGitDir, 'mktree'], { env, input: listing })
+      .toString()
+      .trim();
+    const theirs = execFileSync(
+      'git',
+      ['--git-dir', hostGitDir, 'commit-tree', tree, '-p', upstreamHead, '-m', 'Upstream change'],
+      { env },
+    )
+      .toString()
+      .trim();
+    git(hostGitDir, 'update-ref', 'refs/heads/main', theirs, upstreamHead);
+
+    const finished = await orchestra.finished(task.id);
+    expect(finished, finished.error ?? '').toMatchObject({ status: 'done' });
+    const pushed = fake.branchHead(path, 'main')!;
+    // Nothing of the upstream's change was lost, and the task's work is on top of it.
+    expect(git(hostGitDir, 'merge-base', '--is-ancestor', theirs, pushed)).toBe('');
+    expect(git(hostGitDir, 'show', `${pushed}:UPSTREAM.md`)).toBe('pushed by someone else');
+    expect(git(hostGitDir, 'show', `${pushed}:src/math.js`)).toContain('a + b');
+    expect(git(layout.gitDir, 'rev-parse', 'refs/heads/main')).toBe(pushed);
+    const types = await eventTypes();
+    expect(types.filter((type) => type === 'verification-passed').length).toBe(1);
+    expect(types.filter((type) => type === 'upstream-synced').length).toBeGreaterThanOrEqual(3);
   }, 120_000);
 });
