@@ -17,8 +17,4 @@ export {
   verifyWebhookSignature,
   type WebhookHeaders,
 } from './webhook-signature.js';
-export {
-  deliveryRetentionMs,
-  pruneWebhookDeliveries,
-  recordWebhookDelivery,
-} from './webhook-deliveries.js';
+export { deliveryRetentionMs, recordWebhookDelivery } from './webhook-deliveries.js';

@@ -302,3 +302,25 @@ it('takes issues by the label the project sets', async () => {
   });
   expect(taken.deliveries[0]).toMatchObject({ status: 202, answer: { action: 'task-created' } });
 });
+
+it('forgets delivery ids after a week', async () => {
+  const { id, repository } = projects.github!;
+  const deliveries = tables.webhookDeliveries;
+  const old = new Date(Date.now() - 8 * 24 * 60 * 60 * 1000);
+  await t.database.db
+    .insert(deliveries)
+    .values({
+      projectId: id,
+      deliveryId: 'old-one',
+      hostKind: 'github',
+      event: 'issues',
+      receivedAt: old,
+    });
+  await fake.openIssue(repository, { title: 'Any', body: 'x' });
+  const ids = await t.database.db
+    .select({ id: deliveries.deliveryId })
+    .from(deliveries)
+    .where(eq(deliveries.projectId, id));
+  expect(ids.map((row) => row.id)).not.toContain('old-one');
+  expect(ids.length).toBeGreaterThan(0);
+});

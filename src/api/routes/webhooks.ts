@@ -99,12 +99,16 @@ export const webhookRoutes: FastifyPluginAsyncZod<SecretDeps & { now?: () => Dat
       const feedback = await reviewFeedback(project!, event);
       const events: PublishedEvent[] = [];
       const result = await db.transaction(async (tx): Promise<IntakeResult> => {
-        const isNew = await recordWebhookDelivery(tx, {
-          projectId: project!.id,
-          deliveryId,
-          hostKind: kind,
-          event: eventName.slice(0, 100),
-        });
+        const isNew = await recordWebhookDelivery(
+          tx,
+          {
+            projectId: project!.id,
+            deliveryId,
+            hostKind: kind,
+            event: eventName.slice(0, 100),
+          },
+          now(),
+        );
         if (!isNew) {
           throw new CadreError(
             'WEBHOOK_REPLAYED',
