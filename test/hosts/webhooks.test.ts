@@ -307,15 +307,13 @@ it('forgets delivery ids after a week', async () => {
   const { id, repository } = projects.github!;
   const deliveries = tables.webhookDeliveries;
   const old = new Date(Date.now() - 8 * 24 * 60 * 60 * 1000);
-  await t.database.db
-    .insert(deliveries)
-    .values({
-      projectId: id,
-      deliveryId: 'old-one',
-      hostKind: 'github',
-      event: 'issues',
-      receivedAt: old,
-    });
+  await t.database.db.insert(deliveries).values({
+    projectId: id,
+    deliveryId: 'old-one',
+    hostKind: 'github',
+    event: 'issues',
+    receivedAt: old,
+  });
   await fake.openIssue(repository, { title: 'Any', body: 'x' });
   const ids = await t.database.db
     .select({ id: deliveries.deliveryId })
