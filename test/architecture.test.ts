@@ -15,6 +15,7 @@ const everythingBelowApi = [
   'memory',
   'sandbox',
   'workspace',
+  'hosts',
   'config',
   'errors',
   'observability',
@@ -33,7 +34,9 @@ const allowed: Record<string, readonly string[]> = {
   memory: ['db', 'llm', 'errors'],
   testing: ['llm', 'errors'],
   agents: ['llm', 'sandbox', 'workspace', 'memory', 'config', 'errors'],
+  hosts: ['workspace', 'db', 'config', 'errors'],
   orchestrator: [
+    'hosts',
     'agents',
     'db',
     'bus',

@@ -60,6 +60,8 @@ import { approvalRoutes } from './routes/approvals.js';
 import { agentRoutes } from './routes/agents.js';
 import { sprintRoutes } from './routes/sprints.js';
 import { selectWebSocketProtocol } from './routes/terminals.js';
+import { hostSettingsRoutes } from './routes/host-settings.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { workspaceRoutes } from './routes/workspaces.js';
 
 export interface AppDeps {
@@ -202,11 +204,11 @@ export async function buildApp(given: AppDeps): Promise<FastifyInstance> {
   await app.register(authRoutes, deps);
   await app.register(browserSessionRoutes, deps);
   const gateway = deps.gateway ?? ownGateway(app, deps);
-  await app.register(projectRoutes, { ...deps, gateway });
-  await app.register(taskRoutes, deps);
-  await app.register(roleRoutes, deps);
   // Built once: the workspace routes open terminals and the live stream follows them.
   const services = createWorkspaceServices(app, deps);
+  await app.register(projectRoutes, { ...deps, gateway, services });
+  await app.register(taskRoutes, deps);
+  await app.register(roleRoutes, deps);
   await app.register(liveRoutes, { ...deps, services });
   await app.register(stepRoutes, deps);
   await app.register(approvalRoutes, deps);
@@ -221,6 +223,8 @@ export async function buildApp(given: AppDeps): Promise<FastifyInstance> {
   await app.register(summaryRoutes, { ...deps, gateway });
   await app.register(budgetRoutes, { gateway, database: deps.database });
   await app.register(expertRoutes, { gateway });
+  await app.register(webhookRoutes, { ...deps, now });
+  await app.register(hostSettingsRoutes, deps);
 
   if (deps.webRoot && existsSync(join(deps.webRoot, 'index.html'))) {
     await registerWebApp(app, deps.webRoot);

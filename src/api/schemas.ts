@@ -7,6 +7,13 @@ import { taskStatuses } from '../orchestrator/task-status.js';
 import { TaskDelivery } from './contract/deliveries.js';
 import { Id, Timestamp } from './contract/primitives.js';
 import { AllowUntestedMergeSetting, TestCommandSetting } from './contract/projects.js';
+import {
+  BranchName,
+  CredentialInput,
+  DeliveryInput,
+  ProjectRemoteFields,
+  RepositorySourceInput,
+} from './contract/project-repository.js';
 import { Progress, StepKind, StepStatus } from './contract/steps.js';
 
 // The concepts that have a file of their own in ./contract/, named here so that one import
@@ -33,6 +40,13 @@ export {
 export { describeDelivery, TaskDelivery } from './contract/deliveries.js';
 export { Id, IdParams, Timestamp } from './contract/primitives.js';
 export { AllowUntestedMergeSetting, TestCommandSetting } from './contract/projects.js';
+export {
+  BranchName,
+  CredentialInput,
+  DeliveryMode,
+  HostKind,
+  RepositorySourceInput,
+} from './contract/project-repository.js';
 export { SpendQuery, SpendReport, SpendRow } from './contract/spend.js';
 export {
   AttemptError,
@@ -83,6 +97,7 @@ export const Project = z.object({
   /** The command Cadre runs before each merge; null: detected from the repository. */
   testCommand: TestCommandSetting,
   allowUntestedMerge: AllowUntestedMergeSetting,
+  ...ProjectRemoteFields,
   createdAt: Timestamp,
   updatedAt: Timestamp,
   /**
@@ -99,22 +114,38 @@ const ProjectName = z
   .min(1, 'must not be empty')
   .max(100, 'must be at most 100 characters');
 
-export const ProjectCreate = z.strictObject({
-  name: ProjectName,
+const ProjectSettings = {
   description: z.string().max(10_000).optional(),
   isConfidential: z.boolean().optional(),
   hasNetwork: z.boolean().optional(),
   testCommand: TestCommandSetting.optional(),
   allowUntestedMerge: AllowUntestedMergeSetting.optional(),
+  ...DeliveryInput,
+};
+
+export const ProjectCreate = z.strictObject({
+  name: ProjectName,
+  ...ProjectSettings,
+  /** Clone the project's repository from a git URL (its upstream) or import a server folder. */
+  repository: RepositorySourceInput.optional(),
+  /** The upstream branch to start from and deliver to; default: the upstream's default branch. */
+  branch: BranchName.optional(),
+  /** Write-only: how Cadre authenticates to the upstream. */
+  credential: CredentialInput.optional(),
 });
 export type ProjectCreate = z.infer<typeof ProjectCreate>;
 
-export const ProjectUpdate = ProjectCreate.partial().refine(
-  (value) => Object.keys(value).length > 0,
-  {
+export const ProjectUpdate = z
+  .strictObject({
+    name: ProjectName.optional(),
+    ...ProjectSettings,
+    remoteBranch: BranchName.optional(),
+    /** Write-only: replaces the upstream credential; null removes it. */
+    credential: CredentialInput.nullable().optional(),
+  })
+  .refine((value) => Object.keys(value).length > 0, {
     message: 'give at least one field to change',
-  },
-);
+  });
 export type ProjectUpdate = z.infer<typeof ProjectUpdate>;
 
 export const TaskStatus = z.enum(taskStatuses);

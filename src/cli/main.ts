@@ -8,6 +8,7 @@ import { createApiClient, type ClientOptions } from './api-client.js';
 import {
   projectCreate,
   projectList,
+  projectShow,
   projectUpdate,
   taskCreate,
   taskList,
@@ -93,8 +94,30 @@ program
 const project = program.command('project').description('create, update and list projects');
 project
   .command('create <name>')
-  .description('create a project')
+  .description('create a project, optionally cloned from a repository')
   .option('--description <text>', 'what the project is')
+  .option('--repo <url>', "clone the project's repository from this git URL (https or ssh)")
+  .option('--path <dir>', 'import the repository from this server folder (an import root)')
+  .option(
+    '--branch <name>',
+    'the upstream branch to start from and deliver to (default: its default branch)',
+  )
+  .option('--token-env <variable>', 'read the upstream HTTPS token from this environment variable')
+  .option('--token-stdin', 'read the upstream HTTPS token from standard input')
+  .option('--username <name>', 'the user name sent with the token (default: x-access-token)')
+  .option('--ssh-key-file <file>', 'an ssh deploy key (private key file) for an ssh URL')
+  .option('--delivery <mode>', 'where finished work goes: local (default), push or pull-request')
+  .option('--push-branch <name>', 'the upstream branch the push mode writes (default: --branch)')
+  .option(
+    '--host-kind <kind>',
+    'the git host: github, gitlab or gitea (guessed for github.com, gitlab.com)',
+  )
+  .option('--host-api-url <url>', "the git host's REST API, e.g. https://gitea.example/api/v1")
+  .option('--host-repository <owner/name>', 'the repository on the git host')
+  .option(
+    '--host-token-env <variable>',
+    "read the git host's API token from this environment variable",
+  )
   .option('--confidential', 'never send anything of this project to a cloud model')
   .option('--test-command <command>', 'the command Cadre runs before each merge (default: detect)')
   .option('--allow-untested-merge', 'merge unverified when no test command is set or detected')
@@ -104,8 +127,29 @@ project
   );
 project
   .command('update <name-or-id>')
-  .description("change a project's description or how its merges are verified")
+  .description("change a project's name, description, verification, upstream or delivery")
+  .option('--name <name>', 'rename the project')
   .option('--description <text>', 'what the project is')
+  .option(
+    '--branch <name>',
+    'the upstream branch to start from and deliver to (default: its default branch)',
+  )
+  .option('--token-env <variable>', 'read the upstream HTTPS token from this environment variable')
+  .option('--token-stdin', 'read the upstream HTTPS token from standard input')
+  .option('--username <name>', 'the user name sent with the token (default: x-access-token)')
+  .option('--ssh-key-file <file>', 'an ssh deploy key (private key file) for an ssh URL')
+  .option('--delivery <mode>', 'where finished work goes: local (default), push or pull-request')
+  .option('--push-branch <name>', 'the upstream branch the push mode writes (default: --branch)')
+  .option(
+    '--host-kind <kind>',
+    'the git host: github, gitlab or gitea (guessed for github.com, gitlab.com)',
+  )
+  .option('--host-api-url <url>', "the git host's REST API, e.g. https://gitea.example/api/v1")
+  .option('--host-repository <owner/name>', 'the repository on the git host')
+  .option(
+    '--host-token-env <variable>',
+    "read the git host's API token from this environment variable",
+  )
   .option('--test-command <command>', 'the command Cadre runs before each merge')
   .option('--detect-test-command', 'forget the set command and detect it from the repository')
   .option('--allow-untested-merge', 'merge unverified when no test command is set or detected')
@@ -113,6 +157,13 @@ project
   .option('--json', 'print JSON')
   .action((reference: string, options, command: Command) =>
     projectUpdate(client(command), reference, options),
+  );
+project
+  .command('show <name-or-id>')
+  .description("print a project's remote, branch, delivery mode and settings")
+  .option('--json', 'print JSON')
+  .action((reference: string, options, command: Command) =>
+    projectShow(client(command), reference, options),
   );
 project
   .command('list')

@@ -14,6 +14,7 @@ import {
   createTaskBranchStore,
   createWorker,
   parseConfigRoles,
+  startHostNotifier,
   type Conductor,
   type Worker,
 } from '../orchestrator/index.js';
@@ -79,9 +80,17 @@ export async function createServices({
     bus,
     logger,
     configRoles: parseConfigRoles(config.roles),
+    delivery: {
+      secrets,
+      dataDir: config.dataDir,
+      publicUrl: publicUrlOf(config),
+      remotePolicy: { allowHosts: config.imports.allowHosts },
+    },
+    secrets,
   });
   const workers: Worker[] = [];
   let cancellations: Subscription | null = null;
+  let hostNotifier: Subscription | null = null;
 
   return {
     bus,
@@ -93,6 +102,13 @@ export async function createServices({
     async startWorkers(count) {
       if (count === 0) return;
       cancellations ??= await conductor.listenForCancellations();
+      hostNotifier ??= await startHostNotifier({
+        db: database.db,
+        bus,
+        secrets,
+        logger,
+        publicUrl: publicUrlOf(config),
+      });
       for (let index = 0; index < count; index++) {
         const worker = createWorker({
           database,
@@ -110,10 +126,18 @@ export async function createServices({
     async close() {
       await Promise.all(workers.map((worker) => worker.stop()));
       await cancellations?.unsubscribe();
+      await hostNotifier?.unsubscribe();
       await gateway.close();
       await bus.close();
     },
   };
+}
+
+/** Where people reach Cadre: `server.publicUrl`, else the address it listens on. */
+function publicUrlOf(config: Config): string {
+  if (config.server.publicUrl) return config.server.publicUrl;
+  const { host, port } = config.server;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** The lines `cadre up` and `cadre worker` print about the sandbox and the models. */

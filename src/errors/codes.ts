@@ -183,6 +183,61 @@ export const errorCodes = {
     summary: 'This server holds no workspaces, which retrying a task from the start needs.',
   },
 
+  // Git hosts and their webhooks.
+  HOST_NOT_CONFIGURED: {
+    status: 409,
+    summary: 'The project has no git host (host kind, API URL, repository and host token).',
+  },
+  HOST_AUTH_FAILED: { status: 502, summary: "The git host refused the project's host token." },
+  HOST_NOT_FOUND: {
+    status: 502,
+    summary:
+      'The git host has no such repository, pull request or issue (or the token cannot see it).',
+  },
+  HOST_UNAVAILABLE: {
+    status: 503,
+    summary: 'The git host cannot be reached or did not answer in time.',
+  },
+  HOST_REQUEST_FAILED: {
+    status: 502,
+    summary: 'The git host refused or did not understand a request.',
+  },
+  WEBHOOK_SIGNATURE_INVALID: {
+    status: 401,
+    summary: "A webhook delivery's signature (or token) is missing or does not match the secret.",
+  },
+  WEBHOOK_REPLAYED: {
+    status: 409,
+    summary: 'A webhook delivery with this id was received before; it was not acted on again.',
+  },
+  WEBHOOK_STALE: { status: 409, summary: 'A webhook delivery is older than the accepted window.' },
+  WEBHOOK_PAYLOAD_INVALID: { status: 400, summary: "A webhook delivery's body is not valid JSON." },
+
+  // Upstream repositories (fetch and push).
+  REMOTE_AUTH_FAILED: {
+    status: 422,
+    summary:
+      'The git host refused the credential, or the repository is private and none was given.',
+  },
+  REMOTE_BRANCH_NOT_FOUND: { status: 422, summary: 'The upstream repository has no such branch.' },
+  REMOTE_UNREACHABLE: {
+    status: 502,
+    summary: 'The upstream repository could not be reached or read (host down, wrong address).',
+  },
+  REMOTE_PUSH_REJECTED: {
+    status: 409,
+    summary: 'The upstream refused the push: it moved since the last fetch, or declined it.',
+  },
+  REMOTE_HOST_KEY_CHANGED: {
+    status: 502,
+    summary: "The upstream's ssh host key differs from the one recorded at the first connection.",
+  },
+  REMOTE_ADDRESS_REFUSED: {
+    status: 403,
+    summary:
+      'The upstream host now leads to a loopback, private or metadata address not allowlisted.',
+  },
+
   // Ours.
   INTERNAL: { status: 500, summary: 'An unexpected error; the request id finds it in the log.' },
 } as const satisfies Record<string, { status: number; summary: string }>;

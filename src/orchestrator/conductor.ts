@@ -3,6 +3,7 @@
 // transaction that commits the step (a merge step tests the merge result first). Events, on
 // every path, are published after their commit.
 import { eq } from 'drizzle-orm';
+import type { SecretBox } from '../auth/index.js';
 import type { RoleDefinition } from '../agents/index.js';
 import type { Bus, Subscription } from '../bus/index.js';
 import type { Database, Db } from '../db/index.js';
@@ -20,6 +21,7 @@ import { finishedStatuses, type TaskStatus } from './task-status.js';
 import { emit, lockTask, setTaskStatus } from './transitions.js';
 import type { AfterCommit } from './work-queue.js';
 import type { StepHandler } from './worker.js';
+import type { DeliveryServices } from './deliver.js';
 
 export interface ConductorOptions {
   database: Database;
@@ -30,6 +32,10 @@ export interface ConductorOptions {
   configRoles?: readonly RoleDefinition[];
   /** The longest one agent may run. */
   agentWallTimeMs?: number;
+  /** What delivering to a project's remote needs (push and pull-request modes). */
+  delivery?: DeliveryServices;
+  /** Opens projects' upstream credentials; without it a project with an upstream fails its steps. */
+  secrets?: SecretBox;
 }
 
 export interface Conductor {
@@ -59,6 +65,16 @@ const permanentCodes = new Set([
   'WORKSPACE_NESTED_REPOSITORY',
   'WORKSPACE_SYMLINK_OUTSIDE',
   'GIT_CONFIG_UNTRUSTED',
+  // A delivery the project's settings or the remote refuse: a retry would meet the same.
+  'HOST_NOT_CONFIGURED',
+  'HOST_AUTH_FAILED',
+  'REMOTE_PUSH_REJECTED',
+  // The upstream refused the credential or the address: retrying asks the same again. An
+  // unreachable upstream is retried: the host may come back.
+  'REMOTE_AUTH_FAILED',
+  'REMOTE_BRANCH_NOT_FOUND',
+  'REMOTE_HOST_KEY_CHANGED',
+  'REMOTE_ADDRESS_REFUSED',
 ]);
 
 /** The step handler that workers run. */

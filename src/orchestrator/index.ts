@@ -81,6 +81,11 @@ export { stepPrompt } from './prompts.js';
 export { createRunRecorder } from './run-recorder.js';
 export { createProjectLock, createTaskBranchStore } from './workspace-records.js';
 export {
+  loadProjectRemote,
+  secretKindsByProject,
+  storeProjectCredential,
+} from './project-remote.js';
+export {
   agentStarted,
   agentHeartbeat,
   agentFinished,
@@ -113,3 +118,27 @@ export {
   planTask,
 } from './sprints.js';
 export type { SprintRow, SprintInput, SprintView, TaskPlanning } from './sprints.js';
+export { acceptHostEvent, cadreCommentMarker } from './host-intake.js';
+export type { HostEventOptions, IntakeResult, ReviewFeedback } from './host-intake.js';
+export {
+  findTaskByPullRequest,
+  findTasksByIssue,
+  getTaskHostLink,
+  saveTaskHostLink,
+} from './host-links.js';
+export type { TaskHostLink } from './host-links.js';
+export { loadProjectHost, requireProjectHost } from './project-host.js';
+export { deliverPullRequest, deliverPush, pullRequestBranch } from './deliver.js';
+export type { DeliveryServices, PullRequestDelivery } from './deliver.js';
+export { startHostNotifier } from './host-notices.js';
+export type { HostNotifierOptions } from './host-notices.js';
+export { taskPageUrl } from './pull-request-body.js';
+export { changeProject, createProjectWithRepository, stripUserInfo } from './project-repository.js';
+export type {
+  CredentialChange,
+  DeliveryChange,
+  NewProject,
+  ProjectChange,
+  ProjectServices,
+} from './project-repository.js';
+export { checkDelivery, guessHost } from './project-delivery.js';

@@ -1,7 +1,9 @@
 // The transitions after Cadre's own test run on a merge candidate: a pass (or an allowed skip)
 // is recorded before the task is merged; a red run sends the task back to the developer with
 // the failing output, within the round limit; no test command at all fails the task, stated.
+// A base (an upstream) that conflicts with the task sends it back too, naming the files.
 import type { Db } from '../db/index.js';
+import type { AbsorbedConflict } from '../workspace/index.js';
 import type { TaskRow } from './tasks.js';
 import { emit, queueFixRound, setTaskStatus, type EventSink } from './transitions.js';
 import type { Verification } from './verify-merge.js';
@@ -41,5 +43,25 @@ export async function afterVerificationFailed(
   await queueFixRound(tx, sink, task, round, {
     goal: `${headline} The task's branch now holds that merge. Make the tests pass, run them, and commit.\n\nThe end of the output:\n${verification.tail}`,
     failure: `${headline} The round limit is reached, so the task is not merged. The end of the output:\n${verification.tail.slice(-eventTailChars)}`,
+  });
+}
+
+/** The task's branch conflicts with its base (which follows the upstream): a fix round resolves it. */
+export async function afterBaseConflict(
+  tx: Db,
+  sink: EventSink,
+  task: TaskRow,
+  round: number,
+  conflict: AbsorbedConflict,
+) {
+  await emit(tx, sink, task, 'merge-conflicted', {
+    paths: conflict.paths,
+    commit: conflict.commit,
+  });
+  const files = conflict.paths.join(', ');
+  const headline = `The base branch changed since this task started (the upstream moved, or another task merged), and it conflicts with this task in ${files}.`;
+  await queueFixRound(tx, sink, task, round, {
+    goal: `${headline} The task's branch now holds the merge of the base, with git's conflict markers (<<<<<<<, =======, >>>>>>>) in ${files}. Resolve each conflict keeping both sides' intent, remove every marker, run the tests, and commit.`,
+    failure: `${headline} The round limit is reached, so the task is not merged.`,
   });
 }

@@ -1,11 +1,12 @@
 // Projects: the containers of tasks (and, with the workspace module, of a git repository).
 // Every query is scoped to one organization.
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, notInArray, sql } from 'drizzle-orm';
 import { CadreError, notFound } from '../errors/index.js';
 import type { Db } from '../db/index.js';
 import { tables } from '../db/index.js';
+import { finishedStatuses } from './task-status.js';
 
-const { projects } = tables;
+const { projects, tasks } = tables;
 export type ProjectRow = typeof projects.$inferSelect;
 
 export interface ProjectInput {
@@ -16,6 +17,15 @@ export interface ProjectInput {
   /** The command that runs the tests before a merge; null to detect it. */
   testCommand?: string | null;
   allowUntestedMerge?: boolean;
+  /** Given when the project's folder was made before its row (a clone from its upstream). */
+  id?: string;
+  remoteUrl?: string | null;
+  remoteBranch?: string | null;
+  deliveryMode?: ProjectRow['deliveryMode'];
+  pushBranch?: string | null;
+  hostKind?: ProjectRow['hostKind'];
+  hostApiUrl?: string | null;
+  hostRepository?: string | null;
 }
 
 /** Creates a project; a name already used in the organization is a CONFLICT. */
@@ -31,6 +41,19 @@ export async function createProject(
     .returning();
   if (!row) throw nameTaken(input.name);
   return row;
+}
+
+/** The organization's project of that name, or null. */
+export async function findProjectByName(
+  db: Db,
+  orgId: string,
+  name: string,
+): Promise<ProjectRow | null> {
+  const [row] = await db
+    .select()
+    .from(projects)
+    .where(and(eq(projects.orgId, orgId), eq(projects.name, name)));
+  return row ?? null;
 }
 
 /** The organization's projects, by name. */
@@ -81,16 +104,42 @@ export async function updateProject(
   }
 }
 
-/** Deletes a project with its tasks. */
+/**
+ * Deletes a project with everything stored for it (tasks, steps, events, memories, secrets:
+ * the references cascade). Refused with INVALID_STATE while one of its tasks is unfinished:
+ * an agent may be writing in its worktree; cancel the tasks first.
+ */
 export async function deleteProject(db: Db, orgId: string, id: string): Promise<void> {
-  const deleted = await db
-    .delete(projects)
-    .where(and(eq(projects.id, id), eq(projects.orgId, orgId)))
-    .returning({ id: projects.id });
-  if (deleted.length === 0) throw notFound('project', id);
+  await db.transaction(async (tx) => {
+    // Locked, so that no task is added between the check and the delete.
+    const [project] = await tx
+      .select({ id: projects.id })
+      .from(projects)
+      .where(and(eq(projects.id, id), eq(projects.orgId, orgId)))
+      .for('update');
+    if (!project) throw notFound('project', id);
+    const unfinished = await tx
+      .select({ id: tasks.id, status: tasks.status })
+      .from(tasks)
+      .where(and(eq(tasks.projectId, id), notInArray(tasks.status, [...finishedStatuses])));
+    if (unfinished.length > 0) {
+      throw new CadreError(
+        'INVALID_STATE',
+        `The project has ${unfinished.length} unfinished task${unfinished.length === 1 ? '' : 's'} (${unfinished
+          .slice(0, 5)
+          .map((task) => task.id)
+          .join(
+            ', ',
+          )}); cancel ${unfinished.length === 1 ? 'it' : 'them'} first (cadre task cancel <id>), then delete the project.`,
+        { details: { taskIds: unfinished.map((task) => task.id) } },
+      );
+    }
+    await tx.delete(projects).where(eq(projects.id, id));
+  });
 }
 
-function nameTaken(name: string) {
+/** CONFLICT: the name is used by another project of the organization. */
+export function nameTaken(name: string) {
   return new CadreError(
     'CONFLICT',
     `A project named "${name}" already exists; choose another name.`,

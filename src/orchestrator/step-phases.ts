@@ -1,5 +1,6 @@
 // The three parts of running one claimed step: prepare (log the start, make the worktrees),
 // run the role's agent, and finish (merge the work, hand the result to the state machine).
+// Merge steps (verify and deliver) are merge-step.ts's.
 // Each part changes state only through the step's context, so events publish after commit.
 import { eq } from 'drizzle-orm';
 import {
@@ -9,6 +10,7 @@ import {
   type AgentOutcome,
   type RoleDefinition,
 } from '../agents/index.js';
+import type { SecretBox } from '../auth/index.js';
 import type { Db } from '../db/index.js';
 import { tables } from '../db/index.js';
 import { CadreError } from '../errors/index.js';
@@ -16,22 +18,14 @@ import type { Gateway } from '../llm/index.js';
 import type { Logger } from '../observability/index.js';
 import type { TaskRef, Workspaces } from '../workspace/index.js';
 import { createCheckpoints } from './checkpoints.js';
-import { afterVerificationFailed, recordVerification } from './merge-gate.js';
+import type { DeliveryServices } from './deliver.js';
+import { runMergeStep } from './merge-step.js';
 import { stepPrompt } from './prompts.js';
 import type { StepContext } from './step-context.js';
 import { createStepHost } from './step-host.js';
-import { ensureWorktree, mergeStep } from './step-worktrees.js';
+import { ensureWorktree, mergeStep, upstreamSync } from './step-worktrees.js';
 import { finishedStatuses, type TaskStatus } from './task-status.js';
-import {
-  afterGate,
-  afterMerge,
-  afterPlan,
-  afterWork,
-  emit,
-  lockTask,
-  setTaskStatus,
-} from './transitions.js';
-import { verifyAndMerge } from './verify-merge.js';
+import { afterGate, afterPlan, afterWork, emit, lockTask, setTaskStatus } from './transitions.js';
 import type { StepOutcome } from './worker.js';
 
 export interface PhaseServices {
@@ -39,6 +33,10 @@ export interface PhaseServices {
   workspaces: Workspaces;
   logger: Logger;
   agentWallTimeMs?: number | undefined;
+  /** What delivering to a project's remote needs (push and pull-request modes). */
+  delivery?: DeliveryServices | undefined;
+  /** Opens the upstream credentials of projects that have one. */
+  secrets?: SecretBox | undefined;
 }
 
 /** A step's worktree once prepared; `early` when the step ends without an agent. */
@@ -72,30 +70,19 @@ export async function prepareStep(
     });
   });
   const taskRef: TaskRef = { projectId: project.id, taskId: task.id };
-  const taskWorktree = await ensureWorktree(services.workspaces, taskRef);
+  const sync = upstreamSync(context.db, services.secrets, services.workspaces, project);
+  // Before the task's branch is made, its base catches up with the upstream.
+  const syncLogged = sync
+    ? async () => {
+        const synced = await sync();
+        await context.record(async (tx, sink) =>
+          emit(tx, sink, await lockTask(tx, task.id), 'upstream-synced', { ...synced }),
+        );
+      }
+    : undefined;
+  const taskWorktree = await ensureWorktree(services.workspaces, taskRef, undefined, syncLogged);
   if (step.kind === 'merge') {
-    const { merged, verification } = await verifyAndMerge({
-      workspaces: services.workspaces,
-      task: taskRef,
-      message: `Merge task: ${task.title}`,
-      stepId: step.id,
-      orgId: task.orgId,
-      project,
-      signal: context.signal,
-    });
-    const result = { commit: merged?.commit ?? null, verification: verification?.status };
-    return {
-      early: context.outcome(result, 'idle', async (tx, sink) => {
-        const locked = await lockTask(tx, task.id);
-        if (!merged) {
-          // A task cancelled meanwhile gets no fix round.
-          if (finishedStatuses.includes(locked.status as TaskStatus)) return;
-          return afterVerificationFailed(tx, sink, locked, step.round, verification);
-        }
-        if (verification) await recordVerification(tx, sink, locked, verification);
-        await afterMerge(tx, sink, locked, merged);
-      }),
-    };
+    return { early: await runMergeStep(context, services, taskRef, syncLogged) };
   }
   const stepRef: TaskRef = { projectId: project.id, taskId: step.id };
   await ensureWorktree(services.workspaces, stepRef, taskWorktree.branch);

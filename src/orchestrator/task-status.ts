@@ -1,4 +1,5 @@
-// The states a task goes through; the finished ones never change again.
+// The states a task goes through. A finished one never changes again, but for one case: a
+// done task whose pull request gets a review asking for changes runs a fix round (host-intake.ts).
 
 export const taskStatuses = [
   'queued',

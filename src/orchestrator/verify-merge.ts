@@ -1,11 +1,13 @@
 // Cadre's own test run before a merge, as a merge queue does it: the task's branch merged with
 // the current base (a commit no branch points to yet), checked out in a throwaway folder, its
 // test command run in the project's sandbox. The base moves only if that run passed and
-// neither branch moved meanwhile; a role's "passed" is evidence, never the verdict.
+// neither branch moved meanwhile; a role's "passed" is evidence, never the verdict. With an
+// upstream, the base is brought up to it first, so the run tests the newest upstream too.
 import { CadreError } from '../errors/index.js';
 import type { RunHandle } from '../sandbox/index.js';
 import {
   configuredTestCommand,
+  type AbsorbedConflict,
   detectTestCommand,
   type MergeCandidate,
   type MergeResult,
@@ -29,10 +31,11 @@ export type Verification =
     }
   | { status: 'skipped' | 'missing'; reason: string; commit: string };
 
-/** How a merge step ended. */
+/** How a merge step ended: merged, refused by the tests, or in conflict with the base. */
 export type MergeStepResult =
-  | { merged: MergeResult; verification: Verification | null }
-  | { merged: null; verification: Verification };
+  | { merged: MergeResult; verification: Verification | null; conflict?: undefined }
+  | { merged: null; verification: Verification; conflict?: undefined }
+  | { merged: null; verification: null; conflict: AbsorbedConflict };
 
 export interface MergeStepOptions {
   workspaces: Workspaces;
@@ -50,6 +53,19 @@ export interface MergeStepOptions {
   signal?: AbortSignal;
   /** How often a base that moved during the test run is merged and tested again. */
   maxRaces?: number;
+  /**
+   * False when the work is delivered elsewhere (a pull request): a passed run brings the
+   * task's branch up to the tested merge, and the base stays where it is.
+   */
+  movesBase?: boolean;
+  /** Brings the base up to the upstream (fetch, then fast-forward or merge); before each try. */
+  syncBase?: () => Promise<unknown>;
+  /**
+   * Runs on a passed candidate just before the base moves to it (push mode pushes it to the
+   * remote). REMOTE_PUSH_REJECTED from it, the upstream having moved, is a race like a base
+   * that moved: the base is synced, and the merge made and tested again.
+   */
+  beforeMove?: (candidate: MergeCandidate) => Promise<unknown>;
 }
 
 const tailChars = 8_000;
@@ -57,13 +73,21 @@ const tailChars = 8_000;
 /**
  * Plans the merge, tests the result and moves the base only if it passed. A red (or missing)
  * verification moves nothing on the base; the task's branch is brought up to the tested merge
- * so that the fix starts from what failed.
+ * so that the fix starts from what failed. A base that conflicts with the task is merged into
+ * the task's branch with its conflict markers, for a fix round to resolve.
  */
 export async function verifyAndMerge(options: MergeStepOptions): Promise<MergeStepResult> {
   const { workspaces, task } = options;
   const maxRaces = options.maxRaces ?? 3;
   for (let race = 0; ; race++) {
-    const candidate = await workspaces.planMerge(task, options.message);
+    await options.syncBase?.();
+    const candidate = await workspaces.planMerge(task, options.message).catch((error: unknown) => {
+      if (error instanceof CadreError && error.code === 'MERGE_CONFLICT') return null;
+      throw error;
+    });
+    if (candidate === null) {
+      return { merged: null, verification: null, conflict: await workspaces.absorbConflict(task) };
+    }
     // A re-run after the base already moved: it was verified before it moved.
     if (candidate.isAlreadyMerged) return { merged: stripCandidate(candidate), verification: null };
     const verification = await verifyCandidate(options, candidate);
@@ -73,12 +97,20 @@ export async function verifyAndMerge(options: MergeStepOptions): Promise<MergeSt
       return { merged: null, verification };
     }
     options.signal?.throwIfAborted();
+    if (options.movesBase === false) {
+      await workspaces.absorbMerge(task, candidate);
+      return { merged: stripCandidate(candidate), verification };
+    }
     try {
+      await options.beforeMove?.(candidate);
       return { merged: await workspaces.applyMerge(task, candidate), verification };
     } catch (error) {
-      // The base moved while the tests ran: what was tested is not what would merge.
-      if (!(error instanceof CadreError && error.code === 'CONFLICT') || race + 1 >= maxRaces)
-        throw error;
+      // The base (or the upstream) moved while the tests ran: what was tested is not what
+      // would merge.
+      const isRace =
+        error instanceof CadreError &&
+        (error.code === 'CONFLICT' || error.code === 'REMOTE_PUSH_REJECTED');
+      if (!isRace || race + 1 >= maxRaces) throw error;
     }
   }
 }

@@ -27,6 +27,12 @@ export interface GitOptions {
   input?: string;
   /** latin1 keeps one character per byte, for output that gives sizes in bytes. */
   encoding?: 'utf8' | 'latin1';
+  /**
+   * Settings that hold a secret (an Authorization header): given through git's
+   * GIT_CONFIG_COUNT environment, which only this user can read, never through argv, which
+   * every user can read in /proc. Only the keys in `privateConfigKeys` are accepted.
+   */
+  privateConfig?: ReadonlyArray<readonly [string, string]>;
 }
 
 export interface GitResult {
@@ -99,6 +105,9 @@ export const noDrivers = ['--no-ext-diff', '--no-textconv'] as const;
 
 const allowedEnv = new Set<string>(['GIT_INDEX_FILE', 'GIT_AUTHOR_DATE', 'GIT_COMMITTER_DATE']);
 
+// A secret setting can only add a header to the request; it cannot name a program to run.
+const privateConfigKeys = new Set<string>(['http.extraheader']);
+
 /**
  * Runs git in a repository; a non-zero exit not listed in okExitCodes is GIT_FAILED with git's
  * message, and a repository config holding a key Cadre does not write is GIT_CONFIG_UNTRUSTED.
@@ -121,6 +130,15 @@ export function runGitRaw(
     if (!allowedEnv.has(name)) throw new Error(`git: the variable ${name} may not be set`);
     if (value !== undefined) env[name] = value;
   }
+  const privateConfig = options.privateConfig ?? [];
+  privateConfig.forEach(([key, value], index) => {
+    if (!privateConfigKeys.has(key.toLowerCase())) {
+      throw new Error(`git: the setting ${key} may not be given privately`);
+    }
+    env[`GIT_CONFIG_KEY_${index}`] = key;
+    env[`GIT_CONFIG_VALUE_${index}`] = value;
+  });
+  if (privateConfig.length > 0) env.GIT_CONFIG_COUNT = String(privateConfig.length);
   return new Promise((resolve, reject) => {
     const child = execFile(
       'git',

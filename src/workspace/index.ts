@@ -19,8 +19,25 @@ export type { FileEntry } from './files.js';
 export { maxFileBytes } from './files.js';
 export { confinePathText } from './paths.js';
 export type { ConfinedPath } from './paths.js';
-export type { MergeCandidate } from './merge.js';
+export type { AbsorbedConflict, MergeCandidate } from './merge.js';
 export type { CheckoutView } from './workspaces.js';
 export { configuredTestCommand, detectTestCommand } from './test-command.js';
 export type { TestCommand, TreeReader } from './test-command.js';
 export type { TaskBranchStore, ProjectLock } from './coordination.js';
+export {
+  defaultTokenUsername,
+  fetchBranch,
+  inspectRemote,
+  pushBranch,
+  upstreamRef,
+} from './remote.js';
+export type {
+  GitCredential,
+  PushOptions,
+  RemoteAccess,
+  RemoteInfo,
+  RemotePolicy,
+} from './remote.js';
+export { projectLayout } from './layout.js';
+export type { ProjectLayout } from './layout.js';
+export type { BaseSync } from './upstream.js';

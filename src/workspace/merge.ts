@@ -147,6 +147,56 @@ export async function absorbMerge(worktree: TaskWorktree, candidate: MergeCandid
   });
 }
 
+/** The task's branch after `absorbConflict`: the merge commit, with the paths left in conflict. */
+export interface AbsorbedConflict {
+  commit: string;
+  paths: string[];
+}
+
+/**
+ * Brings a base that conflicts with the task onto the task's branch: the merge commit holds
+ * git's conflict markers in the conflicting files, and the branch (and its checkout) moves to
+ * it, so that a fix round resolves them where the developer works. Refused with CONFLICT when
+ * the merge does not conflict (nothing to resolve) or the branch moved meanwhile.
+ */
+export async function absorbConflict(worktree: TaskWorktree): Promise<AbsorbedConflict> {
+  const gitDir = worktree.gitDir;
+  const baseHead = await rev(gitDir, `refs/heads/${worktree.baseBranch}`);
+  const taskHead = await rev(gitDir, 'HEAD');
+  const merged = await runGit({
+    gitDir,
+    args: ['merge-tree', '--write-tree', '--name-only', '--no-messages', taskHead, baseHead],
+    okExitCodes: [1],
+  });
+  if (merged.exitCode !== 1) {
+    throw new CadreError(
+      'CONFLICT',
+      `${worktree.branch} no longer conflicts with its base; merge again.`,
+    );
+  }
+  const [tree = '', ...rest] = merged.stdout.split('\n');
+  const paths = [...new Set(rest.filter(Boolean))];
+  await checkTreeChange({
+    gitDir,
+    from: `${taskHead}^{tree}`,
+    to: tree.trim(),
+    action: `bring ${worktree.baseBranch} into ${worktree.branch}`,
+  });
+  const message = `Merge ${worktree.baseBranch} into ${worktree.branch}, conflicts left in ${paths.join(', ')}`;
+  const commit = (
+    await runGit({
+      gitDir,
+      args: ['commit-tree', tree.trim(), '-p', taskHead, '-p', baseHead, '-m', message],
+    })
+  ).stdout.trim();
+  await runGit({
+    gitDir,
+    workTree: worktree.path,
+    args: ['merge', '--ff-only', '--quiet', commit],
+  });
+  return { commit, paths };
+}
+
 async function rev(gitDir: string, ref: string) {
   return (await runGit({ gitDir, args: ['rev-parse', '--verify', ref] })).stdout.trim();
 }

@@ -2,6 +2,7 @@
 // repository, its tasks' worktrees, their files, diffs and merges, and commands run in a
 // worktree through the sandbox. Git operations on one project run one at a time: queued in
 // this process, then under the project lock shared with every other process.
+import { rm } from 'node:fs/promises';
 import { CadreError } from '../errors/index.js';
 import type { ExecutorName, RunHandle, RunOptions, RunResult, Sandbox } from '../sandbox/index.js';
 import { commitTaskChanges, diffTask, diffTaskBranch, type TaskDiff } from './changes.js';
@@ -17,7 +18,9 @@ import { attemptRef, projectLayout } from './layout.js';
 import { diffSince, searchWorktree, statusOf } from './inspect.js';
 import { createCheckout, removeCheckout } from './checkouts.js';
 import {
+  absorbConflict,
   absorbMerge,
+  type AbsorbedConflict,
   applyMerge,
   mergeTask,
   planMerge,
@@ -38,6 +41,8 @@ import {
   type RepositoryInfo,
   type RepositorySource,
 } from './repository.js';
+import { inspectRemote, type RemoteAccess, type RemoteInfo, type RemotePolicy } from './remote.js';
+import { cloneUpstream, syncBase, type BaseSync } from './upstream.js';
 import {
   bundleBase,
   formatTaskPatch,
@@ -115,6 +120,18 @@ export interface Workspaces {
     baseBranch?: string,
   ): Promise<RepositoryInfo>;
   getRepository(projectId: string): Promise<RepositoryInfo>;
+  /** Creates the repository from the upstream's `branch` (its default branch when absent). */
+  createRepositoryFromRemote(
+    projectId: string,
+    remote: RemoteAccess,
+    branch?: string,
+  ): Promise<RepositoryInfo>;
+  /** Asks the upstream for its default branch and the head of `branch`, changing nothing. */
+  inspectRemote(projectId: string, remote: RemoteAccess, branch?: string): Promise<RemoteInfo>;
+  /** Fetches the upstream's `branch` and brings the base branch of that name up to it. */
+  syncBase(projectId: string, remote: RemoteAccess, branch: string): Promise<BaseSync>;
+  /** Removes the project's repository, worktrees and checkouts from disk. */
+  removeProject(projectId: string): Promise<void>;
   createTaskWorktree(task: TaskRef, baseBranch?: string): Promise<TaskWorktree>;
   getTaskWorktree(task: TaskRef): Promise<TaskWorktree>;
   removeTaskWorktree(task: TaskRef): Promise<void>;
@@ -146,6 +163,8 @@ export interface Workspaces {
   applyMerge(task: TaskRef, candidate: MergeCandidate): Promise<MergeResult>;
   /** Fast-forwards the task's branch to a planned merge commit, bringing its base's changes in. */
   absorbMerge(task: TaskRef, candidate: MergeCandidate): Promise<void>;
+  /** Merges a conflicting base into the task's branch, conflict markers and all, for a fix round. */
+  absorbConflict(task: TaskRef): Promise<AbsorbedConflict>;
   /**
    * Checks `commit` out in a throwaway folder named `name` (a step's id, so that a re-run
    * replaces what an interrupted one left), hands it to `work`, and removes it after.
@@ -187,6 +206,10 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
     return next;
   };
   const layout = (projectId: string) => projectLayout(dataDir, projectId);
+  const policy: RemotePolicy = {
+    allowHosts: options.imports?.allowHosts,
+    resolveHost: options.imports?.resolveHost,
+  };
   const bases = (projectId: string) => ({
     get: (taskId: string) => store.getBase(projectId, taskId),
     claim: (taskId: string, base: string) => store.claimBase(projectId, taskId, base),
@@ -255,6 +278,19 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
         }),
       ),
     getRepository: async (projectId) => getRepositoryInfo(await ready(projectId)),
+    createRepositoryFromRemote: (projectId, remote, branch) =>
+      serial(projectId, () => cloneUpstream(layout(projectId), remote, branch, policy)),
+    inspectRemote: (projectId, remote, branch) =>
+      inspectRemote(layout(projectId), remote, branch, policy),
+    syncBase: async (projectId, remote, branch) => {
+      const project = await ready(projectId);
+      return serial(projectId, () => syncBase(project, remote, branch, policy));
+    },
+    removeProject: (projectId) =>
+      serial(projectId, async () => {
+        adopted.delete(projectId);
+        await rm(layout(projectId).root, { recursive: true, force: true });
+      }),
     createTaskWorktree: async (task, baseBranch) =>
       createTaskWorktree(await ready(task.projectId), task.taskId, {
         baseBranch,
@@ -300,6 +336,7 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
       onWorktree(task, (found) => planMerge(found, { message, date: now() }), true),
     applyMerge: (task, candidate) => onWorktree(task, (found) => applyMerge(found, candidate)),
     absorbMerge: (task, candidate) => onWorktree(task, (found) => absorbMerge(found, candidate)),
+    absorbConflict: (task) => onWorktree(task, (found) => absorbConflict(found)),
     withCheckout: async ({ projectId, taskId, name, commit }, work) => {
       const project = await ready(projectId);
       const checkout = await serial(projectId, () => createCheckout(project, name, commit));

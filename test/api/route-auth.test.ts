@@ -13,8 +13,11 @@ import type { Database } from '../../src/db/index.js';
 import { createLogger, createMetrics } from '../../src/observability/index.js';
 import { createTestDatabase } from '../helpers/database.js';
 
-/** The only /api routes that need no credentials. */
-const publicRoutes = new Set(['POST /api/auth/sign-in']);
+/**
+ * The only /api routes that need no credentials. A git host's webhook carries its signature
+ * instead, checked in test/hosts/webhooks.test.ts.
+ */
+const publicRoutes = new Set(['POST /api/auth/sign-in', 'POST /api/hooks/:projectId/:kind']);
 
 interface Route {
   method: string;

@@ -115,7 +115,9 @@ describe('cadre up', () => {
     const withKey = clientEnv({ CADRE_API_KEY: adminKey });
     const list = await runCli(['project', 'list'], { env: withKey });
     expect(list.code).toBe(0);
-    expect(list.stdout).toMatch(/^ID\s+NAME\s+CONFIDENTIAL\s+CREATED\n.*\bshop\b/);
+    expect(list.stdout).toMatch(
+      /^ID\s+NAME\s+REMOTE\s+DELIVERY\s+CONFIDENTIAL\s+CREATED\n.*\bshop\b/,
+    );
 
     const task = await runCli(
       ['task', 'create', 'Add a cart\nwith totals', '--project', 'shop', '--json'],

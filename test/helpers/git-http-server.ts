@@ -1,5 +1,6 @@
-// A git smart-HTTP server on 127.0.0.1 for import tests: Node's http server in front of the
-// real `git http-backend` (CGI). It records every request, so a test can assert none came.
+// A git smart-HTTP server on 127.0.0.1 for import, fetch and push tests: Node's http server in
+// front of the real `git http-backend` (CGI). It records every request, so a test can assert
+// none came; it can demand HTTP Basic credentials, as git hosts do, and accept pushes.
 import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,14 +14,54 @@ export interface GitHttpServer {
   close(): Promise<void>;
 }
 
+export interface GitHttpServerOptions {
+  /**
+   * The one user name and password (a token, as git hosts take it) every request must carry
+   * as HTTP Basic credentials; without it anyone may read (and, with `allowPush`, write).
+   * Without a `username`, any user name goes with the password.
+   */
+  auth?: { username?: string; password: string };
+  /** Accept pushes (git's receive-pack, off by default in http-backend). */
+  allowPush?: boolean;
+}
+
 /** Serves the repositories under `projectRoot` (e.g. `<root>/app.git` as `/app.git`). */
-export function startGitHttpServer(projectRoot: string): Promise<GitHttpServer> {
+export function startGitHttpServer(
+  projectRoot: string,
+  options: GitHttpServerOptions = {},
+): Promise<GitHttpServer> {
   const requests: string[] = [];
   const server = createServer((request, response) => {
     requests.push(request.url ?? '');
-    serveThroughBackend(projectRoot, request, response);
+    const user = options.auth ? authorizedUser(request, options.auth) : '';
+    if (user === null) {
+      response
+        .writeHead(401, { 'www-authenticate': 'Basic realm="git"', 'content-type': 'text/plain' })
+        .end('authentication required');
+      return;
+    }
+    serveThroughBackend(projectRoot, request, response, {
+      user,
+      allowPush: options.allowPush ?? false,
+    });
   });
   return listen(server, requests);
+}
+
+/** The user name of valid Basic credentials, or null. */
+function authorizedUser(
+  request: IncomingMessage,
+  auth: NonNullable<GitHttpServerOptions['auth']>,
+): string | null {
+  const header = request.headers.authorization ?? '';
+  const match = /^Basic ([A-Za-z0-9+/=]+)$/.exec(header);
+  if (!match) return null;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return null;
+  const [user, password] = [decoded.slice(0, colon), decoded.slice(colon + 1)];
+  const isUserRight = auth.username === undefined ? user !== '' : user === auth.username;
+  return isUserRight && password === auth.password ? user : null;
 }
 
 /** An HTTP server on 127.0.0.1 that answers every request with a page that is not git's. */
@@ -51,17 +92,32 @@ function listen(server: Server, requests: string[]): Promise<GitHttpServer> {
   });
 }
 
-function serveThroughBackend(root: string, request: IncomingMessage, response: ServerResponse) {
+/**
+ * Answers one request through `git http-backend` over the repositories under `root`, as
+ * `user` (already authenticated by the caller); `pathInfo` is the repository path when the
+ * URL has a prefix before it.
+ */
+export function serveThroughBackend(
+  root: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+  { user, allowPush, pathInfo }: { user: string; allowPush: boolean; pathInfo?: string },
+) {
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
   const backend = spawn('git', ['http-backend'], {
     env: {
       PATH: process.env.PATH,
       GIT_CONFIG_NOSYSTEM: '1',
       GIT_CONFIG_GLOBAL: '/dev/null',
+      // http-backend serves receive-pack only when told to; REMOTE_USER alone would also do it.
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: 'http.receivepack',
+      GIT_CONFIG_VALUE_0: String(allowPush),
+      ...(user ? { REMOTE_USER: user } : {}),
       GIT_PROJECT_ROOT: root,
       GIT_HTTP_EXPORT_ALL: '1',
       REQUEST_METHOD: request.method ?? 'GET',
-      PATH_INFO: decodeURIComponent(url.pathname),
+      PATH_INFO: pathInfo ?? decodeURIComponent(url.pathname),
       QUERY_STRING: url.search.slice(1),
       CONTENT_TYPE: request.headers['content-type'] ?? '',
       REMOTE_ADDR: '127.0.0.1',

@@ -2,12 +2,14 @@
 // model per role, bubblewrap, git workspaces, the in-process bus and a worker running the
 // conductor. Close it in afterAll.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { Registry } from 'prom-client';
 import { builtInRoles } from '../../src/agents/index.js';
+import { createSecretBox } from '../../src/auth/index.js';
 import { createInProcessBus, type Subscription } from '../../src/bus/index.js';
 import { Config } from '../../src/config/index.js';
 import { connectDatabase, tables, type Database } from '../../src/db/index.js';
@@ -19,6 +21,8 @@ import {
   createRunRecorder,
   createTaskBranchStore,
   createWorker,
+  startHostNotifier,
+  storeProjectCredential,
 } from '../../src/orchestrator/index.js';
 import { createSandbox } from '../../src/sandbox/index.js';
 import {
@@ -121,8 +125,9 @@ export async function createOrchestra({
   });
   const workspaces: Workspaces = createWorkspaces({
     dataDir,
-    // seedProject imports a repository it makes in the temporary folder.
-    imports: { roots: [tmpdir()] },
+    // seedProject imports a repository it makes in the temporary folder; upstream projects
+    // live on a git server on 127.0.0.1.
+    imports: { roots: [tmpdir()], allowHosts: ['127.0.0.1'] },
     sandbox: createSandbox(config.sandbox),
     recordRun: createRunRecorder(database.db, logger),
     taskBranches: createTaskBranchStore(database.db),
@@ -133,8 +138,28 @@ export async function createOrchestra({
     ...role,
     modelPolicy: { ...role.modelPolicy, model: models[role.name]?.id },
   }));
-  const conductor = createConductor({ database, gateway, workspaces, bus, logger, configRoles });
+  // Projects that deliver to a remote reach the fake git host on loopback.
+  const secrets = createSecretBox(randomBytes(32));
+  const publicUrl = 'http://cadre.test';
+  const delivery = { secrets, dataDir, publicUrl, remotePolicy: { allowHosts: ['127.0.0.1'] } };
+  const conductor = createConductor({
+    database,
+    gateway,
+    workspaces,
+    bus,
+    logger,
+    configRoles,
+    delivery,
+    secrets,
+  });
   const cancellations: Subscription = await conductor.listenForCancellations();
+  const hostNotifier = await startHostNotifier({
+    db: database.db,
+    bus,
+    secrets,
+    logger,
+    publicUrl,
+  });
   const worker = createWorker({
     database,
     logger,
@@ -154,6 +179,8 @@ export async function createOrchestra({
     models,
     workspaces,
     bus,
+    /** The secret box project secrets are sealed with (host and git tokens). */
+    secrets,
     /**
      * An organization and project whose repository holds a small Node project with a test
      * (`npm test`) of src/math.js's add(), which passes while that file does not exist.
@@ -189,6 +216,19 @@ export async function createOrchestra({
       await rm(source, { recursive: true, force: true });
       return owner;
     },
+    /** An organization and project cloned from `url`'s `main`, the token stored as its credential. */
+    async seedUpstreamProject(name: string, url: string, token: string) {
+      const owner = await createOrgAndProject(database.db, name);
+      const remote = { url, credential: { kind: 'token' as const, token } };
+      await workspaces.createRepositoryFromRemote(owner.projectId, remote, 'main');
+      await database.db
+        .update(tables.projects)
+        .set({ remoteUrl: url, remoteBranch: 'main' })
+        .where(eq(tables.projects.id, owner.projectId));
+      const project = { orgId: owner.orgId, id: owner.projectId };
+      await storeProjectCredential(database.db, secrets, project, remote.credential);
+      return owner;
+    },
     /** Waits until the task is done, failed or cancelled, and returns its row. */
     finished(taskId: string, timeoutMs = 60_000) {
       return waitFor(
@@ -206,6 +246,7 @@ export async function createOrchestra({
     async close() {
       await worker.stop();
       await cancellations.unsubscribe();
+      await hostNotifier.unsubscribe();
       await gateway.close();
       await database.close();
       await rm(dataDir, { recursive: true, force: true });

@@ -7,6 +7,8 @@ import {
   Health,
   Project,
   Summary,
+  type ProjectCreate,
+  type ProjectUpdate,
   Task,
   TaskEvent,
   TaskPage,
@@ -94,8 +96,18 @@ export const api = {
   health: () => request(Health, '/healthz'),
   projects: () =>
     request(z.object({ items: z.array(Project) }), '/api/projects').then((page) => page.items),
-  createProject: (name: string) =>
-    request(Project, '/api/projects', { method: 'POST', body: JSON.stringify({ name }) }),
+  /** Creates a project; with a repository, the server clones it first (nothing is made on failure). */
+  createProject: (input: ProjectCreate) =>
+    request(Project, '/api/projects', { method: 'POST', body: JSON.stringify(input) }),
+  updateProject: (projectId: string, changes: ProjectUpdate) =>
+    request(Project, `/api/projects/${encodeURIComponent(projectId)}`, {
+      method: 'PATCH',
+      body: JSON.stringify(changes),
+    }),
+  deleteProject: (projectId: string) =>
+    request(z.undefined(), `/api/projects/${encodeURIComponent(projectId)}`, {
+      method: 'DELETE',
+    }),
   tasks: (filter: {
     projectId?: string | null;
     status?: string | null;

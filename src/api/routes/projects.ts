@@ -1,25 +1,35 @@
-// /api/projects: create, list, get, update and delete the organization's projects. Turning a
-// project's sandbox network on is an owner's or admin's decision, and is audited.
+// /api/projects: create (optionally from a repository), list, get, update and delete the
+// organization's projects. Turning a project's sandbox network on is an owner's or admin's
+// decision, and is audited. Credentials are accepted and never answered.
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { recordAudit, type Principal } from '../../auth/index.js';
 import {
-  createProject,
+  changeProject,
+  createProjectWithRepository,
   deleteProject,
   getProject,
   listProjects,
-  updateProject,
+  secretKindsByProject,
   type ProjectRow,
 } from '../../orchestrator/index.js';
-import type { AppDeps } from '../app.js';
+import type { SecretDeps } from '../app.js';
 import { principalOf } from '../auth-hook.js';
 import { createCloneUrls } from '../clone-urls.js';
 import { requirePermission } from '../require-permission.js';
 import { IdParams, Project, ProjectCreate, ProjectUpdate } from '../schemas.js';
+import type { WorkspaceServices } from './workspace-services.js';
 
-/** The API's view of a project row. */
-export function toProject(row: ProjectRow, cloneUrl: string): Project {
+/**
+ * The API's view of a project row; `secretKinds` names the secrets it holds, never a value,
+ * and `cloneUrl` is where its repository is served over git's smart HTTP.
+ */
+export function toProject(
+  row: ProjectRow,
+  secretKinds: readonly string[],
+  cloneUrl: string,
+): Project {
   return {
     id: row.id,
     name: row.name,
@@ -28,6 +38,14 @@ export function toProject(row: ProjectRow, cloneUrl: string): Project {
     hasNetwork: row.hasNetwork,
     testCommand: row.testCommand,
     allowUntestedMerge: row.allowUntestedMerge,
+    remoteUrl: row.remoteUrl,
+    remoteBranch: row.remoteBranch,
+    deliveryMode: row.deliveryMode,
+    pushBranch: row.pushBranch,
+    hostKind: row.hostKind,
+    hostApiUrl: row.hostApiUrl,
+    hostRepository: row.hostRepository,
+    secretKinds: [...secretKinds].sort(),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     cloneUrl,
@@ -42,18 +60,18 @@ interface NetworkChange {
   hasNetwork: boolean;
 }
 
-export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
-  app,
-  { database: { db }, gateway, config },
-) => {
+export const projectRoutes: FastifyPluginAsyncZod<
+  SecretDeps & { services: WorkspaceServices }
+> = async (app, { database: { db }, gateway, secrets, services, config }) => {
   const tags = ['projects'];
+  const projectServices = { db, secrets, workspaces: services.workspaces };
   /** The views of one organization's project rows, with the clone URLs of this request. */
   const viewsOf = async (request: FastifyRequest, orgId: string, rows: readonly ProjectRow[]) => {
-    const cloneUrl = await createCloneUrls(db, request, {
-      orgId,
-      publicUrl: config.server.publicUrl,
-    });
-    return rows.map((row) => toProject(row, cloneUrl(row.id)));
+    const [cloneUrl, kinds] = await Promise.all([
+      createCloneUrls(db, request, { orgId, publicUrl: config.server.publicUrl }),
+      secretKindsByProject(db, orgId),
+    ]);
+    return rows.map((row) => toProject(row, kinds.get(row.id) ?? [], cloneUrl(row.id)));
   };
   const viewOf = async (request: FastifyRequest, row: ProjectRow) =>
     (await viewsOf(request, row.orgId, [row]))[0]!;
@@ -74,12 +92,23 @@ export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
     },
     async (request, reply) => {
       const principal = principalOf(request);
+      const { repository } = request.body;
       if (request.body.hasNetwork === true) requirePermission(principal, 'projects:network');
-      const row = await createProject(db, principal.orgId, request.body);
+      // Importing a folder of the server reads the server's disk: owners and admins only.
+      if (repository && 'path' in repository) {
+        requirePermission(principal, 'workspace:import-local');
+      }
+      const row = await createProjectWithRepository(projectServices, principal.orgId, request.body);
       await recordAudit(db, principal, {
         action: 'project-created',
         targetType: 'project',
         targetId: row.id,
+        // Which kind of source and whether a credential came; never the credential.
+        data: {
+          repository: repository ? ('url' in repository ? 'url' : 'path') : null,
+          remoteUrl: row.remoteUrl,
+          hasCredential: request.body.credential !== undefined,
+        },
         requestId: request.id,
       });
       if (row.hasNetwork) {
@@ -127,7 +156,12 @@ export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
       // The project is looked up first, so that another organization's id stays a 404.
       const before = await getProject(db, principal.orgId, request.params.id);
       if (request.body.hasNetwork === true) requirePermission(principal, 'projects:network');
-      const row = await updateProject(db, principal.orgId, request.params.id, request.body);
+      const row = await changeProject(
+        projectServices,
+        principal.orgId,
+        request.params.id,
+        request.body,
+      );
       // The gateway keeps confidentiality in memory: it must hold from the very next call.
       if (request.body.isConfidential !== undefined) gateway?.invalidateScope(principal.orgId);
       await recordAudit(db, principal, {
@@ -150,11 +184,22 @@ export const projectRoutes: FastifyPluginAsyncZod<AppDeps> = async (
     { config: { permission: 'projects:write' }, schema: { tags, params: IdParams } },
     async (request, reply) => {
       const principal = principalOf(request);
-      await deleteProject(db, principal.orgId, request.params.id);
+      const { id } = request.params;
+      const project = await getProject(db, principal.orgId, id);
+      await deleteProject(db, principal.orgId, id);
+      // The row is gone first: a folder left by a failed removal is only disk, never a project.
+      const isRemoved = await services.workspaces.removeProject(id).then(
+        () => true,
+        (error: unknown) => {
+          request.log.error({ err: error, projectId: id }, 'could not remove a project folder');
+          return false;
+        },
+      );
       await recordAudit(db, principal, {
         action: 'project-deleted',
         targetType: 'project',
-        targetId: request.params.id,
+        targetId: id,
+        data: { name: project.name, remoteUrl: project.remoteUrl, isFolderRemoved: isRemoved },
         requestId: request.id,
       });
       return reply.status(204).send();

@@ -1,4 +1,5 @@
 // `cadre project …` and `cadre task …`: the resource commands, through the HTTP API.
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { describeDelivery, Project, Task, TaskPage } from '../../api/index.js';
 import type { ApiClient } from '../api-client.js';
@@ -34,38 +35,128 @@ export interface VerifyOptions {
   allowUntestedMerge?: boolean;
 }
 
+/** Where a project's code comes from and goes to, as `project create` and `update` take it. */
+export interface RemoteOptions {
+  branch?: string;
+  /** The environment variable that holds the upstream's HTTPS token (never the token itself). */
+  tokenEnv?: string;
+  /** Read the token from standard input. */
+  tokenStdin?: boolean;
+  username?: string;
+  sshKeyFile?: string;
+  delivery?: string;
+  pushBranch?: string;
+  hostKind?: string;
+  hostApiUrl?: string;
+  hostRepository?: string;
+  hostTokenEnv?: string;
+}
+
+/** Reads a secret from the named environment variable; a token never comes from argv. */
+function secretFromEnv(variable: string, option: string): string {
+  const value = process.env[variable];
+  if (!value) {
+    throw new CliError(
+      `${option}: the environment variable ${variable} is not set or empty; export the token in it first.`,
+      exitCodes.usage,
+    );
+  }
+  return value;
+}
+
+/** The credential the options name, read from its env variable, standard input or file. */
+function credentialFrom(options: RemoteOptions) {
+  const given = [options.tokenEnv, options.tokenStdin, options.sshKeyFile].filter(Boolean);
+  if (given.length > 1) {
+    throw new CliError(
+      'Give one of --token-env, --token-stdin and --ssh-key-file.',
+      exitCodes.usage,
+    );
+  }
+  if (options.sshKeyFile) {
+    try {
+      return { sshKey: readFileSync(options.sshKeyFile, 'utf8') };
+    } catch {
+      throw new CliError(`--ssh-key-file: cannot read ${options.sshKeyFile}.`, exitCodes.usage);
+    }
+  }
+  const token = options.tokenEnv
+    ? secretFromEnv(options.tokenEnv, '--token-env')
+    : options.tokenStdin
+      ? readFileSync(0, 'utf8').trim()
+      : undefined;
+  if (token === undefined) return undefined;
+  return { token, ...(options.username ? { username: options.username } : {}) };
+}
+
+function deliveryFrom(options: RemoteOptions) {
+  return {
+    deliveryMode: options.delivery,
+    pushBranch: options.pushBranch,
+    hostKind: options.hostKind,
+    hostApiUrl: options.hostApiUrl,
+    hostRepository: options.hostRepository,
+    hostToken: options.hostTokenEnv
+      ? secretFromEnv(options.hostTokenEnv, '--host-token-env')
+      : undefined,
+  };
+}
+
 export async function projectCreate(
   client: ApiClient,
   name: string,
-  options: OutputOptions & VerifyOptions & { description?: string; confidential?: boolean },
+  options: OutputOptions &
+    VerifyOptions &
+    RemoteOptions & { description?: string; confidential?: boolean; repo?: string; path?: string },
 ) {
+  if (options.repo && options.path) {
+    throw new CliError('Give --repo or --path, not both.', exitCodes.usage);
+  }
+  const repository = options.repo
+    ? { url: options.repo }
+    : options.path
+      ? { path: options.path }
+      : undefined;
   const project = await client.request(Project, 'POST', '/api/projects', {
     name,
     description: options.description,
     isConfidential: options.confidential ?? false,
     testCommand: options.testCommand,
     allowUntestedMerge: options.allowUntestedMerge,
+    repository,
+    branch: options.branch,
+    credential: credentialFrom(options),
+    ...deliveryFrom(options),
   });
-  print(project, options, () => `Created project ${project.name} (${project.id})`);
+  print(project, options, () =>
+    [
+      `Created project ${project.name} (${project.id})`,
+      ...(project.remoteUrl ? [`  from ${project.remoteUrl} (${project.remoteBranch})`] : []),
+    ].join('\n'),
+  );
 }
 
-/** Changes a project's description or how its merges are verified. */
+/** Changes a project's name, description, verification, upstream branch, credential or delivery. */
 export async function projectUpdate(
   client: ApiClient,
   reference: string,
-  options: OutputOptions & VerifyOptions & { description?: string },
+  options: OutputOptions & VerifyOptions & RemoteOptions & { description?: string; name?: string },
 ) {
   if (options.testCommand !== undefined && options.detectTestCommand) {
     throw new CliError('Give --test-command or --detect-test-command, not both.', exitCodes.usage);
   }
   const changes = {
+    name: options.name,
     description: options.description,
     testCommand: options.detectTestCommand ? null : options.testCommand,
     allowUntestedMerge: options.allowUntestedMerge,
+    remoteBranch: options.branch,
+    credential: credentialFrom(options),
+    ...deliveryFrom(options),
   };
   if (Object.values(changes).every((value) => value === undefined)) {
     throw new CliError(
-      'Nothing to change: give --description, --test-command, --detect-test-command or --[no-]allow-untested-merge.',
+      'Nothing to change: give --name, --description, --test-command, --detect-test-command, --[no-]allow-untested-merge, --branch, --token-env, --ssh-key-file, --delivery or a --host-* option.',
       exitCodes.usage,
     );
   }
@@ -73,8 +164,26 @@ export async function projectUpdate(
   const project = await client.request(Project, 'PATCH', `/api/projects/${id}`, changes);
   print(project, options, () => {
     const command = project.testCommand ?? 'detected from the repository';
-    return `Updated project ${project.name} (${project.id}): tests run with ${command}${project.allowUntestedMerge ? '; merges without a test command are allowed' : ''}`;
+    return `Updated project ${project.name} (${project.id}): tests run with ${command}${project.allowUntestedMerge ? '; merges without a test command are allowed' : ''}; delivery ${project.deliveryMode}`;
   });
+}
+
+/** Prints one project: its upstream, branch, delivery mode and host (never a secret). */
+export async function projectShow(client: ApiClient, reference: string, options: OutputOptions) {
+  const id = await resolveProject(client, reference);
+  const project = await client.request(Project, 'GET', `/api/projects/${id}`);
+  print(project, options, () =>
+    [
+      `${project.name} (${project.id})`,
+      `  description  ${project.description || '-'}`,
+      `  remote       ${project.remoteUrl ?? 'none (Cadre holds the only repository)'}`,
+      `  branch       ${project.remoteBranch ?? '-'}`,
+      `  delivery     ${project.deliveryMode}${project.pushBranch ? ` (to ${project.pushBranch})` : ''}`,
+      `  host         ${project.hostKind ? `${project.hostKind} ${project.hostRepository ?? ''} at ${project.hostApiUrl ?? '?'}` : '-'}`,
+      `  secrets      ${project.secretKinds.join(', ') || 'none'}`,
+      `  tests        ${project.testCommand ?? 'detected from the repository'}`,
+    ].join('\n'),
+  );
 }
 
 export async function projectList(client: ApiClient, options: OutputOptions) {
@@ -83,8 +192,15 @@ export async function projectList(client: ApiClient, options: OutputOptions) {
     items.length === 0
       ? 'No projects yet. Create one with: cadre project create <name>'
       : table([
-          ['ID', 'NAME', 'CONFIDENTIAL', 'CREATED'],
-          ...items.map((p) => [p.id, p.name, p.isConfidential ? 'yes' : 'no', p.createdAt]),
+          ['ID', 'NAME', 'REMOTE', 'DELIVERY', 'CONFIDENTIAL', 'CREATED'],
+          ...items.map((p) => [
+            p.id,
+            p.name,
+            p.remoteUrl ?? '-',
+            p.deliveryMode,
+            p.isConfidential ? 'yes' : 'no',
+            p.createdAt,
+          ]),
         ]),
   );
 }

@@ -117,6 +117,8 @@ export const projects = pgTable('projects', {
   hostKind: text('host_kind', { enum: ['github', 'gitlab', 'gitea'] }),
   hostApiUrl: text('host_api_url'),
   hostRepository: text('host_repository'),
+  /** The issue label that hands an issue to Cadre as a task. */
+  hostIntakeLabel: text('host_intake_label').notNull().default('cadre'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });

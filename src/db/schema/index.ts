@@ -21,4 +21,5 @@ export { agentTurns } from './agents.js';
 export { approvals, memories } from './orchestration.js';
 export { sprints } from './sprints.js';
 export { taskBranches } from './workspaces.js';
+export { hostComments, taskHostLinks, webhookDeliveries } from './hosts.js';
 export { taskDeliveries } from './deliveries.js';

@@ -1,0 +1,445 @@
+// Fetches from and pushes to a project's upstream repository on a git host. Every call checks
+// and pins the address again (DNS may have changed), and gives git the credential without
+// putting it in the URL, argv or a file another user can read. It must never write a ref
+// other than the ones it names, nor let a credential or git's raw output reach an error.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CadreError } from '../errors/index.js';
+import { runGit, runGitRaw, type GitResult } from './git.js';
+import { createImportAllowlist } from './import-address.js';
+import { pinImportUrl, UnreachableSource, type ResolveHost } from './import-url.js';
+import { checkBranchName, type ProjectLayout } from './layout.js';
+
+/** How Cadre authenticates to the upstream: an HTTPS token or an SSH deploy key. */
+export type GitCredential =
+  { kind: 'token'; username?: string; token: string } | { kind: 'ssh-key'; privateKey: string };
+
+/** The upstream repository (its URL never holds a credential) and how to authenticate to it. */
+export interface RemoteAccess {
+  url: string;
+  credential: GitCredential | null;
+}
+
+/** Which addresses a remote may reach, as the instance admin configured imports. */
+export interface RemotePolicy {
+  /** Hosts, addresses and CIDR blocks reachable although not public (CADRE_IMPORT_ALLOW_HOSTS). */
+  allowHosts?: readonly string[];
+  resolveHost?: ResolveHost;
+}
+
+/** What the upstream says about itself. */
+export interface RemoteInfo {
+  /** The branch the upstream's HEAD names; null when it names none. */
+  defaultBranch: string | null;
+  /** The head commit of the branch asked about; null when the upstream has no such branch. */
+  branchHead: string | null;
+}
+
+export interface PushOptions {
+  /** A ref or commit of the project's repository. */
+  source: string;
+  /** The upstream branch to write. */
+  branch: string;
+  /** Allow a push that is not a fast-forward. */
+  force?: boolean;
+  /**
+   * The commit the upstream branch must still point at (null: the branch must not exist);
+   * the push is refused otherwise, so that it never loses a change pushed meanwhile.
+   */
+  expectedHead?: string | null;
+}
+
+/** The user name sent with a token when none is given; GitHub, GitLab and Gitea accept any. */
+export const defaultTokenUsername = 'x-access-token';
+
+const networkTimeoutMs = 10 * 60_000;
+
+/** The Cadre-owned ref that mirrors the upstream's `branch`. */
+export function upstreamRef(branch: string): string {
+  return `refs/cadre/upstream/${checkBranchName('branch', branch)}`;
+}
+
+/** Asks the upstream for its default branch and the head of `branch` (when given). */
+export async function inspectRemote(
+  layout: ProjectLayout,
+  remote: RemoteAccess,
+  branch?: string,
+  policy: RemotePolicy = {},
+): Promise<RemoteInfo> {
+  const patterns = [
+    'HEAD',
+    ...(branch === undefined ? [] : [`refs/heads/${checkBranchName('branch', branch)}`]),
+  ];
+  const result = await withConnection(layout, remote, policy, (connection) =>
+    runGitRaw(
+      [...connection.settings, 'ls-remote', '--symref', '--', connection.url, ...patterns],
+      {
+        privateConfig: connection.privateConfig,
+        timeoutMs: networkTimeoutMs,
+      },
+    ),
+  );
+  let defaultBranch: string | null = null;
+  let branchHead: string | null = null;
+  for (const line of result.stdout.split('\n')) {
+    const [left, name] = line.split('\t');
+    const symref = /^ref: refs\/heads\/(\S+)$/.exec(left ?? '');
+    if (symref && name === 'HEAD') defaultBranch = symref[1]!;
+    else if (
+      branch !== undefined &&
+      name === `refs/heads/${branch}` &&
+      /^[0-9a-f]{40,64}$/.test(left ?? '')
+    ) {
+      branchHead = left!;
+    }
+  }
+  return { defaultBranch, branchHead };
+}
+
+/**
+ * Fetches the upstream's `branch` into `upstreamRef(branch)` (forced: the mirror follows the
+ * upstream even when it was rewritten) and nothing else: no tags, no FETCH_HEAD, no other ref.
+ */
+export async function fetchBranch(
+  layout: ProjectLayout,
+  remote: RemoteAccess,
+  branch: string,
+  policy: RemotePolicy = {},
+): Promise<{ commit: string }> {
+  const ref = upstreamRef(branch);
+  await withConnection(layout, remote, policy, (connection) =>
+    runGit({
+      gitDir: layout.gitDir,
+      args: [
+        ...connection.settings,
+        'fetch',
+        '--no-tags',
+        '--no-write-fetch-head',
+        '--no-recurse-submodules',
+        '--no-auto-maintenance',
+        '--quiet',
+        '--',
+        connection.url,
+        `+refs/heads/${branch}:${ref}`,
+      ],
+      privateConfig: connection.privateConfig,
+      timeoutMs: networkTimeoutMs,
+    }),
+  );
+  return { commit: await resolveCommit(layout, ref) };
+}
+
+/**
+ * Pushes `source` to the upstream's `branch`. With `expectedHead` the push holds only while
+ * the upstream still points there (git's --force-with-lease); a refusal is REMOTE_PUSH_REJECTED.
+ * On success the branch's upstream ref records the pushed commit.
+ */
+export async function pushBranch(
+  layout: ProjectLayout,
+  remote: RemoteAccess,
+  { source, branch, force = false, expectedHead }: PushOptions,
+  policy: RemotePolicy = {},
+): Promise<{ commit: string }> {
+  const ref = upstreamRef(branch);
+  const commit = await resolveCommit(layout, source);
+  if (
+    expectedHead !== undefined &&
+    expectedHead !== null &&
+    !/^[0-9a-f]{40,64}$/.test(expectedHead)
+  ) {
+    throw new CadreError('VALIDATION_FAILED', 'expectedHead: expected a full commit id.', {
+      details: [{ field: 'expectedHead', message: 'expected a full commit id' }],
+    });
+  }
+  // A lease that holds lets git replace the branch; without `force` that is only a fast-forward.
+  if (!force && expectedHead && !(await isAncestor(layout, expectedHead, commit))) {
+    throw pushRejected({ stdout: '[rejected] (non-fast-forward)' }, branch);
+  }
+  const lease =
+    expectedHead === undefined
+      ? []
+      : [`--force-with-lease=refs/heads/${branch}:${expectedHead ?? ''}`];
+  const result = await withConnection(layout, remote, policy, (connection) =>
+    runGit({
+      gitDir: layout.gitDir,
+      args: [
+        ...connection.settings,
+        'push',
+        '--porcelain',
+        '--no-recurse-submodules',
+        '--no-follow-tags',
+        ...lease,
+        '--',
+        connection.url,
+        // A "+" would override the lease: with one, the lease alone decides.
+        `${force && expectedHead === undefined ? '+' : ''}${commit}:refs/heads/${branch}`,
+      ],
+      privateConfig: connection.privateConfig,
+      timeoutMs: networkTimeoutMs,
+      // 1: git reached the upstream and it refused the update (listed on stdout).
+      okExitCodes: [1],
+    }),
+  );
+  if (result.exitCode !== 0 || /^!/m.test(result.stdout)) throw pushRejected(result, branch);
+  await runGit({ gitDir: layout.gitDir, args: ['update-ref', ref, commit] });
+  return { commit };
+}
+
+/** The git settings and URL of one connection, valid while `withConnection`'s work runs. */
+interface Connection {
+  url: string;
+  /** `-c` settings: the pinned address and, for ssh, the command with the key file. */
+  settings: string[];
+  /** The Authorization header, given through the environment only. */
+  privateConfig: Array<[string, string]>;
+}
+
+/**
+ * Pins the URL, lays out the credential for git, runs `work` and removes the key file whatever
+ * happens; git's failures become REMOTE_* errors that name only the host.
+ */
+async function withConnection<T>(
+  layout: ProjectLayout,
+  remote: RemoteAccess,
+  policy: RemotePolicy,
+  work: (connection: Connection) => Promise<T>,
+): Promise<T> {
+  const host = checkRemoteUrl(remote);
+  const pinned = await pinRemote(remote.url, host, policy);
+  const isSsh = pinned.gitConfig.some(([key]) => key === 'core.sshCommand');
+  checkCredentialFits(remote.credential, isSsh);
+  let keyDir: string | null = null;
+  try {
+    const config = [...pinned.gitConfig];
+    const privateConfig: Array<[string, string]> = [];
+    if (isSsh) {
+      await mkdir(layout.root, { recursive: true });
+      const options = [
+        `-o UserKnownHostsFile=${shellQuote(join(layout.root, 'known_hosts'))}`,
+        '-o GlobalKnownHostsFile=/dev/null',
+        '-o StrictHostKeyChecking=accept-new',
+        '-o IdentitiesOnly=yes',
+        '-o IdentityAgent=none',
+      ];
+      if (remote.credential?.kind === 'ssh-key') {
+        keyDir = await mkdtemp(join(tmpdir(), 'cadre-ssh-'));
+        const keyFile = join(keyDir, 'key');
+        const key = remote.credential.privateKey.replace(/\r\n/g, '\n').trimEnd() + '\n';
+        await writeFile(keyFile, key, { mode: 0o600, flag: 'wx' });
+        options.push(`-i ${shellQuote(keyFile)}`);
+      }
+      const index = config.findIndex(([key]) => key === 'core.sshCommand');
+      config[index] = ['core.sshCommand', `${config[index]![1]} ${options.join(' ')}`];
+    } else if (remote.credential?.kind === 'token') {
+      privateConfig.push(['http.extraHeader', authorizationHeader(remote.credential)]);
+    }
+    const settings = config.flatMap(([key, value]) => ['-c', `${key}=${value}`]);
+    return await work({ url: pinned.url, settings, privateConfig });
+  } catch (error) {
+    throw remoteError(error, host);
+  } finally {
+    if (keyDir !== null) await rm(keyDir, { recursive: true, force: true });
+  }
+}
+
+async function pinRemote(url: string, host: string, policy: RemotePolicy) {
+  try {
+    return await pinImportUrl(
+      url,
+      createImportAllowlist(policy.allowHosts ?? []),
+      policy.resolveHost,
+    );
+  } catch (error) {
+    if (error instanceof UnreachableSource) throw unreachable(host);
+    if (error instanceof CadreError && error.code === 'WORKSPACE_IMPORT_ADDRESS_REFUSED') {
+      const range = (error.details as { range?: string } | undefined)?.range ?? 'private';
+      throw new CadreError(
+        'REMOTE_ADDRESS_REFUSED',
+        `remoteUrl: ${host} now leads to a ${range} address, which Cadre may not reach. An instance admin can allow it with CADRE_IMPORT_ALLOW_HOSTS (imports.allowHosts).`,
+        { details: { field: 'remoteUrl', host, range } },
+      );
+    }
+    if (error instanceof CadreError && error.code === 'VALIDATION_FAILED') {
+      throw new CadreError(
+        'VALIDATION_FAILED',
+        error.message.replace(/^source\.url/, 'remoteUrl'),
+        {
+          details: [{ field: 'remoteUrl', message: 'the URL is not accepted' }],
+        },
+      );
+    }
+    throw error;
+  }
+}
+
+/** The remote's host, for messages; refuses an http(s) URL that carries a user or password. */
+function checkRemoteUrl(remote: RemoteAccess): string {
+  const scp = /^[^@/:\s]+@(\[[^\]]+\]|[^@/:[\]\s]+):/.exec(remote.url);
+  if (scp && !remote.url.includes('://')) return scp[1]!.toLowerCase();
+  let url: URL;
+  try {
+    url = new URL(remote.url);
+  } catch {
+    throw new CadreError(
+      'VALIDATION_FAILED',
+      'remoteUrl: the URL is not accepted: it is not a URL.',
+      {
+        details: [{ field: 'remoteUrl', message: 'not a URL' }],
+      },
+    );
+  }
+  if ((url.protocol === 'http:' || url.protocol === 'https:') && (url.username || url.password)) {
+    throw new CadreError(
+      'VALIDATION_FAILED',
+      'remoteUrl: the URL may not carry a user name or password; give the credential separately.',
+      { details: [{ field: 'remoteUrl', message: 'holds a credential' }] },
+    );
+  }
+  return url.hostname.toLowerCase();
+}
+
+function checkCredentialFits(credential: GitCredential | null, isSsh: boolean) {
+  if (credential === null) return;
+  if (isSsh && credential.kind === 'token') {
+    throw credentialMismatch(
+      'a token authenticates to https:// URLs; give an ssh key for an ssh URL',
+    );
+  }
+  if (!isSsh && credential.kind === 'ssh-key') {
+    throw credentialMismatch(
+      'an ssh key authenticates to ssh URLs; give a token for an https:// URL',
+    );
+  }
+}
+
+/** Refuses a value that could end the header early and start one of its own. */
+function authorizationHeader({
+  username = defaultTokenUsername,
+  token,
+}: {
+  username?: string;
+  token: string;
+}) {
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    throw credentialMismatch(
+      'the token may hold only printable characters without spaces',
+      'credential.token',
+    );
+  }
+  if (!/^[\x21-\x39\x3b-\x7e]+$/.test(username)) {
+    throw credentialMismatch(
+      'the user name may hold only printable characters without spaces or ":"',
+      'credential.username',
+    );
+  }
+  return `Authorization: Basic ${Buffer.from(`${username}:${token}`).toString('base64')}`;
+}
+
+/** Quotes for the shell git runs core.sshCommand through. */
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+async function resolveCommit(layout: ProjectLayout, revision: string): Promise<string> {
+  if (revision.startsWith('-')) {
+    throw new CadreError('VALIDATION_FAILED', `source: "${revision}" is not a ref or commit.`, {
+      details: [{ field: 'source', message: 'not a ref or commit' }],
+    });
+  }
+  const result = await runGit({
+    gitDir: layout.gitDir,
+    args: ['rev-parse', '--verify', '--quiet', '--end-of-options', `${revision}^{commit}`],
+    okExitCodes: [1],
+  });
+  if (result.exitCode !== 0) {
+    throw new CadreError(
+      'VALIDATION_FAILED',
+      `source: the repository has no commit "${revision}".`,
+      {
+        details: [{ field: 'source', message: 'no such commit' }],
+      },
+    );
+  }
+  return result.stdout.trim();
+}
+
+/** Whether `ancestor` (which this repository may lack) is `commit` or one of its ancestors. */
+async function isAncestor(layout: ProjectLayout, ancestor: string, commit: string) {
+  const known = await runGit({
+    gitDir: layout.gitDir,
+    args: ['cat-file', '-e', `${ancestor}^{commit}`],
+    okExitCodes: [1, 128],
+  });
+  if (known.exitCode !== 0) return false;
+  const result = await runGit({
+    gitDir: layout.gitDir,
+    args: ['merge-base', '--is-ancestor', ancestor, commit],
+    okExitCodes: [1],
+  });
+  return result.exitCode === 0;
+}
+
+/** Turns git's failure into a REMOTE_* error by what git said, without repeating any of it. */
+function remoteError(error: unknown, host: string): unknown {
+  if (!(error instanceof CadreError) || error.code !== 'GIT_FAILED') return error;
+  const said = error.message.toLowerCase();
+  if (/couldn't find remote ref|could not find remote ref/.test(said)) {
+    return new CadreError(
+      'REMOTE_BRANCH_NOT_FOUND',
+      `remoteBranch: the repository on ${host} has no such branch. Check the branch name, or choose another branch.`,
+      { details: { field: 'remoteBranch', host } },
+    );
+  }
+  if (/host key verification failed|remote host identification has changed/.test(said)) {
+    return new CadreError(
+      'REMOTE_HOST_KEY_CHANGED',
+      `The ssh host key of ${host} is not the one Cadre recorded the first time it connected. If the host's key was really replaced, an administrator removes its line from the project's known_hosts file; otherwise something is impersonating the host.`,
+      { details: { host } },
+    );
+  }
+  if (
+    /authentication failed|could not read (username|password)|returned error: 40[13]|permission denied \(|invalid username or password|access denied|http basic: access denied/.test(
+      said,
+    )
+  ) {
+    return new CadreError(
+      'REMOTE_AUTH_FAILED',
+      `credential: ${host} refused the credential (or the repository is private and none was given). Check that the token or deploy key is current and may read (and, to deliver, write) the repository, and set it again.`,
+      { details: { field: 'credential', host } },
+    );
+  }
+  return unreachable(host);
+}
+
+function unreachable(host: string): CadreError {
+  return new CadreError(
+    'REMOTE_UNREACHABLE',
+    `No git repository could be reached at ${host}. Check that the host is up, that the repository address is right and that it exists; then retry.`,
+    { details: { host } },
+  );
+}
+
+const knownRejections = new Set([
+  'stale info',
+  'fetch first',
+  'non-fast-forward',
+  'already exists',
+]);
+
+function pushRejected(result: Pick<GitResult, 'stdout'>, branch: string): CadreError {
+  // Only git's own reasons are repeated; a server's free text (a hook's message) is not.
+  const said = /\[(?:remote )?rejected\]\s*\(([^)]*)\)/.exec(result.stdout)?.[1] ?? '';
+  const reason = knownRejections.has(said) ? said : 'refused by the upstream';
+  return new CadreError(
+    'REMOTE_PUSH_REJECTED',
+    `The upstream refused the push to branch "${branch}" (${reason}): it changed since Cadre last fetched it, or it does not accept this update. Fetch again and retry.`,
+    { details: { branch, reason } },
+  );
+}
+
+function credentialMismatch(message: string, field = 'credential'): CadreError {
+  return new CadreError('VALIDATION_FAILED', `${field}: ${message}.`, {
+    details: [{ field, message }],
+  });
+}
