@@ -139,6 +139,7 @@ export async function runStepAgent(
       role: step.role,
     },
     hasNetwork: project.hasNetwork,
+    testCommand: project.testCommand,
     approveNetworkCommands: project.approveNetworkCommands,
     roles: run.roles,
     signal: context.signal,
