@@ -9,6 +9,7 @@ import { createGateway, type Gateway } from '../llm/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import {
   createConductor,
+  createMergeLock,
   createProjectLock,
   createRunRecorder,
   createTaskBranchStore,
@@ -77,6 +78,7 @@ export async function createServices({
     bus,
     logger,
     configRoles: parseConfigRoles(config.roles),
+    mergeLock: createMergeLock(database.pool),
   });
   const workers: Worker[] = [];
   let cancellations: Subscription | null = null;

@@ -20,6 +20,7 @@ import { finishedStatuses, type TaskStatus } from './task-status.js';
 import { emit, lockTask, setTaskStatus } from './transitions.js';
 import type { AfterCommit } from './work-queue.js';
 import type { StepHandler } from './worker.js';
+import type { MergeLock } from './workspace-records.js';
 
 export interface ConductorOptions {
   database: Database;
@@ -30,6 +31,8 @@ export interface ConductorOptions {
   configRoles?: readonly RoleDefinition[];
   /** The longest one agent may run. */
   agentWallTimeMs?: number;
+  /** One merge of a project at a time (createMergeLock); without it merges race and retry. */
+  mergeLock?: MergeLock;
 }
 
 export interface Conductor {

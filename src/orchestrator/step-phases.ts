@@ -32,6 +32,7 @@ import {
   setTaskStatus,
 } from './transitions.js';
 import { verifyAndMerge } from './verify-merge.js';
+import type { MergeLock } from './workspace-records.js';
 import type { StepOutcome } from './worker.js';
 
 export interface PhaseServices {
@@ -39,6 +40,7 @@ export interface PhaseServices {
   workspaces: Workspaces;
   logger: Logger;
   agentWallTimeMs?: number | undefined;
+  mergeLock?: MergeLock | undefined;
 }
 
 /** A step's worktree once prepared; `early` when the step ends without an agent. */
@@ -82,6 +84,7 @@ export async function prepareStep(
       orgId: task.orgId,
       project,
       signal: context.signal,
+      mergeLock: services.mergeLock,
     });
     const result = { commit: merged?.commit ?? null, verification: verification?.status };
     return {

@@ -13,6 +13,7 @@ import {
   type TestCommand,
   type Workspaces,
 } from '../workspace/index.js';
+import type { MergeLock } from './workspace-records.js';
 
 /** What Cadre's test run found on a merge candidate. */
 export type Verification =
@@ -50,6 +51,8 @@ export interface MergeStepOptions {
   signal?: AbortSignal;
   /** How often a base that moved during the test run is merged and tested again. */
   maxRaces?: number;
+  /** Holds other merges of the project back from planning to moving the base. */
+  mergeLock?: MergeLock | undefined;
 }
 
 const tailChars = 8_000;
@@ -60,6 +63,11 @@ const tailChars = 8_000;
  * so that the fix starts from what failed.
  */
 export async function verifyAndMerge(options: MergeStepOptions): Promise<MergeStepResult> {
+  const lock: MergeLock = options.mergeLock ?? ((_projectId, work) => work());
+  return lock(options.task.projectId, () => mergeRacing(options), options.signal);
+}
+
+async function mergeRacing(options: MergeStepOptions): Promise<MergeStepResult> {
   const { workspaces, task } = options;
   const maxRaces = options.maxRaces ?? 3;
   for (let race = 0; ; race++) {

@@ -15,6 +15,7 @@ import { createGateway, type ModelInfo } from '../../src/llm/index.js';
 import { createLogger } from '../../src/observability/index.js';
 import {
   createConductor,
+  createMergeLock,
   createProjectLock,
   createRunRecorder,
   createTaskBranchStore,
@@ -130,7 +131,15 @@ export async function createOrchestra({
     ...role,
     modelPolicy: { ...role.modelPolicy, model: models[role.name]?.id },
   }));
-  const conductor = createConductor({ database, gateway, workspaces, bus, logger, configRoles });
+  const conductor = createConductor({
+    database,
+    gateway,
+    workspaces,
+    bus,
+    logger,
+    configRoles,
+    mergeLock: createMergeLock(database.pool),
+  });
   const cancellations: Subscription = await conductor.listenForCancellations();
   const worker = createWorker({
     database,

@@ -14,6 +14,7 @@ import { createGateway } from '../../src/llm/index.js';
 import { createLogger } from '../../src/observability/index.js';
 import {
   createConductor,
+  createMergeLock,
   createProjectLock,
   createRunRecorder,
   createTaskBranchStore,
@@ -96,6 +97,7 @@ const conductor = createConductor({
     ...role,
     modelPolicy: { ...role.modelPolicy, model: ids[role.name] },
   })),
+  mergeLock: createMergeLock(database.pool),
 });
 const worker = createWorker({
   database,
