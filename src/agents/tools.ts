@@ -92,7 +92,7 @@ export const tools: Record<ToolName, ToolSpec> = {
     run: async (host, _input, { toolCallId }) => {
       const command = await host.testCommand();
       if (!command)
-        return 'No test command found (no package.json test script, Makefile test target or pytest setup).';
+        return 'No test command found: the project sets none, and the repository has no package.json "test" script, Makefile "test" target, pytest setup, go.mod or Cargo.toml. Add one of those, or ask for the project\'s test command to be set.';
       const output = await runClipped(host, command, toolCallId, 600_000);
       return { command, passed: output.exitCode === 0, ...output };
     },

@@ -9,6 +9,7 @@ import { createGateway, type Gateway } from '../llm/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import {
   createConductor,
+  createMergeLock,
   createProjectLock,
   createRunRecorder,
   createTaskBranchStore,
@@ -87,6 +88,7 @@ export async function createServices({
       remotePolicy: { allowHosts: config.imports.allowHosts },
     },
     secrets,
+    mergeLock: createMergeLock(database.pool),
   });
   const workers: Worker[] = [];
   let cancellations: Subscription | null = null;

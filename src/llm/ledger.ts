@@ -2,8 +2,9 @@
 // attempt's row is written before its answer is used (write); the rest in batches off the
 // response path (record). Each row carries its own id, so a retried write never inserts twice.
 import { sql } from 'drizzle-orm';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Db } from '../db/index.js';
-import { tables } from '../db/index.js';
+import { backoffDelayMs, isConnectionError, tables } from '../db/index.js';
 import type { Logger } from '../observability/index.js';
 
 export type CallStatus = 'ok' | 'error' | 'cancelled' | 'refused';
@@ -37,7 +38,9 @@ export interface Ledger {
   record(entry: LedgerEntry): void;
   /**
    * Writes a row now and resolves once it is in the database, so that a process dying right
-   * after still has it counted. A failed write falls back to the batch (retried), and resolves.
+   * after still has it counted. While the database is unreachable it tries again for up to
+   * `writeWaitMs`; after that, or on any other failure, the row falls back to the batch
+   * (retried), and the write resolves.
    */
   write(entry: LedgerEntry): Promise<void>;
   /** Rows recorded but not yet in the database (budgets count them too). */
@@ -53,6 +56,8 @@ export interface LedgerOptions {
   /** How long a row may wait for companions before the batch is written. */
   flushDelayMs?: number;
   maxBatch?: number;
+  /** How long write() waits for an unreachable database (a restart) before batching the row. */
+  writeWaitMs?: number;
 }
 
 /** A batching ledger writer. */
@@ -61,6 +66,7 @@ export function createLedger({
   logger,
   flushDelayMs = 20,
   maxBatch = 500,
+  writeWaitMs = 15_000,
 }: LedgerOptions): Ledger {
   let buffer: LedgerEntry[] = [];
   let inFlight: LedgerEntry[] = [];
@@ -125,7 +131,7 @@ export function createLedger({
         // Committed without waiting for the WAL flush: once Postgres has the row, a worker
         // dying cannot lose it (only a crash of Postgres's own machine within the WAL writer's
         // delay could), and the answer is not held up by an fsync.
-        await insertNow(db, entry);
+        await insertWaiting(db, entry, writeWaitMs);
       } catch (error) {
         logger.error({ err: error }, 'llm ledger write failed; the row waits for the next batch');
         record(entry);
@@ -137,6 +143,24 @@ export function createLedger({
     flush,
     close: flush,
   };
+}
+
+/**
+ * insertNow, tried again (100 ms doubling to 2 s) while the database is unreachable, for up to
+ * `waitMs`: a Postgres restart takes seconds, and an answer handed over before its row is in
+ * would be lost, unpaid, by a worker killed meanwhile. The row's id makes a retry harmless.
+ */
+async function insertWaiting(db: Db, entry: LedgerEntry, waitMs: number) {
+  const deadline = Date.now() + waitMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await insertNow(db, entry);
+    } catch (error) {
+      const wait = backoffDelayMs(attempt, { initialMs: 100, maxMs: 2_000 });
+      if (!isConnectionError(error) || Date.now() + wait > deadline) throw error;
+      await delay(wait);
+    }
+  }
 }
 
 /** Inserts rows; a row whose id is already there (a write retried after it landed) is skipped. */

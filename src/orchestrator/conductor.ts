@@ -22,6 +22,7 @@ import { emit, lockTask, setTaskStatus } from './transitions.js';
 import type { AfterCommit } from './work-queue.js';
 import type { StepHandler } from './worker.js';
 import type { DeliveryServices } from './deliver.js';
+import type { MergeLock } from './workspace-records.js';
 
 export interface ConductorOptions {
   database: Database;
@@ -36,6 +37,8 @@ export interface ConductorOptions {
   delivery?: DeliveryServices;
   /** Opens projects' upstream credentials; without it a project with an upstream fails its steps. */
   secrets?: SecretBox;
+  /** One merge of a project at a time (createMergeLock); without it merges race and retry. */
+  mergeLock?: MergeLock;
 }
 
 export interface Conductor {

@@ -79,7 +79,8 @@ export type { StepContext, StepContextOptions } from './step-context.js';
 export { createStepHost } from './step-host.js';
 export { stepPrompt } from './prompts.js';
 export { createRunRecorder } from './run-recorder.js';
-export { createProjectLock, createTaskBranchStore } from './workspace-records.js';
+export { createMergeLock, createProjectLock, createTaskBranchStore } from './workspace-records.js';
+export type { MergeLock } from './workspace-records.js';
 export {
   loadProjectRemote,
   secretKindsByProject,

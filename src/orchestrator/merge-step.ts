@@ -22,12 +22,15 @@ import type { TaskRow } from './tasks.js';
 import { afterMerge, emit, lockTask, setTaskStatus, type EventSink } from './transitions.js';
 import { verifyAndMerge } from './verify-merge.js';
 import type { StepOutcome } from './worker.js';
+import type { MergeLock } from './workspace-records.js';
 
 export interface MergeStepServices {
   workspaces: Workspaces;
   logger: Logger;
   /** Needed by projects that deliver to a remote ('push', 'pull-request'). */
   delivery?: DeliveryServices | undefined;
+  /** One merge of a project at a time. */
+  mergeLock?: MergeLock | undefined;
 }
 
 /** Runs the merge step and returns its outcome. */
@@ -48,6 +51,7 @@ export async function runMergeStep(
     orgId: task.orgId,
     project,
     signal: context.signal,
+    mergeLock: services.mergeLock,
     movesBase: mode !== 'pull-request',
     syncBase,
     // Push mode: the remote takes the tested merge before Cadre's base moves to it; an

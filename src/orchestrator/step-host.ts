@@ -14,7 +14,12 @@ import { CadreError } from '../errors/index.js';
 import type { Gateway } from '../llm/index.js';
 import { recall, remember } from '../memory/index.js';
 import { collectRun } from '../sandbox/index.js';
-import type { TaskRef, Workspaces } from '../workspace/index.js';
+import {
+  configuredTestCommand,
+  detectTestCommand,
+  type TaskRef,
+  type Workspaces,
+} from '../workspace/index.js';
 
 export interface StepHostOptions {
   db: Db;
@@ -23,6 +28,8 @@ export interface StepHostOptions {
   worktree: TaskRef;
   step: { id: string; orgId: string; taskId: string; projectId: string; role: string };
   hasNetwork: boolean;
+  /** The project's test command setting (null: detect it from the worktree's files). */
+  testCommand: string | null;
   /** Whether a human must approve each command before it runs with network access. */
   approveNetworkCommands: boolean;
   roles: ReadonlyMap<string, RoleDefinition>;
@@ -80,7 +87,7 @@ export function createStepHost(options: StepHostOptions): ToolHost {
         isTimedOut: run.isTimedOut,
       };
     },
-    testCommand: () => detectTestCommand(workspaces, worktree),
+    testCommand: () => stepTestCommand(workspaces, worktree, options.testCommand),
     commit: (message) => workspaces.commit(worktree, message),
     gitStatus: () => workspaces.status(worktree),
     gitDiff: (since) => workspaces.diffSince(worktree, since),
@@ -96,25 +103,30 @@ export function createStepHost(options: StepHostOptions): ToolHost {
   return host;
 }
 
-/** The project's test command, from what its repository holds. */
-async function detectTestCommand(
+/**
+ * The command `run_tests` runs: the project's own setting, else what the step's worktree
+ * holds, detected as Cadre's test run before a merge detects it (verify-merge.ts), so that a
+ * role runs the tests that will decide the merge.
+ */
+async function stepTestCommand(
   workspaces: Workspaces,
   worktree: TaskRef,
+  projectCommand: string | null,
 ): Promise<string[] | null> {
-  const read = (path: string) => workspaces.readFile(worktree, path).catch(() => null);
-  const packageJson = await read('package.json');
-  if (packageJson) {
-    const scripts = (JSON.parse(packageJson) as { scripts?: Record<string, string> }).scripts;
-    if (scripts?.test) return ['npm', 'test', '--silent'];
-  }
-  if (/^test:/m.test((await read('Makefile')) ?? '')) return ['make', 'test'];
-  if (
-    (await read('pytest.ini')) !== null ||
-    /\[tool\.pytest/.test((await read('pyproject.toml')) ?? '')
-  ) {
-    return ['python3', '-m', 'pytest', '-q'];
-  }
-  return null;
+  if (projectCommand) return configuredTestCommand(projectCommand).argv;
+  const command = await detectTestCommand({
+    readFile: (path) => workspaces.readFile(worktree, path).catch(() => null),
+    listFolder: async (folder) => {
+      const entries = await workspaces.listFiles(worktree, folder).catch(() => []);
+      // Direct children only, by name, as a checkout's reader lists them.
+      return entries
+        .map((entry) =>
+          entry.path.startsWith(`${folder}/`) ? entry.path.slice(folder.length + 1) : entry.path,
+        )
+        .filter((name) => !name.includes('/'));
+    },
+  });
+  return command?.argv ?? null;
 }
 
 /** Another role answers a question, with tools that look but do not change anything. */

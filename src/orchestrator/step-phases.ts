@@ -26,6 +26,7 @@ import { createStepHost } from './step-host.js';
 import { ensureWorktree, mergeStep, upstreamSync } from './step-worktrees.js';
 import { finishedStatuses, type TaskStatus } from './task-status.js';
 import { afterGate, afterPlan, afterWork, emit, lockTask, setTaskStatus } from './transitions.js';
+import type { MergeLock } from './workspace-records.js';
 import type { StepOutcome } from './worker.js';
 
 export interface PhaseServices {
@@ -37,6 +38,7 @@ export interface PhaseServices {
   delivery?: DeliveryServices | undefined;
   /** Opens the upstream credentials of projects that have one. */
   secrets?: SecretBox | undefined;
+  mergeLock?: MergeLock | undefined;
 }
 
 /** A step's worktree once prepared; `early` when the step ends without an agent. */
@@ -126,6 +128,7 @@ export async function runStepAgent(
       role: step.role,
     },
     hasNetwork: project.hasNetwork,
+    testCommand: project.testCommand,
     approveNetworkCommands: project.approveNetworkCommands,
     roles: run.roles,
     signal: context.signal,

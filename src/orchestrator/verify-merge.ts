@@ -15,6 +15,7 @@ import {
   type TestCommand,
   type Workspaces,
 } from '../workspace/index.js';
+import type { MergeLock } from './workspace-records.js';
 
 /** What Cadre's test run found on a merge candidate. */
 export type Verification =
@@ -66,6 +67,8 @@ export interface MergeStepOptions {
    * that moved: the base is synced, and the merge made and tested again.
    */
   beforeMove?: (candidate: MergeCandidate) => Promise<unknown>;
+  /** Holds other merges of the project back from planning to moving the base. */
+  mergeLock?: MergeLock | undefined;
 }
 
 const tailChars = 8_000;
@@ -77,6 +80,11 @@ const tailChars = 8_000;
  * the task's branch with its conflict markers, for a fix round to resolve.
  */
 export async function verifyAndMerge(options: MergeStepOptions): Promise<MergeStepResult> {
+  const lock: MergeLock = options.mergeLock ?? ((_projectId, work) => work());
+  return lock(options.task.projectId, () => mergeRacing(options), options.signal);
+}
+
+async function mergeRacing(options: MergeStepOptions): Promise<MergeStepResult> {
   const { workspaces, task } = options;
   const maxRaces = options.maxRaces ?? 3;
   for (let race = 0; ; race++) {

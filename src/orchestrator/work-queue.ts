@@ -239,8 +239,8 @@ export interface SweepOptions {
 }
 
 /**
- * Puts steps whose lease expired (their worker died or hung) back in the queue without
- * spending a failed attempt, counting the expiry instead; a step whose lease expired
+ * Puts steps whose lease expired (their worker died or hung) back in the queue, in the place
+ * they had, without spending a failed attempt, counting the expiry instead; a step whose lease expired
  * max_lease_expiries times is dead-lettered with STEP_WORKERS_DIED. Returns the moved steps.
  */
 export async function sweepExpiredLeases(db: Db, options: SweepOptions = {}): Promise<SweptStep[]> {
@@ -265,7 +265,9 @@ export async function sweepExpiredLeases(db: Db, options: SweepOptions = {}): Pr
           'attempt', s.attempts, 'code', 'STEP_LEASE_EXPIRED',
           'message', 'The lease expired: its worker died or stopped renewing it.',
           'workerId', old.worker_id, 'at', ${at})),
-        worker_id = NULL, lease_expires_at = NULL, run_after = ${at}, enqueued_at = ${at},
+        -- Its place in the queue is kept: the step was started and holds checkpointed work, so
+        -- it goes before the steps that became runnable after it, not behind them.
+        worker_id = NULL, lease_expires_at = NULL, run_after = LEAST(s.run_after, ${at}), enqueued_at = ${at},
         updated_at = now()
       FROM (
         SELECT id, worker_id FROM steps WHERE status = 'running' AND lease_expires_at < ${at}

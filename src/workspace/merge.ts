@@ -71,12 +71,39 @@ export async function planMerge(
       to: tree,
       action: `merge ${worktree.branch} into ${worktree.baseBranch}`,
     });
+  let tree: string;
   if (await isAncestor(gitDir, baseHead, taskHead)) {
     await gate(`${taskHead}^{tree}`);
-    return { ...result, commit: taskHead, isFastForward: true };
+    // A fast-forward only over one commit: over several, the base's first-parent line would
+    // gain states that were never tested (a broken commit its fix follows). A merge commit
+    // keeps that line to tested states, as a merge queue's does.
+    if ((await rev(gitDir, `${taskHead}^`)) === baseHead) {
+      return { ...result, commit: taskHead, isFastForward: true };
+    }
+    tree = await rev(gitDir, `${taskHead}^{tree}`);
+  } else {
+    tree = await mergedTree(worktree, baseHead, taskHead);
+    await gate(tree);
   }
-  const merged = await runGit({
+  const env = options.date
+    ? {
+        GIT_AUTHOR_DATE: options.date.toISOString(),
+        GIT_COMMITTER_DATE: options.date.toISOString(),
+      }
+    : undefined;
+  const message = options.message ?? `Merge ${worktree.branch} into ${worktree.baseBranch}`;
+  const commit = await runGit({
     gitDir,
+    env,
+    args: ['commit-tree', tree, '-p', baseHead, '-p', taskHead, '-m', message],
+  });
+  return { ...result, commit: commit.stdout.trim() };
+}
+
+/** The tree of base and task merged; MERGE_CONFLICT, naming the paths, when they conflict. */
+async function mergedTree(worktree: TaskWorktree, baseHead: string, taskHead: string) {
+  const merged = await runGit({
+    gitDir: worktree.gitDir,
     args: ['merge-tree', '--write-tree', '--name-only', '--no-messages', baseHead, taskHead],
     okExitCodes: [1],
   });
@@ -89,20 +116,7 @@ export async function planMerge(
       { details: { baseBranch: worktree.baseBranch, branch: worktree.branch, paths } },
     );
   }
-  await gate(tree.trim());
-  const env = options.date
-    ? {
-        GIT_AUTHOR_DATE: options.date.toISOString(),
-        GIT_COMMITTER_DATE: options.date.toISOString(),
-      }
-    : undefined;
-  const message = options.message ?? `Merge ${worktree.branch} into ${worktree.baseBranch}`;
-  const commit = await runGit({
-    gitDir,
-    env,
-    args: ['commit-tree', tree.trim(), '-p', baseHead, '-p', taskHead, '-m', message],
-  });
-  return { ...result, commit: commit.stdout.trim() };
+  return tree.trim();
 }
 
 /**

@@ -48,8 +48,15 @@ export interface FakeModelServer {
    * route answers 404, as a server without it does.
    */
   setModels(models: ServedModel[] | null): void;
+  /**
+   * Decides each request's behaviour from the request itself, before the queue: for tests
+   * whose calls come from several processes in no fixed order. Null falls through to the queue.
+   */
+  setResponder(responder: ((request: RecordedRequest) => Behaviour | null) | null): void;
   /** Behaviours not yet used. */
   readonly remaining: number;
+  /** Requests answered in full (a reply or a status), by the server's own count. */
+  readonly answered: number;
   close(): Promise<void>;
 }
 
@@ -64,6 +71,8 @@ export async function createFakeModelServer(): Promise<FakeModelServer> {
   const queue: Behaviour[] = [];
   let fallback: Behaviour | null = null;
   let served: ServedModel[] | null = null;
+  let responder: ((request: RecordedRequest) => Behaviour | null) | null = null;
+  let answered = 0;
   const requests: RecordedRequest[] = [];
   const server = createServer((request, response) => {
     let raw = '';
@@ -71,7 +80,10 @@ export async function createFakeModelServer(): Promise<FakeModelServer> {
     request.on('data', (chunk: string) => (raw += chunk));
     request.on('end', () => {
       const body = JSON.parse(raw || '{}') as Record<string, unknown>;
-      requests.push({ path: request.url ?? '', headers: request.headers, body });
+      const recorded = { path: request.url ?? '', headers: request.headers, body };
+      requests.push(recorded);
+      // Flushed to the socket in full; a reset or a stall never counts.
+      response.once('finish', () => (answered += 1));
       const path = request.url ?? '';
       if (request.method === 'GET' && path === '/v1/models') return listModels(served, response);
       if (served && protocolOfPath[path] && !served.some((model) => model.id === body.model)) {
@@ -80,7 +92,7 @@ export async function createFakeModelServer(): Promise<FakeModelServer> {
       const google = /^\/v1beta\/models\/[^/:]+:(generateContent|streamGenerateContent)/.exec(path);
       const protocol = google ? 'google' : protocolOfPath[path];
       const isStream = google ? google[1] === 'streamGenerateContent' : body.stream === true;
-      const behaviour = queue.shift() ?? fallback;
+      const behaviour = responder?.(recorded) ?? queue.shift() ?? fallback;
       if (!protocol || !behaviour) {
         response.writeHead(500, { 'content-type': 'application/json' });
         response.end(
@@ -99,8 +111,12 @@ export async function createFakeModelServer(): Promise<FakeModelServer> {
     enqueue: (...behaviours) => void queue.push(...behaviours),
     setFallback: (behaviour) => void (fallback = behaviour),
     setModels: (models) => void (served = models),
+    setResponder: (next) => void (responder = next),
     get remaining() {
       return queue.length;
+    },
+    get answered() {
+      return answered;
     },
     close: async () => {
       server.closeAllConnections();

@@ -17,6 +17,7 @@ import { createGateway, type ModelInfo } from '../../src/llm/index.js';
 import { createLogger } from '../../src/observability/index.js';
 import {
   createConductor,
+  createMergeLock,
   createProjectLock,
   createRunRecorder,
   createTaskBranchStore,
@@ -151,6 +152,7 @@ export async function createOrchestra({
     configRoles,
     delivery,
     secrets,
+    mergeLock: createMergeLock(database.pool),
   });
   const cancellations: Subscription = await conductor.listenForCancellations();
   const hostNotifier = await startHostNotifier({

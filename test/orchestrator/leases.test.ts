@@ -212,3 +212,38 @@ describe('a step whose workers die', () => {
     }
   });
 });
+
+describe('a step put back after its worker died', () => {
+  it('keeps its place in the queue, ahead of steps that became runnable after it', async () => {
+    // A database of its own: no step of the tests above may be in the queue.
+    const own = await createTestDatabase();
+    try {
+      const clock = createTestClock();
+      const ids = await createOrgAndProject(own.db);
+      const started = await createTaskWithSteps(own.db, ids, 1);
+      await own.db.transaction((tx) => enqueueSteps(tx, started.stepIds));
+      const [claimed] = await claimSteps(own.db, {
+        workerId: 'killed',
+        limit: 1,
+        leaseMs,
+        now: new Date(clock.now()),
+      });
+      expect(claimed?.stepId).toBe(started.stepIds[0]);
+      // Work queued while the step runs, then its worker dies and its lease expires.
+      const later = await createTaskWithSteps(own.db, ids, 1);
+      await own.db.transaction((tx) => enqueueSteps(tx, later.stepIds));
+      clock.advance(leaseMs + 1);
+      await sweepExpiredLeases(own.db, { now: new Date(clock.now()) });
+
+      const next = await claimSteps(own.db, {
+        workerId: 'survivor',
+        limit: 1,
+        leaseMs,
+        now: new Date(clock.now()),
+      });
+      expect(next.map((step) => step.stepId)).toEqual(started.stepIds);
+    } finally {
+      await own.close();
+    }
+  });
+});

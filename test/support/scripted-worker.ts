@@ -3,16 +3,18 @@
 // MODEL_URL. DIE_AFTER_ANSWERS=n SIGKILLs the process as soon as the gateway has handed over
 // its n-th answer, before anything else happens; DIE_BEFORE_WORKTREE_REMOVAL=1 does so when
 // the first step's agent has finished, before its step commits. It prints "ready" once it
-// waits for steps.
+// waits for steps. MODEL_KEY is the API key it sends to MODEL_URL (which tells processes apart
+// there); RABBITMQ_URL publishes its events on that broker instead of in-process.
 import { Registry } from 'prom-client';
 import { builtInRoles } from '../../src/agents/index.js';
-import { createInProcessBus } from '../../src/bus/index.js';
+import { createBus, createInProcessBus } from '../../src/bus/index.js';
 import { Config } from '../../src/config/index.js';
 import { connectDatabase } from '../../src/db/index.js';
 import { createGateway } from '../../src/llm/index.js';
 import { createLogger } from '../../src/observability/index.js';
 import {
   createConductor,
+  createMergeLock,
   createProjectLock,
   createRunRecorder,
   createTaskBranchStore,
@@ -29,9 +31,12 @@ const database = connectDatabase({ url: process.env.DATABASE_URL!, poolSize: 4 }
 const logger = createLogger({ level: 'silent' });
 const config = Config.parse({
   dataDir: process.env.DATA_DIR!,
+  rabbitmq: { url: process.env.RABBITMQ_URL },
   ...(modelUrl && {
     models: {
-      endpoints: { fake: { kind: 'openai', baseUrl: `${modelUrl}/v1`, apiKey: 'k' } },
+      endpoints: {
+        fake: { kind: 'openai', baseUrl: `${modelUrl}/v1`, apiKey: process.env.MODEL_KEY ?? 'k' },
+      },
       catalog: [
         {
           id: 'fake/model',
@@ -75,6 +80,7 @@ const workspaces = createWorkspaces({
   taskBranches: createTaskBranchStore(database.db),
   projectLock: createProjectLock(database.pool),
 });
+const bus = process.env.RABBITMQ_URL ? await createBus(config) : createInProcessBus();
 const conductor = createConductor({
   database,
   gateway: dying,
@@ -85,12 +91,13 @@ const conductor = createConductor({
       return workspaces.removeTaskWorktree(ref);
     },
   },
-  bus: createInProcessBus(),
+  bus,
   logger,
   configRoles: builtInRoles.map((role) => ({
     ...role,
     modelPolicy: { ...role.modelPolicy, model: ids[role.name] },
   })),
+  mergeLock: createMergeLock(database.pool),
 });
 const worker = createWorker({
   database,
@@ -101,6 +108,7 @@ const worker = createWorker({
   leaseMs: Number(process.env.LEASE_MS ?? 10_000),
   heartbeatMs: Number(process.env.LEASE_MS ?? 10_000) / 4,
   sweepMs: 500,
+  bus,
 });
 await worker.start();
 process.stdout.write('ready\n');

@@ -166,6 +166,7 @@ function agentHost(task: { projectId: string; taskId: string }): ToolHost {
     worktree: task,
     step: { id: 'step', orgId, taskId: task.taskId, projectId: task.projectId, role: 'developer' },
     hasNetwork: false,
+    testCommand: null,
     approveNetworkCommands: false,
     roles: new Map(),
     signal: new AbortController().signal,
