@@ -1,7 +1,6 @@
 // Creating a project from a repository through the API, against a real git server that
 // demands a token: the clone, what is recorded (never the credential), and every bad input
 // answered with its own code while nothing at all is created.
-import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +14,7 @@ import {
   startPlainHttpServer,
   type GitHttpServer,
 } from '../helpers/git-http-server.js';
+import { git } from '../helpers/git.js';
 
 const token = 'ghp_apiProjectToken123456';
 let t: TestApp;
@@ -23,20 +23,6 @@ let server: GitHttpServer;
 let plain: GitHttpServer;
 let mainHead: string;
 let developHead: string;
-
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH,
-      GIT_CONFIG_GLOBAL: '/dev/null',
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@t',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@t',
-    },
-  }).trim();
 
 const post = (payload: Record<string, unknown>) =>
   t.app.inject({ method: 'POST', url: '/api/projects', headers: bearer(t.adminKey), payload });

@@ -1,6 +1,5 @@
 // `cadre project create --repo` end to end: the real command against `cadre up`, cloning from
 // a real git server that demands a token, the token read from an environment variable only.
-import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,25 +15,12 @@ import {
   stopCadre,
   type Started,
 } from './cli-process.js';
+import { git } from '../helpers/git.js';
 
 const token = 'ghp_cliProjectToken24680';
 let server: Started;
 let gitServer: GitHttpServer;
 let dataDir: string;
-
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH,
-      GIT_CONFIG_GLOBAL: '/dev/null',
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@t',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@t',
-    },
-  }).trim();
 
 const client = (extra: Record<string, string> = {}) =>
   cliEnv({ CADRE_URL: server.url, CADRE_DATA_DIR: dataDir, ...extra });

@@ -1,7 +1,6 @@
 // The projects page in a real headless Chromium against `cadre up`: create a project from a
 // repository URL served by a real git server that demands a token, see its remote listed,
 // rename and describe it, and delete it; the token never comes back to the page.
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import {
 } from './cli-process.js';
 import { launchChromium } from '../support/chromium.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
+import { git } from '../helpers/git.js';
 
 const token = 'ghp_webProjectToken987654';
 let server: Started;
@@ -27,20 +27,6 @@ let gitServer: GitHttpServer;
 let adminKey: string;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
 let page: Page;
-
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH,
-      GIT_CONFIG_GLOBAL: '/dev/null',
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@t',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@t',
-    },
-  }).trim();
 
 beforeAll(async () => {
   assertBuilt();

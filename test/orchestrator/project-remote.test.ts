@@ -1,6 +1,5 @@
 // A project's upstream is read from its row and its sealed secrets, and is enough for a real
 // fetch from a git server that demands the token.
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,6 +17,7 @@ import {
 import { createWorkspaces, fetchBranch, projectLayout } from '../../src/workspace/index.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
+import { git } from '../helpers/git.js';
 
 const token = 'glpat-projectRemoteToken42';
 const secrets = createSecretBox(randomBytes(32));
@@ -26,20 +26,6 @@ let orgId: string;
 let scratch: string;
 let server: GitHttpServer;
 let head: string;
-
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH,
-      GIT_CONFIG_GLOBAL: '/dev/null',
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@t',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@t',
-    },
-  }).trim();
 
 async function projectWithRemote(name: string, remoteUrl: string | null): Promise<ProjectRow> {
   const project = await createProject(database.db, orgId, { name });

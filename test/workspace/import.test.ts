@@ -1,7 +1,6 @@
 // Imports are confined, with real git: local paths only from the import roots (resolved, never
 // the data folder), URLs only to public or allowlisted addresses, pinned, and one error for
 // every unreadable source that never names a password or a server path.
-import { execFileSync } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
@@ -15,20 +14,7 @@ import {
   startPlainHttpServer,
   type GitHttpServer,
 } from '../helpers/git-http-server.js';
-
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH,
-      GIT_CONFIG_GLOBAL: '/dev/null',
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@t',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@t',
-    },
-  }).trim();
+import { git } from '../helpers/git.js';
 
 let scratch: string;
 let dataDir: string;

@@ -2,7 +2,6 @@
 // Basic credentials: only Cadre's own ref is written, the token never reaches argv, every call
 // re-checks the address, a push never loses a concurrent change, and errors have stable codes
 // that repeat neither the credential nor git's output.
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
@@ -22,22 +21,9 @@ import {
   type RemotePolicy,
 } from '../../src/workspace/remote.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
+import { git } from '../helpers/git.js';
 
 const token = 'ghp_remoteTestToken0123456789';
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH,
-      GIT_CONFIG_GLOBAL: '/dev/null',
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@t',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@t',
-    },
-  }).trim();
-
 let scratch: string;
 let dataDir: string;
 let served: string;

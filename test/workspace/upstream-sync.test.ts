@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CadreError } from '../../src/errors/index.js';
 import { createWorkspaces, type Workspaces } from '../../src/workspace/index.js';
 import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-server.js';
+import { git } from '../helpers/git.js';
 
 const token = 'upstream-sync-token';
 let scratch: string;
@@ -17,20 +18,6 @@ let author: string;
 let server: GitHttpServer;
 let workspaces: Workspaces;
 let count = 0;
-
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH,
-      GIT_CONFIG_GLOBAL: '/dev/null',
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@t',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@t',
-    },
-  }).trim();
 
 async function pushUpstream(file: string, content: string) {
   git(author, 'pull', '-q', '--ff-only', 'origin', 'main');

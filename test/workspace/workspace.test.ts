@@ -8,23 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CadreError } from '../../src/errors/index.js';
 import { createWorkspaces, type Workspaces } from '../../src/workspace/index.js';
 import { startGitHttpServer } from '../helpers/git-http-server.js';
+import { git } from '../helpers/git.js';
 
 let dataDir: string;
 let workspaces: Workspaces;
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH,
-      GIT_CONFIG_GLOBAL: '/dev/null',
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@t',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@t',
-    },
-  }).trim();
-
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'cadre-ws-'));
   workspaces = createWorkspaces({
