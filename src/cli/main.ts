@@ -92,32 +92,14 @@ program
   });
 
 const project = program.command('project').description('create, update and list projects');
-project
-  .command('create <name>')
-  .description('create a project, optionally cloned from a repository')
-  .option('--description <text>', 'what the project is')
-  .option('--repo <url>', "clone the project's repository from this git URL (https or ssh)")
-  .option('--path <dir>', 'import the repository from this server folder (an import root)')
-  .option(
-    '--branch <name>',
-    'the upstream branch to start from and deliver to (default: its default branch)',
-  )
-  .option('--token-env <variable>', 'read the upstream HTTPS token from this environment variable')
-  .option('--token-stdin', 'read the upstream HTTPS token from standard input')
-  .option('--username <name>', 'the user name sent with the token (default: x-access-token)')
-  .option('--ssh-key-file <file>', 'an ssh deploy key (private key file) for an ssh URL')
-  .option('--delivery <mode>', 'where finished work goes: local (default), push or pull-request')
-  .option('--push-branch <name>', 'the upstream branch the push mode writes (default: --branch)')
-  .option(
-    '--host-kind <kind>',
-    'the git host: github, gitlab or gitea (guessed for github.com, gitlab.com)',
-  )
-  .option('--host-api-url <url>', "the git host's REST API, e.g. https://gitea.example/api/v1")
-  .option('--host-repository <owner/name>', 'the repository on the git host')
-  .option(
-    '--host-token-env <variable>',
-    "read the git host's API token from this environment variable",
-  )
+withUpstreamOptions(
+  project
+    .command('create <name>')
+    .description('create a project, optionally cloned from a repository')
+    .option('--description <text>', 'what the project is')
+    .option('--repo <url>', "clone the project's repository from this git URL (https or ssh)")
+    .option('--path <dir>', 'import the repository from this server folder (an import root)'),
+)
   .option('--confidential', 'never send anything of this project to a cloud model')
   .option('--test-command <command>', 'the command Cadre runs before each merge (default: detect)')
   .option('--allow-untested-merge', 'merge unverified when no test command is set or detected')
@@ -125,31 +107,13 @@ project
   .action((name: string, options, command: Command) =>
     projectCreate(client(command), name, options),
   );
-project
-  .command('update <name-or-id>')
-  .description("change a project's name, description, verification, upstream or delivery")
-  .option('--name <name>', 'rename the project')
-  .option('--description <text>', 'what the project is')
-  .option(
-    '--branch <name>',
-    'the upstream branch to start from and deliver to (default: its default branch)',
-  )
-  .option('--token-env <variable>', 'read the upstream HTTPS token from this environment variable')
-  .option('--token-stdin', 'read the upstream HTTPS token from standard input')
-  .option('--username <name>', 'the user name sent with the token (default: x-access-token)')
-  .option('--ssh-key-file <file>', 'an ssh deploy key (private key file) for an ssh URL')
-  .option('--delivery <mode>', 'where finished work goes: local (default), push or pull-request')
-  .option('--push-branch <name>', 'the upstream branch the push mode writes (default: --branch)')
-  .option(
-    '--host-kind <kind>',
-    'the git host: github, gitlab or gitea (guessed for github.com, gitlab.com)',
-  )
-  .option('--host-api-url <url>', "the git host's REST API, e.g. https://gitea.example/api/v1")
-  .option('--host-repository <owner/name>', 'the repository on the git host')
-  .option(
-    '--host-token-env <variable>',
-    "read the git host's API token from this environment variable",
-  )
+withUpstreamOptions(
+  project
+    .command('update <name-or-id>')
+    .description("change a project's name, description, verification, upstream or delivery")
+    .option('--name <name>', 'rename the project')
+    .option('--description <text>', 'what the project is'),
+)
   .option('--test-command <command>', 'the command Cadre runs before each merge')
   .option('--detect-test-command', 'forget the set command and detect it from the repository')
   .option('--allow-untested-merge', 'merge unverified when no test command is set or detected')
@@ -299,4 +263,32 @@ function report(error: unknown): number {
     `cadre: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );
   return exitCodes.failed;
+}
+
+/** The options `project create` and `project update` share: the upstream and the delivery. */
+function withUpstreamOptions(command: Command): Command {
+  return command
+    .option(
+      '--branch <name>',
+      'the upstream branch to start from and deliver to (default: its default branch)',
+    )
+    .option(
+      '--token-env <variable>',
+      'read the upstream HTTPS token from this environment variable',
+    )
+    .option('--token-stdin', 'read the upstream HTTPS token from standard input')
+    .option('--username <name>', 'the user name sent with the token (default: x-access-token)')
+    .option('--ssh-key-file <file>', 'an ssh deploy key (private key file) for an ssh URL')
+    .option('--delivery <mode>', 'where finished work goes: local (default), push or pull-request')
+    .option('--push-branch <name>', 'the upstream branch the push mode writes (default: --branch)')
+    .option(
+      '--host-kind <kind>',
+      'the git host: github, gitlab or gitea (guessed for github.com, gitlab.com)',
+    )
+    .option('--host-api-url <url>', "the git host's REST API, e.g. https://gitea.example/api/v1")
+    .option('--host-repository <owner/name>', 'the repository on the git host')
+    .option(
+      '--host-token-env <variable>',
+      "read the git host's API token from this environment variable",
+    );
 }
