@@ -80,7 +80,9 @@ describe('a whole task', () => {
     const show = (...args: string[]) =>
       execFileSync('git', ['--git-dir', repo, ...args]).toString();
     expect(show('show', 'main:src/math.js')).toContain("throw new TypeError('numbers only')");
-    expect(show('log', '--format=%s', 'main')).toMatch(
+    // The base moves by one merge commit whose second parent carries the task's commits in order.
+    expect(show('log', '--first-parent', '--format=%s', 'main')).toMatch(/^Merge task: .*\nStart/);
+    expect(show('log', '--format=%s', 'main^2')).toMatch(
       /Check the inputs of add\(\)[\s\S]*Add add\(\)[\s\S]*Start/,
     );
     // Where the result went is recorded: main of Cadre's own repository, at its new head.
