@@ -1,7 +1,7 @@
 // Fetch and push over ssh with a deploy key, against a real OpenSSH server the test starts on
 // loopback: the right key reads and writes, a wrong key is REMOTE_AUTH_FAILED without
 // repeating the key or ssh's output, a host whose key changed is refused, and the key file
-// never outlives the call.
+// never outlives the call. A project created through the API clones with its deploy key.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -19,6 +19,7 @@ import {
   type RemoteAccess,
   type RemotePolicy,
 } from '../../src/workspace/remote.js';
+import { bearer, createTestApp } from '../helpers/app.js';
 import { git } from '../helpers/git.js';
 import { closedPort } from '../helpers/ports.js';
 
@@ -259,5 +260,39 @@ describe('ssh deploy keys against a real sshd', () => {
     const layout = projectLayout(dataDir, 'ssh-created');
     expect(git(layout.gitDir, 'rev-parse', 'refs/heads/main')).toBe(upstreamHead());
     expect(keyFolders()).toEqual([]);
+  });
+});
+
+describe('a project created through the API with a deploy key', () => {
+  it('clones over ssh, keeps the key out of the answer, and refuses a wrong key', async () => {
+    const t = await createTestApp({ imports: { roots: [], allowHosts: ['127.0.0.1'] } });
+    try {
+      const post = (name: string, sshKey: string) =>
+        t.app.inject({
+          method: 'POST',
+          url: '/api/projects',
+          headers: bearer(t.adminKey),
+          payload: { name, repository: { url: remote(rightKey).url }, credential: { sshKey } },
+        });
+      const created = await post('over-ssh', rightKey);
+      expect(created.statusCode).toBe(201);
+      const keyLine = rightKey.split('\n')[1]!;
+      expect(created.body).not.toContain(keyLine);
+      expect(created.json()).toMatchObject({ remoteBranch: 'main', secretKinds: ['ssh-key'] });
+      const workspace = await t.app.inject({
+        method: 'GET',
+        url: `/api/projects/${created.json().id}/workspace`,
+        headers: bearer(t.adminKey),
+      });
+      expect(workspace.json()).toMatchObject({ baseBranch: 'main', head: upstreamHead() });
+
+      const refused = await post('wrong-key', wrongKey);
+      expect(refused.json().error.code).toBe('REMOTE_AUTH_FAILED');
+      expect(refused.body).not.toContain(wrongKey.split('\n')[1]!);
+      expect(refused.body).not.toMatch(/permission denied|publickey/i);
+      expect(keyFolders()).toEqual([]);
+    } finally {
+      await t.close();
+    }
   });
 });
