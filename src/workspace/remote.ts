@@ -228,6 +228,10 @@ async function withConnection<T>(
         const key = remote.credential.privateKey.replace(/\r\n/g, '\n').trimEnd() + '\n';
         await writeFile(keyFile, key, { mode: 0o600, flag: 'wx' });
         options.push(`-i ${shellQuote(keyFile)}`);
+      } else {
+        // Without -i ssh would offer the keys of the user Cadre runs as (~/.ssh/id_*), letting
+        // a project without a credential read whatever that user's keys may read.
+        options.push('-o PubkeyAuthentication=no');
       }
       const index = config.findIndex(([key]) => key === 'core.sshCommand');
       config[index] = ['core.sshCommand', `${config[index]![1]} ${options.join(' ')}`];

@@ -417,6 +417,30 @@ describe('ssh deploy keys', () => {
     expect(() => statSync(keyFile)).toThrow();
   });
 
+  it("offers none of the host user's own keys when no deploy key is given", async () => {
+    const layout = await newProject();
+    const knownHosts = `UserKnownHostsFile=${join(layout.root, 'known_hosts')}`;
+    let commandLine: string | undefined;
+    const probe = createServer((socket) => {
+      commandLine = commandLinesWith(knownHosts).find((line) => line.startsWith('ssh '));
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    const error = await failure(
+      fetchBranch(
+        layout,
+        { url: `ssh://git@127.0.0.1:${port}/app.git`, credential: null },
+        'main',
+        loopback,
+      ),
+    );
+    await new Promise((resolve) => probe.close(resolve));
+    expect(error.code).toBe('REMOTE_UNREACHABLE');
+    expect(commandLine).toContain('PubkeyAuthentication=no');
+    expect(commandLine).not.toContain(' -i ');
+  });
+
   it('refuses a token for an ssh URL and a key for an https URL', async () => {
     const layout = await newProject();
     const sshWithToken = await failure(
