@@ -188,7 +188,7 @@ export function NewProject({ onCreated }: { onCreated: () => void }) {
             >
               <option value="local">Keep it in Cadre's repository</option>
               <option value="push">Push to the upstream branch</option>
-              <option value="pull-request">Open a pull request (needs the host's token)</option>
+              <option value="pull-request">Open a pull request</option>
             </select>
           </label>
           {source === 'url' && deliveryMode === 'pull-request' && (

@@ -23,7 +23,9 @@ export function WebhookSetup({
         comments, issues). The secret is shown once: copy it now. A new one can be made with{' '}
         <code>POST /api/projects/&lt;id&gt;/webhook-secret</code>.
       </p>
+      <h3>Payload URL</h3>
       <CopyField label="Webhook URL" value={fullUrl} />
+      <h3>Secret</h3>
       <CopyField label="Webhook secret" value={secret} />
       <button type="button" onClick={onDone}>
         Done, I have copied it
