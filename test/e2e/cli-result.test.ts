@@ -1,10 +1,12 @@
-// `cadre task show` says where a task's result went, against a real server on a port.
+// `cadre task show` and the end of `cadre task watch` say where a task's result went, against
+// a real server on a port.
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient } from '../../src/cli/api-client.js';
 import { taskShow } from '../../src/cli/commands/resources.js';
+import { watchTask } from '../../src/cli/commands/watch.js';
 import { tables } from '../../src/db/index.js';
-import { recordDelivery, type Delivery } from '../../src/orchestrator/index.js';
+import { appendEvent, recordDelivery, type Delivery } from '../../src/orchestrator/index.js';
 import { createTaskThroughApi, createTestApp, bearer, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
@@ -39,7 +41,7 @@ async function deliveredTask(delivery: Delivery) {
   const taskId = await createTaskThroughApi(t, projectId, 'Add a README');
   const [task] = await t.database.db.select().from(tables.tasks).where(eq(tables.tasks.id, taskId));
   await recordDelivery(t.database.db, task!, delivery);
-  return { projectId, taskId };
+  return { projectId, taskId, orgId: task!.orgId };
 }
 
 describe('cadre task show', () => {
@@ -66,6 +68,26 @@ describe('cadre task show', () => {
     const shown = await stdoutOf(() => taskShow(client, taskId, {}));
     expect(shown).toContain(
       'Result: pull request #7 (open): https://git.example.com/acme/shop/pull/7',
+    );
+  });
+
+  it('ends a watch of a delivered task with its pull request', async () => {
+    const { taskId, orgId } = await deliveredTask({
+      mode: 'pull-request',
+      url: 'https://git.example.com/acme/shop/pull/8',
+      number: 8,
+      branch: 'cadre/task-2',
+      commit: 'e'.repeat(40),
+      state: 'open',
+    });
+    const { db } = t.database;
+    await db.update(tables.tasks).set({ status: 'done' }).where(eq(tables.tasks.id, taskId));
+    await db.transaction((tx) => appendEvent(tx, { orgId, taskId, type: 'task-done', data: {} }));
+    const client = createApiClient(t.config, { url, key: t.adminKey });
+    const lines: string[] = [];
+    await watchTask(client, taskId, { write: (line) => lines.push(line), sleep: async () => {} });
+    expect(lines.at(-1)!.split('\n').at(-1)).toBe(
+      '  result pull request #8 (open): https://git.example.com/acme/shop/pull/8 (branch cadre/task-2 at eeeeeeeeeeee)',
     );
   });
 });

@@ -96,6 +96,31 @@ export function oneTaskScript(): Record<
   };
 }
 
+/** One task, then the fix round its pull request's review asks for. */
+export function reviewedTaskScript() {
+  const { planner, developer, reviewer, tester } = oneTaskScript();
+  return {
+    planner,
+    developer: [
+      ...developer,
+      {
+        toolCalls: [
+          call('edit_file', {
+            path: 'src/math.js',
+            oldText: '(a, b) => a + b',
+            newText:
+              "(a, b) => {\n  if (typeof a !== 'number' || typeof b !== 'number') throw new TypeError('numbers only');\n  return a + b;\n}",
+          }),
+        ],
+      },
+      { toolCalls: [call('git_commit', { message: 'Check the inputs of add()' })] },
+      finish('Inputs are checked.'),
+    ],
+    reviewer: [...reviewer, finish('Good now.', { approved: true, feedback: '' })],
+    tester: [...tester, ...tester],
+  };
+}
+
 /** Starts the back end; the worker runs until close(). */
 export async function createOrchestra({
   scripts,

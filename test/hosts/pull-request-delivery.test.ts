@@ -23,10 +23,9 @@ import {
 import { projectLayout, pushBranch } from '../../src/workspace/index.js';
 import { startFakeGitHost, type FakeGitHost } from '../fakes/git-host.js';
 import {
-  call,
   createOrchestra,
-  finish,
   oneTaskScript,
+  reviewedTaskScript,
   type Orchestra,
 } from '../helpers/orchestra.js';
 import { waitFor } from '../helpers/wait.js';
@@ -34,31 +33,6 @@ import type { ScriptedTurn } from '../../src/testing/index.js';
 
 const kinds = ['github', 'gitlab', 'gitea'] as const;
 type Kind = (typeof kinds)[number];
-
-/** One task, then the fix round its pull request's review asks for. */
-function reviewedTaskScript() {
-  const { planner, developer, reviewer, tester } = oneTaskScript();
-  return {
-    planner,
-    developer: [
-      ...developer,
-      {
-        toolCalls: [
-          call('edit_file', {
-            path: 'src/math.js',
-            oldText: '(a, b) => a + b',
-            newText:
-              "(a, b) => {\n  if (typeof a !== 'number' || typeof b !== 'number') throw new TypeError('numbers only');\n  return a + b;\n}",
-          }),
-        ],
-      },
-      { toolCalls: [call('git_commit', { message: 'Check the inputs of add()' })] },
-      finish('Inputs are checked.'),
-    ],
-    reviewer: [...reviewer, finish('Good now.', { approved: true, feedback: '' })],
-    tester: [...tester, ...tester],
-  };
-}
 
 // A reviewed task per host kind, then two tasks of projects in push mode.
 const scripts: Record<string, ScriptedTurn[]> = {};

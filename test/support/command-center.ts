@@ -47,6 +47,8 @@ export async function startCommandCenter({
     gateway: orchestra.gateway,
     workspaces: orchestra.workspaces,
     bus: orchestra.bus,
+    // The worker's box: what the API seals (host tokens, webhook secrets) the worker can open.
+    secrets: orchestra.secrets,
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

@@ -104,6 +104,13 @@ export const api = {
       method: 'PATCH',
       body: JSON.stringify(changes),
     }),
+  /** Makes a new webhook secret for the project (the old one stops working); answered once. */
+  createWebhookSecret: (projectId: string) =>
+    request(
+      z.object({ secret: z.string(), url: z.string() }),
+      `/api/projects/${encodeURIComponent(projectId)}/webhook-secret`,
+      { method: 'POST' },
+    ),
   deleteProject: (projectId: string) =>
     request(z.undefined(), `/api/projects/${encodeURIComponent(projectId)}`, {
       method: 'DELETE',

@@ -3,7 +3,7 @@
 // that starts late or reconnects misses nothing. It only reads, except for cancel.
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
-import { Task } from '../../api/index.js';
+import { describeDelivery, Task } from '../../api/index.js';
 import { SpendReport, TaskEvent } from '../../api/schemas.js';
 import { describeEvent } from '../../orchestrator/event-text.js';
 import type { ApiClient } from '../api-client.js';
@@ -86,6 +86,7 @@ function summary({ task, spendUsd }: WatchSummary): string {
     `Task ${task.id} ${task.status}: ${task.title}`,
     `  steps  ${task.progress.done} of ${task.progress.total} done`,
     `  spend  ${usd(spendUsd)}`,
+    ...(task.delivery ? [`  result ${describeDelivery(task.delivery)}`] : []),
     ...(task.error ? [`  error  ${task.error}`] : []),
   ].join('\n');
 }

@@ -1,9 +1,12 @@
 // The form that creates a project: a name, and optionally the repository it is cloned from
-// (a git URL with its branch and credential, or a server folder) and its delivery mode. The
-// credential is sent once and never shown again.
+// (a git URL with its branch and credential, or a server folder), its delivery mode and, for
+// pull requests, its git host. Credentials are sent once and never shown again; a project with
+// a host gets its webhook URL and secret shown once after it is made.
 import { useState, type FormEvent } from 'react';
 import { api, type Project } from '../../api';
 import { ErrorNote, useAction } from '../../ui';
+import { guessHost, HostFields, noHost, type HostSettings } from './host-fields';
+import { WebhookSetup } from './webhook-setup';
 
 type Source = 'none' | 'url' | 'path';
 type CredentialKind = 'none' | 'token' | 'ssh-key';
@@ -18,16 +21,29 @@ export function NewProject({ onCreated }: { onCreated: () => void }) {
   const [credentialKind, setCredentialKind] = useState<CredentialKind>('none');
   const [secret, setSecret] = useState('');
   const [deliveryMode, setDeliveryMode] = useState<DeliveryMode>('local');
+  const [host, setHost] = useState<HostSettings>(noHost);
+  // Until the user edits a host field, the host follows what the repository URL names.
+  const [isHostEdited, setHostEdited] = useState(false);
+  const [webhook, setWebhook] = useState<{ name: string; url: string; secret: string } | null>(
+    null,
+  );
   const reset = () => {
     setName('');
     setDescription('');
     setLocation('');
     setBranch('');
     setSecret('');
+    setHost(noHost);
+    setHostEdited(false);
+  };
+  const changeLocation = (value: string) => {
+    setLocation(value);
+    if (!isHostEdited) setHost({ ...(guessHost(value) ?? noHost), token: host.token });
   };
   const create = useAction(async () => {
     const hasUrl = source === 'url';
-    await api.createProject({
+    const hasHost = hasUrl && deliveryMode === 'pull-request';
+    const created = await api.createProject({
       name: name.trim(),
       description: description.trim() || undefined,
       repository:
@@ -44,9 +60,19 @@ export function NewProject({ onCreated }: { onCreated: () => void }) {
             ? { sshKey: secret }
             : undefined,
       deliveryMode,
+      ...(hasHost && {
+        hostKind: host.kind || undefined,
+        hostApiUrl: host.apiUrl.trim() || undefined,
+        hostRepository: host.repository.trim() || undefined,
+        hostToken: host.token.trim() || undefined,
+      }),
     });
     reset();
     onCreated();
+    if (created.hostKind) {
+      const made = await api.createWebhookSecret(created.id);
+      setWebhook({ name: created.name, ...made });
+    }
   });
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -97,7 +123,7 @@ export function NewProject({ onCreated }: { onCreated: () => void }) {
               <input
                 name="project-location"
                 value={location}
-                onChange={(event) => setLocation(event.target.value)}
+                onChange={(event) => changeLocation(event.target.value)}
                 placeholder={source === 'url' ? 'https://github.com/owner/app.git' : '/srv/git/app'}
               />
             </label>
@@ -162,12 +188,30 @@ export function NewProject({ onCreated }: { onCreated: () => void }) {
             >
               <option value="local">Keep it in Cadre's repository</option>
               <option value="push">Push to the upstream branch</option>
-              <option value="pull-request">Open a pull request (needs the host's token)</option>
+              <option value="pull-request">Open a pull request</option>
             </select>
           </label>
+          {source === 'url' && deliveryMode === 'pull-request' && (
+            <HostFields
+              value={host}
+              onChange={(value) => {
+                // The token is no choice of host: typing it keeps the host following the URL.
+                if (value.token === host.token) setHostEdited(true);
+                setHost(value);
+              }}
+            />
+          )}
         </div>
       </details>
       {create.error && <ErrorNote error={create.error} />}
+      {webhook && (
+        <WebhookSetup
+          projectName={webhook.name}
+          url={webhook.url}
+          secret={webhook.secret}
+          onDone={() => setWebhook(null)}
+        />
+      )}
     </form>
   );
 }

@@ -62,6 +62,12 @@ export function ProjectRow({ project, onChanged }: { project: Project; onChanged
       </td>
       <td data-label="Delivery" className="muted">
         {project.deliveryMode}
+        {project.deliveryMode === 'pull-request' && project.hostRepository && (
+          <>
+            {' '}
+            on <code>{project.hostRepository}</code> ({project.hostKind})
+          </>
+        )}
       </td>
       <td data-label="Clone URL">
         <CopyField label={`Clone URL of ${project.name}`} value={project.cloneUrl} />
