@@ -2,62 +2,34 @@
 // folder; folder made but not registered; registered but folder removed), and a checkout that
 // cannot follow its merged base fails the merge instead of being left stale, and is carried
 // along when the merge runs again.
-import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/index.js';
+import { describe, expect, it } from 'vitest';
 import { CadreError } from '../../src/errors/index.js';
-import { createProjectLock, createTaskBranchStore } from '../../src/orchestrator/index.js';
-import { createWorkspaces, type Workspaces } from '../../src/workspace/index.js';
-import { createTestDatabase } from '../helpers/database.js';
+import { useProjectRepository } from '../helpers/project-repository.js';
 
-let dataDir: string;
-let database: Database;
-let workspaces: Workspaces;
 const projectId = 'p-resume';
-const gitDir = () => join(dataDir, 'workspaces', projectId, 'repo.git');
-const folderOf = (taskId: string) => join(dataDir, 'workspaces', projectId, 'tasks', taskId);
-
-const git = (...args: string[]) =>
-  execFileSync('git', ['--git-dir', gitDir(), ...args], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' },
-  }).trim();
-
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'cadre-resume-'));
-  database = await createTestDatabase();
-  workspaces = createWorkspaces({
-    dataDir,
-    taskBranches: createTaskBranchStore(database.db),
-    projectLock: createProjectLock(database.pool),
-  });
-  await workspaces.createRepository(projectId, { type: 'empty' });
-});
-afterAll(async () => {
-  await database.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
+const repo = useProjectRepository(projectId);
+const { git, gitDir } = repo;
+const folderOf = (taskId: string) => join(repo.dataDir, 'workspaces', projectId, 'tasks', taskId);
 
 /** Makes a task's worktree with one committed file, so a lost checkout would show. */
 async function committedTask(taskId: string) {
   const task = { projectId, taskId };
-  await workspaces.createTaskWorktree(task);
-  await workspaces.writeFile(task, 'work.txt', `work of ${taskId}\n`);
-  await workspaces.commit(task, `Work of ${taskId}`);
+  await repo.workspaces.createTaskWorktree(task);
+  await repo.workspaces.writeFile(task, 'work.txt', `work of ${taskId}\n`);
+  await repo.workspaces.commit(task, `Work of ${taskId}`);
   return task;
 }
 
 /** The worktree works: it is on the task's branch, holds the committed work and commits. */
 async function expectWorking(taskId: string) {
   const task = { projectId, taskId };
-  const found = await workspaces.getTaskWorktree(task);
+  const found = await repo.workspaces.getTaskWorktree(task);
   expect(found).toMatchObject({ branch: `cadre/task-${taskId}`, baseBranch: 'main' });
   expect(await readFile(join(folderOf(taskId), 'work.txt'), 'utf8')).toBe(`work of ${taskId}\n`);
-  await workspaces.writeFile(task, 'more.txt', 'more\n');
-  expect(await workspaces.commit(task, 'More')).toMatch(/^[0-9a-f]{40}$/);
+  await repo.workspaces.writeFile(task, 'more.txt', 'more\n');
+  expect(await repo.workspaces.commit(task, 'More')).toMatch(/^[0-9a-f]{40}$/);
   const listed = git('worktree', 'list', '--porcelain');
   expect(listed.split(`worktree ${folderOf(taskId)}\n`)).toHaveLength(2);
 }
@@ -65,8 +37,8 @@ async function expectWorking(taskId: string) {
 describe('creating a task worktree again', () => {
   it('gives the same worktree when called twice', async () => {
     const first = await committedTask('t-twice');
-    const again = await workspaces.createTaskWorktree(first);
-    expect(again).toEqual(await workspaces.getTaskWorktree(first));
+    const again = await repo.workspaces.createTaskWorktree(first);
+    expect(again).toEqual(await repo.workspaces.getTaskWorktree(first));
     await expectWorking('t-twice');
   });
 
@@ -74,7 +46,7 @@ describe('creating a task worktree again', () => {
     const task = await committedTask('t-branch-only');
     await rm(folderOf(task.taskId), { recursive: true, force: true });
     git('worktree', 'prune');
-    await workspaces.createTaskWorktree(task);
+    await repo.workspaces.createTaskWorktree(task);
     await expectWorking(task.taskId);
   });
 
@@ -84,14 +56,14 @@ describe('creating a task worktree again', () => {
     git('worktree', 'prune');
     await mkdir(folderOf(task.taskId));
     await writeFile(join(folderOf(task.taskId), 'left-over.txt'), 'half\n');
-    await workspaces.createTaskWorktree(task);
+    await repo.workspaces.createTaskWorktree(task);
     await expectWorking(task.taskId);
   });
 
   it('repairs a registration whose folder was removed', async () => {
     const task = await committedTask('t-registered');
     await rm(folderOf(task.taskId), { recursive: true, force: true });
-    await workspaces.createTaskWorktree(task);
+    await repo.workspaces.createTaskWorktree(task);
     await expectWorking(task.taskId);
   });
 
@@ -100,15 +72,15 @@ describe('creating a task worktree again', () => {
     // git leaves its admin folder locked while it adds a worktree; a kill leaves it so.
     await writeFile(join(gitDir(), 'worktrees', task.taskId, 'locked'), 'initializing');
     await rm(join(folderOf(task.taskId), 'work.txt'));
-    await workspaces.createTaskWorktree(task);
+    await repo.workspaces.createTaskWorktree(task);
     await expectWorking(task.taskId);
   });
 
   it('keeps the base the first call recorded', async () => {
     git('branch', 'other', 'main');
     const task = { projectId, taskId: 't-base' };
-    await workspaces.createTaskWorktree(task, 'other');
-    const again = await workspaces.createTaskWorktree(task, 'main');
+    await repo.workspaces.createTaskWorktree(task, 'other');
+    const again = await repo.workspaces.createTaskWorktree(task, 'main');
     expect(again.baseBranch).toBe('other');
     expect(git('config', '--list', '--local')).not.toContain('cadrebase');
   });
@@ -120,10 +92,10 @@ describe('a checkout that cannot follow its merged base', () => {
     // while the parent's worktree holds an uncommitted edit of the merged file.
     const parent = await committedTask('t-parent');
     const child = { projectId, taskId: 't-child' };
-    await workspaces.createTaskWorktree(child, 'cadre/task-t-parent');
-    await workspaces.writeFile(child, 'work.txt', 'changed by the child\n');
-    await workspaces.writeFile(parent, 'work.txt', 'edited, not committed\n');
-    const failure = await workspaces.merge(child).then(
+    await repo.workspaces.createTaskWorktree(child, 'cadre/task-t-parent');
+    await repo.workspaces.writeFile(child, 'work.txt', 'changed by the child\n');
+    await repo.workspaces.writeFile(parent, 'work.txt', 'edited, not committed\n');
+    const failure = await repo.workspaces.merge(child).then(
       () => null,
       (error: unknown) => error,
     );
@@ -141,13 +113,13 @@ describe('a checkout that cannot follow its merged base', () => {
     const parent = { projectId, taskId: 't-parent' };
     const child = { projectId, taskId: 't-child' };
     await writeFile(join(folderOf('t-parent'), 'work.txt'), 'work of t-parent\n');
-    const again = await workspaces.merge(child);
+    const again = await repo.workspaces.merge(child);
     expect(again.isAlreadyMerged).toBe(true);
     expect(await readFile(join(folderOf('t-parent'), 'work.txt'), 'utf8')).toBe(
       'changed by the child\n',
     );
     // Committing everything in the parent now changes nothing the merge brought.
-    expect(await workspaces.commit(parent, 'After the merge')).toBeNull();
+    expect(await repo.workspaces.commit(parent, 'After the merge')).toBeNull();
     expect(git('show', 'cadre/task-t-parent:work.txt')).toBe('changed by the child');
   });
 });
