@@ -141,6 +141,10 @@ describe('cadre task watch and cadre approval', () => {
       `Task ${taskId} done: Add a /health route`,
       '  steps  4 of 4 done',
       '  spend  $0.0125',
+      // Where the work went: the project's repository, served by Cadre.
+      expect.stringMatching(
+        /^ {2}result http:\/\/127\.0\.0\.1:\d+\/git\/default\/[0-9a-f-]+\.git \(branch main at abc123\)$/,
+      ),
     ]);
     expect(watch.output.stderr).toBe('');
   });
@@ -255,6 +259,10 @@ describe('cadre task watch and cadre approval', () => {
       `Task ${taskId} done: Add a /ready route`,
       '  steps  4 of 4 done',
       '  spend  $0.0000',
+      // Where the work went: the project's repository, served by Cadre.
+      expect.stringMatching(
+        /^ {2}result http:\/\/127\.0\.0\.1:\d+\/git\/default\/[0-9a-f-]+\.git \(branch main at abc123\)$/,
+      ),
     ]);
 
     const again = await runCli(['task', 'retry', taskId], { env: env() });
