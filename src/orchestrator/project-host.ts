@@ -5,11 +5,15 @@ import { CadreError } from '../errors/index.js';
 import { createGitHost, type GitHost } from '../hosts/index.js';
 import type { ProjectRow } from './projects.js';
 
-/** The project's git host, or null when its host kind, API URL, repository or token is unset. */
+/**
+ * The project's git host, or null when its host kind, API URL, repository or token is unset;
+ * `timeoutMs` bounds each request (default: the client's).
+ */
 export async function loadProjectHost(
   db: Db,
   secrets: SecretBox,
   project: ProjectRow,
+  { timeoutMs }: { timeoutMs?: number } = {},
 ): Promise<GitHost | null> {
   const { hostKind, hostApiUrl, hostRepository } = project;
   if (!hostKind || !hostApiUrl || !hostRepository) return null;
@@ -19,7 +23,13 @@ export async function loadProjectHost(
     kind: 'host-token',
   });
   if (!token) return null;
-  return createGitHost({ kind: hostKind, apiUrl: hostApiUrl, repository: hostRepository, token });
+  return createGitHost({
+    kind: hostKind,
+    apiUrl: hostApiUrl,
+    repository: hostRepository,
+    token,
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+  });
 }
 
 /** The project's git host; HOST_NOT_CONFIGURED, saying what is missing, when it has none. */

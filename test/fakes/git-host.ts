@@ -108,6 +108,8 @@ export interface FakeGitHost {
   ): Promise<WebhookDelivery[]>;
   /** Marks a pull request merged (what a human clicking "merge" does, minus the git work). */
   mergePull(path: string, number: number): void;
+  /** Holds every API answer back this long (0: answer at once), as a slow host does. */
+  stallApi(ms: number): void;
   /** Sends an earlier delivery again, byte for byte (a replay). */
   redeliver(delivery: WebhookDelivery): Promise<WebhookDelivery>;
   close(): Promise<void>;
@@ -123,6 +125,7 @@ export async function startFakeGitHost(): Promise<FakeGitHost> {
   const problems: string[] = [];
   let nextId = 1000;
   let origin = '';
+  let stallMs = 0;
   const sender = createWebhookSender(() => origin);
 
   const server = createServer((request, response) => {
@@ -151,6 +154,7 @@ export async function startFakeGitHost(): Promise<FakeGitHost> {
       const message = kind === 'gitlab' ? '401 Unauthorized' : 'Bad credentials';
       return send(response, 401, { message });
     }
+    if (stallMs > 0) await new Promise((resolve) => setTimeout(resolve, stallMs));
     const route = url.pathname.slice(apiPrefix(kind).length);
     const answer =
       kind === 'github'
@@ -672,6 +676,9 @@ export async function startFakeGitHost(): Promise<FakeGitHost> {
         author,
         comments,
       });
+    },
+    stallApi(ms) {
+      stallMs = ms;
     },
     mergePull(path, number) {
       const pull = repository(path).issues.find(

@@ -233,6 +233,64 @@ describe.each(['github', 'gitlab', 'gitea'] as const)('%s webhooks', (kind: GitH
   });
 });
 
+it('queues the fix round from the review alone when the host is too slow to list its comments', async () => {
+  const { id, orgId, repository } = projects.github!;
+  const [task] = await t.database.db
+    .insert(tables.tasks)
+    .values({ orgId, projectId: id, title: 'Slow host', description: 'Add sub()', status: 'done' })
+    .returning();
+  await t.database.db.insert(tables.steps).values({
+    orgId,
+    taskId: task!.id,
+    key: 'merge',
+    kind: 'merge',
+    role: 'devops',
+    goal: 'merge',
+    status: 'done',
+  });
+  const host = createGitHost({
+    kind: 'github',
+    apiUrl: fake.apiUrl('github'),
+    repository,
+    token: fake.token,
+  });
+  const pull = await host.openPullRequest({
+    head: 'cadre/github-slow',
+    base: 'main',
+    title: 'Slow host',
+    body: '',
+  });
+  await saveTaskHostLink(t.database.db, {
+    taskId: task!.id,
+    orgId,
+    projectId: id,
+    pullRequestNumber: pull.number,
+    pullRequestUrl: pull.url,
+    headBranch: pull.headBranch,
+  });
+
+  // GitHub waits 10 s for an answer: Cadre must not spend them waiting on the host itself.
+  fake.stallApi(8_000);
+  try {
+    const deliveries = await fake.requestChanges(repository, pull.number, {
+      body: 'Rename sub to subtract',
+      comments: [{ path: 'src/math.js', line: 3, body: 'A line comment Cadre could not read' }],
+    });
+    expect(deliveries[0]).toMatchObject({
+      status: 202,
+      answer: { action: 'fix-round-queued', taskId: task!.id },
+    });
+  } finally {
+    fake.stallApi(0);
+  }
+  const [fix] = await t.database.db
+    .select()
+    .from(tables.steps)
+    .where(and(eq(tables.steps.taskId, task!.id), eq(tables.steps.kind, 'fix')));
+  expect(fix!.goal).toContain('Rename sub to subtract');
+  expect(fix!.goal).not.toContain('A line comment Cadre could not read');
+});
+
 it('refuses a delivery about an event older than an hour', async () => {
   const { repository } = projects.github!;
   clock = new Date(Date.now() + 2 * 60 * 60 * 1000);

@@ -27,6 +27,12 @@ import {
 } from '../../orchestrator/index.js';
 import type { SecretDeps } from '../app.js';
 
+/**
+ * How long one request for a review's comments may take while the host waits for the answer:
+ * GitHub gives a delivery 10 s. Past it the review's own text still starts the fix round.
+ */
+const reviewCommentsTimeoutMs = 4_000;
+
 /** Deliveries whose payload carries a time older than this are refused (a late replay). */
 export const webhookMaxAgeMs = 60 * 60 * 1000;
 
@@ -148,7 +154,9 @@ export const webhookRoutes: FastifyPluginAsyncZod<SecretDeps & { now?: () => Dat
   /** The comments of a review asking for changes, read from the host (none when it fails). */
   async function reviewFeedback(project: ProjectRow, event: HostEvent): Promise<ReviewFeedback[]> {
     if (event.type !== 'changes-requested') return [];
-    const host = await loadProjectHost(db, deps.secrets, project);
+    const host = await loadProjectHost(db, deps.secrets, project, {
+      timeoutMs: reviewCommentsTimeoutMs,
+    });
     if (!host) return [];
     try {
       const comments = await host.listReviewComments(event.pullRequest, event.reviewId);
