@@ -1,11 +1,9 @@
 // A task's work as a patch and a project's base as a bundle, through the API and the CLI on a
 // real server: the patch applies with `git am` on a clone of the bundle, still the same once the
 // task is merged; the bundle verifies and clones.
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient } from '../../src/cli/api-client.js';
 import { projectBundle, taskPatch } from '../../src/cli/commands/downloads.js';
@@ -18,8 +16,7 @@ import {
   createTestApp,
   type TestApp,
 } from '../helpers/app.js';
-
-const run = promisify(execFile);
+import { gitClient } from '../helpers/git.js';
 
 type ErrorBody = { error: { code: string; message: string } };
 
@@ -73,21 +70,7 @@ async function taskWithCommits(files: Record<string, string>) {
   return task;
 }
 
-function git(args: string[], cwd = scratch) {
-  return run('git', args, {
-    cwd,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: scratch,
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_TERMINAL_PROMPT: '0',
-      GIT_AUTHOR_NAME: 'Tester',
-      GIT_AUTHOR_EMAIL: 'tester@example.com',
-      GIT_COMMITTER_NAME: 'Tester',
-      GIT_COMMITTER_EMAIL: 'tester@example.com',
-    },
-  });
-}
+const git = (args: string[], cwd = scratch) => gitClient(scratch, args, cwd);
 
 const get = (path: string, key = t.adminKey) => fetch(`${origin}${path}`, { headers: bearer(key) });
 

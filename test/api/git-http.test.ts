@@ -19,6 +19,7 @@ import {
   type TestApp,
 } from '../helpers/app.js';
 import { waitFor } from '../helpers/wait.js';
+import { gitClient } from '../helpers/git.js';
 
 const run = promisify(execFile);
 
@@ -68,22 +69,7 @@ async function mergeFile(path: string, content: string) {
   return workspaces.merge(task, `Add ${path}`);
 }
 
-/** The git client as a user runs it: no system or user config, never a prompt. */
-function git(args: string[], cwd = scratch) {
-  return run('git', args, {
-    cwd,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: scratch,
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_TERMINAL_PROMPT: '0',
-      GIT_AUTHOR_NAME: 'Tester',
-      GIT_AUTHOR_EMAIL: 'tester@example.com',
-      GIT_COMMITTER_NAME: 'Tester',
-      GIT_COMMITTER_EMAIL: 'tester@example.com',
-    },
-  });
-}
+const git = (args: string[], cwd = scratch) => gitClient(scratch, args, cwd);
 
 /** Runs git and answers its exit code and stderr, for the commands that must fail. */
 async function gitFailure(args: string[], cwd = scratch) {
