@@ -164,35 +164,8 @@ describe.each(['github', 'gitlab', 'gitea'] as const)('%s webhooks', (kind: GitH
   });
 
   it('re-open a done task into a fix round when its pull request gets changes requested', async () => {
-    const { id, orgId, repository } = projects[kind]!;
-    const [task] = await t.database.db
-      .insert(tables.tasks)
-      .values({ orgId, projectId: id, title: 'Done one', description: 'Add add()', status: 'done' })
-      .returning();
-    await t.database.db.insert(tables.steps).values({
-      orgId,
-      taskId: task!.id,
-      key: 'merge',
-      kind: 'merge',
-      role: 'devops',
-      goal: 'merge',
-      status: 'done',
-    });
-    const host = createGitHost({ kind, apiUrl: fake.apiUrl(kind), repository, token: fake.token });
-    const pull = await host.openPullRequest({
-      head: `cadre/${kind}-done`,
-      base: 'main',
-      title: 'Done one',
-      body: '',
-    });
-    await saveTaskHostLink(t.database.db, {
-      taskId: task!.id,
-      orgId,
-      projectId: id,
-      pullRequestNumber: pull.number,
-      pullRequestUrl: pull.url,
-      headBranch: pull.headBranch,
-    });
+    const { repository } = projects[kind]!;
+    const { task, pull } = await doneTaskWithPullRequest(kind, 'Done one', `cadre/${kind}-done`);
 
     const deliveries = await fake.requestChanges(repository, pull.number, {
       body: 'Two things to change',
@@ -203,24 +176,24 @@ describe.each(['github', 'gitlab', 'gitea'] as const)('%s webhooks', (kind: GitH
     });
     expect(deliveries[0]).toMatchObject({
       status: 202,
-      answer: { action: 'fix-round-queued', taskId: task!.id },
+      answer: { action: 'fix-round-queued', taskId: task.id },
     });
     const [reopened] = await t.database.db
       .select()
       .from(tables.tasks)
-      .where(eq(tables.tasks.id, task!.id));
+      .where(eq(tables.tasks.id, task.id));
     expect(reopened).toMatchObject({ status: 'running', finishedAt: null });
     const [fix] = await t.database.db
       .select()
       .from(tables.steps)
-      .where(and(eq(tables.steps.taskId, task!.id), eq(tables.steps.kind, 'fix')));
+      .where(and(eq(tables.steps.taskId, task.id), eq(tables.steps.kind, 'fix')));
     expect(fix).toMatchObject({ key: 'fix.1', status: 'queued', role: 'developer' });
     expect(fix!.goal).toContain('src/math.js:1: Check that both arguments are numbers');
     expect(fix!.goal).toContain('src/math.js:2: Export a default too');
     const [link] = await t.database.db
       .select()
       .from(tables.taskHostLinks)
-      .where(eq(tables.taskHostLinks.taskId, task!.id));
+      .where(eq(tables.taskHostLinks.taskId, task.id));
     expect(link!.reviewThreads).toHaveLength(2);
 
     // While the round runs, more feedback is not a second round.
@@ -234,40 +207,8 @@ describe.each(['github', 'gitlab', 'gitea'] as const)('%s webhooks', (kind: GitH
 });
 
 it('queues the fix round from the review alone when the host is too slow to list its comments', async () => {
-  const { id, orgId, repository } = projects.github!;
-  const [task] = await t.database.db
-    .insert(tables.tasks)
-    .values({ orgId, projectId: id, title: 'Slow host', description: 'Add sub()', status: 'done' })
-    .returning();
-  await t.database.db.insert(tables.steps).values({
-    orgId,
-    taskId: task!.id,
-    key: 'merge',
-    kind: 'merge',
-    role: 'devops',
-    goal: 'merge',
-    status: 'done',
-  });
-  const host = createGitHost({
-    kind: 'github',
-    apiUrl: fake.apiUrl('github'),
-    repository,
-    token: fake.token,
-  });
-  const pull = await host.openPullRequest({
-    head: 'cadre/github-slow',
-    base: 'main',
-    title: 'Slow host',
-    body: '',
-  });
-  await saveTaskHostLink(t.database.db, {
-    taskId: task!.id,
-    orgId,
-    projectId: id,
-    pullRequestNumber: pull.number,
-    pullRequestUrl: pull.url,
-    headBranch: pull.headBranch,
-  });
+  const { repository } = projects.github!;
+  const { task, pull } = await doneTaskWithPullRequest('github', 'Slow host', 'cadre/github-slow');
 
   // GitHub waits 10 s for an answer: Cadre must not spend them waiting on the host itself.
   fake.stallApi(8_000);
@@ -278,7 +219,7 @@ it('queues the fix round from the review alone when the host is too slow to list
     });
     expect(deliveries[0]).toMatchObject({
       status: 202,
-      answer: { action: 'fix-round-queued', taskId: task!.id },
+      answer: { action: 'fix-round-queued', taskId: task.id },
     });
   } finally {
     fake.stallApi(0);
@@ -286,7 +227,7 @@ it('queues the fix round from the review alone when the host is too slow to list
   const [fix] = await t.database.db
     .select()
     .from(tables.steps)
-    .where(and(eq(tables.steps.taskId, task!.id), eq(tables.steps.kind, 'fix')));
+    .where(and(eq(tables.steps.taskId, task.id), eq(tables.steps.kind, 'fix')));
   expect(fix!.goal).toContain('Rename sub to subtract');
   expect(fix!.goal).not.toContain('A line comment Cadre could not read');
 });
@@ -380,3 +321,32 @@ it('forgets delivery ids after a week', async () => {
   expect(ids.map((row) => row.id)).not.toContain('old-one');
   expect(ids.length).toBeGreaterThan(0);
 });
+
+/** A done task of the host kind's project whose merge step delivered it as a pull request. */
+async function doneTaskWithPullRequest(kind: GitHostKind, title: string, head: string) {
+  const { id, orgId, repository } = projects[kind]!;
+  const [task] = await t.database.db
+    .insert(tables.tasks)
+    .values({ orgId, projectId: id, title, description: title, status: 'done' })
+    .returning();
+  await t.database.db.insert(tables.steps).values({
+    orgId,
+    taskId: task!.id,
+    key: 'merge',
+    kind: 'merge',
+    role: 'devops',
+    goal: 'merge',
+    status: 'done',
+  });
+  const host = createGitHost({ kind, apiUrl: fake.apiUrl(kind), repository, token: fake.token });
+  const pull = await host.openPullRequest({ head, base: 'main', title, body: '' });
+  await saveTaskHostLink(t.database.db, {
+    taskId: task!.id,
+    orgId,
+    projectId: id,
+    pullRequestNumber: pull.number,
+    pullRequestUrl: pull.url,
+    headBranch: pull.headBranch,
+  });
+  return { task: task!, pull };
+}
