@@ -77,31 +77,14 @@ describe.each(kinds)('delivery as a pull request on %s', (kind: Kind) => {
     const { database, secrets } = orchestra;
     const { db } = database;
     const repository = kind === 'gitlab' ? 'group/math-gitlab' : `acme/math-${kind}`;
-    const owner = await orchestra.seedProject(`math-${kind}`);
-    await fake.createRepository(repository, kind);
-    const [project] = await db
-      .update(tables.projects)
-      .set({
-        remoteUrl: fake.gitUrl(repository),
-        remoteBranch: 'main',
-        deliveryMode: 'pull-request',
-        hostKind: kind,
-        hostApiUrl: fake.apiUrl(kind),
-        hostRepository: repository,
-      })
-      .where(eq(tables.projects.id, owner.projectId))
-      .returning();
+    const { owner, project } = await projectOnHost(`math-${kind}`, repository, kind, {
+      deliveryMode: 'pull-request',
+      hostKind: kind,
+      hostApiUrl: fake.apiUrl(kind),
+      hostRepository: repository,
+    });
     const where = { orgId: owner.orgId, projectId: owner.projectId };
     await setProjectSecret(db, secrets, { ...where, kind: 'host-token' }, fake.token);
-    await storeProjectCredential(
-      db,
-      secrets,
-      { orgId: owner.orgId, id: owner.projectId },
-      {
-        kind: 'token',
-        token: fake.token,
-      },
-    );
     // The host's repository starts as Cadre's: the project's history, pushed once.
     const layout = projectLayout(orchestra.dataDir, owner.projectId);
     const remote = {
@@ -275,29 +258,13 @@ describe.each(kinds)('delivery as a pull request on %s', (kind: Kind) => {
 
 describe('delivery as a push', () => {
   it('merges into the base, then pushes the base to the push branch', async () => {
-    const { database, secrets } = orchestra;
+    const { database } = orchestra;
     const { db } = database;
-    const owner = await orchestra.seedProject('pushed');
     const path = 'acme/pushed';
-    await fake.createRepository(path, 'github');
-    await db
-      .update(tables.projects)
-      .set({
-        remoteUrl: fake.gitUrl(path),
-        remoteBranch: 'main',
-        pushBranch: 'release',
-        deliveryMode: 'push',
-      })
-      .where(eq(tables.projects.id, owner.projectId));
-    await storeProjectCredential(
-      db,
-      secrets,
-      { orgId: owner.orgId, id: owner.projectId },
-      {
-        kind: 'token',
-        token: fake.token,
-      },
-    );
+    const { owner } = await projectOnHost('pushed', path, 'github', {
+      pushBranch: 'release',
+      deliveryMode: 'push',
+    });
     const layout = projectLayout(orchestra.dataDir, owner.projectId);
     const remote = {
       url: fake.gitUrl(path),
@@ -332,27 +299,14 @@ describe('delivery as a push', () => {
   }, 120_000);
 
   it('syncs, merges and tests again when the upstream moved during the test run', async () => {
-    const { database, secrets } = orchestra;
+    const { database } = orchestra;
     const { db } = database;
-    const owner = await orchestra.seedProject('raced');
     const path = 'acme/raced';
-    await fake.createRepository(path, 'github');
-    await db
-      .update(tables.projects)
-      .set({
-        remoteUrl: fake.gitUrl(path),
-        remoteBranch: 'main',
-        deliveryMode: 'push',
-        // A window in which someone else pushes to the upstream.
-        testCommand: 'sleep 2; node test.js',
-      })
-      .where(eq(tables.projects.id, owner.projectId));
-    await storeProjectCredential(
-      db,
-      secrets,
-      { orgId: owner.orgId, id: owner.projectId },
-      { kind: 'token', token: fake.token },
-    );
+    const { owner } = await projectOnHost('raced', path, 'github', {
+      deliveryMode: 'push',
+      // A window in which someone else pushes to the upstream.
+      testCommand: 'sleep 2; node test.js',
+    });
     const layout = projectLayout(orchestra.dataDir, owner.projectId);
     const remote = {
       url: fake.gitUrl(path),
@@ -427,3 +381,30 @@ describe('delivery as a push', () => {
     expect(types.filter((type) => type === 'upstream-synced').length).toBeGreaterThanOrEqual(3);
   }, 120_000);
 });
+
+/**
+ * A seeded project whose upstream is a new repository `path` on the fake host (branch main,
+ * the host's token as its credential), with `settings` on top.
+ */
+async function projectOnHost(
+  name: string,
+  path: string,
+  kind: Kind,
+  settings: Partial<typeof tables.projects.$inferInsert>,
+) {
+  const { db } = orchestra.database;
+  const owner = await orchestra.seedProject(name);
+  await fake.createRepository(path, kind);
+  const [project] = await db
+    .update(tables.projects)
+    .set({ remoteUrl: fake.gitUrl(path), remoteBranch: 'main', ...settings })
+    .where(eq(tables.projects.id, owner.projectId))
+    .returning();
+  await storeProjectCredential(
+    db,
+    orchestra.secrets,
+    { orgId: owner.orgId, id: owner.projectId },
+    { kind: 'token', token: fake.token },
+  );
+  return { owner, project: project! };
+}
